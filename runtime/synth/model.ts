@@ -1,0 +1,202 @@
+import { GgmlType } from '../gguf/format.js';
+import type { TensorInit, TensorSpec } from '../gguf/tensorData.js';
+import { gguf, type GgufValue } from '../gguf/values.js';
+import type { GgufDocument } from '../gguf/writer.js';
+import { SCRIPT_EMITTED, SCRIPT_WORDS, scriptedTensors } from './harmonyScript.js';
+import { GPT_OSS_SHAPES, LLAMA_SHAPES, type Arch, type GptOssShape, type LlamaShape, type Preset } from './presets.js';
+import { TOKEN_TYPE_CONTROL, buildVocabulary, type Vocabulary } from './vocab.js';
+
+export interface SynthModelOptions {
+  arch: Arch;
+  preset: Preset;
+  /** Shape the weights so the model answers with the harmony script (gpt-oss, tiny or small). */
+  scripted?: boolean;
+}
+
+/** Why a combination is refused; null when it is fine. */
+export function invalidCombination(o: SynthModelOptions): string | null {
+  if (o.arch === 'llama' && !LLAMA_SHAPES[o.preset]) return `preset ${o.preset} exists only for --arch gpt-oss`;
+  if (o.scripted && o.arch !== 'gpt-oss') return '--scripted needs --arch gpt-oss';
+  if (o.scripted && GPT_OSS_SHAPES[o.preset].vocabulary === 'real') return '--scripted works with the tiny and small presets';
+  return null;
+}
+
+type Metadata = Array<readonly [string, GgufValue]>;
+
+function tokenizerMetadata(vocab: Vocabulary): Metadata {
+  return [
+    ['tokenizer.ggml.model', gguf.str('gpt2')],
+    ['tokenizer.ggml.pre', gguf.str('gpt-4o')],
+    ['tokenizer.ggml.tokens', gguf.strings(vocab.tokens)],
+    ['tokenizer.ggml.token_type', gguf.i32s(vocab.types)],
+    ['tokenizer.ggml.merges', gguf.strings(vocab.merges)],
+    // explicit ids: llama.cpp's gpt2 defaults do not fit a synthetic vocabulary
+    ['tokenizer.ggml.bos_token_id', gguf.u32(vocab.bosId)],
+    ['tokenizer.ggml.eos_token_id', gguf.u32(vocab.eosId)],
+    ['tokenizer.ggml.padding_token_id', gguf.u32(vocab.padId)],
+  ];
+}
+
+const random = (std: number): TensorInit => ({ kind: 'random', std });
+const constant = (value: number): TensorInit => ({ kind: 'constant', value });
+const BIAS_STD = 0.02;
+
+/**
+ * Random output rows give control tokens (<|return|>, <|channel|>, ...) a zero logit among logits of
+ * spread ~4, so random models neither stop early nor wander into harmony structure by chance.
+ */
+function outputInit(vocab: Vocabulary, embedding: number): TensorInit {
+  const zeroRows = vocab.types.flatMap((type, id) => (type === TOKEN_TYPE_CONTROL ? [id] : []));
+  return { kind: 'random', std: 4 / Math.sqrt(embedding), zeroRows };
+}
+
+function gptOssTensors(s: GptOssShape, vocab: Vocabulary): TensorSpec[] {
+  const D = s.embedding;
+  const V = vocab.tokens.length;
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  const t = (name: string, shape: number[], type: GgmlType, init: TensorInit): TensorSpec => ({ name, shape, type, init });
+  const tensors: TensorSpec[] = [
+    t('token_embd.weight', [D, V], GgmlType.Q8_0, random(1)),
+    t('output_norm.weight', [D], GgmlType.F32, constant(1)),
+    t('output.weight', [D, V], GgmlType.Q8_0, outputInit(vocab, D)),
+  ];
+  for (let i = 0; i < s.layers; i++) {
+    const b = `blk.${i}.`;
+    tensors.push(
+      t(`${b}attn_norm.weight`, [D], GgmlType.F32, constant(1)),
+      t(`${b}post_attention_norm.weight`, [D], GgmlType.F32, constant(1)),
+      t(`${b}attn_q.weight`, [D, q], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
+      t(`${b}attn_q.bias`, [q], GgmlType.F32, random(BIAS_STD)),
+      t(`${b}attn_k.weight`, [D, kv], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
+      t(`${b}attn_k.bias`, [kv], GgmlType.F32, random(BIAS_STD)),
+      t(`${b}attn_v.weight`, [D, kv], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
+      t(`${b}attn_v.bias`, [kv], GgmlType.F32, random(BIAS_STD)),
+      t(`${b}attn_output.weight`, [q, D], GgmlType.Q8_0, random(1 / Math.sqrt(q))),
+      t(`${b}attn_output.bias`, [D], GgmlType.F32, random(BIAS_STD)),
+      t(`${b}attn_sinks.weight`, [s.heads], GgmlType.F32, random(1)),
+      t(`${b}ffn_gate_inp.weight`, [D, s.experts], GgmlType.F32, random(1 / Math.sqrt(D))),
+      t(`${b}ffn_gate_inp.bias`, [s.experts], GgmlType.F32, random(BIAS_STD)),
+      t(`${b}ffn_gate_exps.weight`, [D, s.expertFfn, s.experts], GgmlType.MXFP4, random(1 / Math.sqrt(D))),
+      t(`${b}ffn_gate_exps.bias`, [s.expertFfn, s.experts], GgmlType.F32, random(BIAS_STD)),
+      t(`${b}ffn_up_exps.weight`, [D, s.expertFfn, s.experts], GgmlType.MXFP4, random(1 / Math.sqrt(D))),
+      t(`${b}ffn_up_exps.bias`, [s.expertFfn, s.experts], GgmlType.F32, random(BIAS_STD)),
+      t(`${b}ffn_down_exps.weight`, [s.expertFfn, D, s.experts], GgmlType.MXFP4, random(1 / Math.sqrt(s.expertFfn))),
+      t(`${b}ffn_down_exps.bias`, [D, s.experts], GgmlType.F32, random(BIAS_STD)),
+    );
+  }
+  return tensors;
+}
+
+/** Scripted weights: explicit values where the script needs them, zeros for every other linear part. */
+function applyScript(tensors: TensorSpec[], shape: GptOssShape, vocab: Vocabulary): TensorSpec[] {
+  const values = scriptedTensors(shape, vocab);
+  return tensors.map((spec) => {
+    const explicit = values.get(spec.name);
+    if (explicit) return { ...spec, type: spec.type === GgmlType.MXFP4 ? spec.type : GgmlType.F32, init: { kind: 'values', values: explicit } };
+    if (spec.name.endsWith('norm.weight')) return spec;
+    if (spec.name.includes('ffn_gate_inp') || spec.name.includes('_exps.weight') && !spec.name.includes('down')) return spec;
+    return { ...spec, init: constant(0) };
+  });
+}
+
+function gptOssMetadata(name: string, s: GptOssShape, vocab: Vocabulary, scripted: boolean): Metadata {
+  const a = 'gpt-oss';
+  const rope: Metadata = scripted
+    // a huge base leaves the detector dimensions unrotated (see harmonyScript.ts)
+    ? [[`${a}.rope.freq_base`, gguf.f32(1e30)]]
+    : [
+        [`${a}.rope.freq_base`, gguf.f32(150_000)],
+        [`${a}.rope.scaling.type`, gguf.str('yarn')],
+        [`${a}.rope.scaling.factor`, gguf.f32(32)],
+        [`${a}.rope.scaling.original_context_length`, gguf.u32(4096)],
+      ];
+  return [
+    ['general.architecture', gguf.str(a)],
+    ['general.name', gguf.str(name)],
+    ['general.file_type', gguf.u32(38)], // MOSTLY_MXFP4_MOE, as in the published files
+    [`${a}.context_length`, gguf.u32(s.contextLength)],
+    [`${a}.embedding_length`, gguf.u32(s.embedding)],
+    [`${a}.block_count`, gguf.u32(s.layers)],
+    [`${a}.feed_forward_length`, gguf.u32(s.expertFfn)],
+    [`${a}.expert_feed_forward_length`, gguf.u32(s.expertFfn)],
+    [`${a}.expert_count`, gguf.u32(s.experts)],
+    [`${a}.expert_used_count`, gguf.u32(s.expertsUsed)],
+    [`${a}.attention.head_count`, gguf.u32(s.heads)],
+    [`${a}.attention.head_count_kv`, gguf.u32(s.kvHeads)],
+    [`${a}.attention.key_length`, gguf.u32(s.headDim)],
+    [`${a}.attention.value_length`, gguf.u32(s.headDim)],
+    [`${a}.attention.layer_norm_rms_epsilon`, gguf.f32(1e-5)],
+    [`${a}.attention.sliding_window`, gguf.u32(scripted ? s.contextLength : s.slidingWindow)],
+    ...rope,
+    ...tokenizerMetadata(vocab),
+  ];
+}
+
+function llamaDocument(name: string, s: LlamaShape, vocab: Vocabulary): GgufDocument {
+  const D = s.embedding;
+  const V = vocab.tokens.length;
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  const t = (n: string, shape: number[], type: GgmlType, init: TensorInit): TensorSpec => ({ name: n, shape, type, init });
+  const tensors: TensorSpec[] = [
+    t('token_embd.weight', [D, V], GgmlType.Q8_0, random(1)),
+    t('output_norm.weight', [D], GgmlType.F32, constant(1)),
+    t('output.weight', [D, V], GgmlType.Q8_0, outputInit(vocab, D)),
+  ];
+  for (let i = 0; i < s.layers; i++) {
+    const b = `blk.${i}.`;
+    tensors.push(
+      t(`${b}attn_norm.weight`, [D], GgmlType.F32, constant(1)),
+      t(`${b}attn_q.weight`, [D, q], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
+      t(`${b}attn_k.weight`, [D, kv], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
+      t(`${b}attn_v.weight`, [D, kv], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
+      t(`${b}attn_output.weight`, [q, D], GgmlType.Q8_0, random(1 / Math.sqrt(q))),
+      t(`${b}ffn_norm.weight`, [D], GgmlType.F32, constant(1)),
+      t(`${b}ffn_gate.weight`, [D, s.ffn], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
+      t(`${b}ffn_up.weight`, [D, s.ffn], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
+      t(`${b}ffn_down.weight`, [s.ffn, D], GgmlType.Q8_0, random(1 / Math.sqrt(s.ffn))),
+    );
+  }
+  const a = 'llama';
+  return {
+    metadata: [
+      ['general.architecture', gguf.str(a)],
+      ['general.name', gguf.str(name)],
+      [`${a}.context_length`, gguf.u32(s.contextLength)],
+      [`${a}.embedding_length`, gguf.u32(D)],
+      [`${a}.block_count`, gguf.u32(s.layers)],
+      [`${a}.feed_forward_length`, gguf.u32(s.ffn)],
+      [`${a}.attention.head_count`, gguf.u32(s.heads)],
+      [`${a}.attention.head_count_kv`, gguf.u32(s.kvHeads)],
+      [`${a}.attention.layer_norm_rms_epsilon`, gguf.f32(1e-5)],
+      [`${a}.rope.dimension_count`, gguf.u32(s.headDim)],
+      [`${a}.rope.freq_base`, gguf.f32(10_000)],
+      ...tokenizerMetadata(vocab),
+    ],
+    tensors,
+  };
+}
+
+export function synthDocument(options: SynthModelOptions): GgufDocument {
+  const problem = invalidCombination(options);
+  if (problem) throw new Error(problem);
+  const { arch, preset } = options;
+  const scripted = options.scripted ?? false;
+  if (arch === 'llama') {
+    const vocab = buildVocabulary({ words: SCRIPT_WORDS, specials: 'compact' });
+    return llamaDocument(`llama-${preset} (synthetic)`, LLAMA_SHAPES[preset]!, vocab);
+  }
+  const shape = GPT_OSS_SHAPES[preset];
+  const vocab = buildVocabulary({
+    words: SCRIPT_WORDS,
+    emitted: scripted ? SCRIPT_EMITTED : [],
+    specials: shape.vocabulary,
+  });
+  const name = `${preset.startsWith('gpt-oss') ? preset : `gpt-oss-${preset}`}${scripted ? ' scripted' : ''} (synthetic)`;
+  const random = gptOssTensors(shape, vocab);
+  return {
+    metadata: gptOssMetadata(name, shape, vocab, scripted),
+    tensors: scripted ? applyScript(random, shape, vocab) : random,
+  };
+}
