@@ -82,7 +82,8 @@ export function scriptedTensors(shape: GptOssShape, vocab: Vocabulary): Map<stri
 
   const logits = new Float32Array(D * V);
   const rule = (from: number, next: string, weight: number) => {
-    logits[vocab.idOf(next) * D + from] += weight;
+    const index = vocab.idOf(next) * D + from;
+    logits[index] = logits[index]! + weight;
   };
   rule(dimOf('assistant'), '<|channel|>', CURRENT);
   rule(dimOf('<|channel|>'), 'analysis', CURRENT + DEFAULT_BRANCH);

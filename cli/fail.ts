@@ -1,0 +1,8 @@
+import { ConfigError } from '../runtime/config.js';
+
+/** Ends the process with one clear line on stderr: 2 for bad arguments, 1 for everything else. */
+export function fail(command: string, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`gptoss ${command}: ${message}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { registerServe } from './serve.js';
+import { registerStart } from './start.js';
+import { registerSynthModel } from './synthModel.js';
+
+/** `gptoss`: one command for the runtime and its tools. Heavy modules load inside each action. */
+const program = new Command('gptoss')
+  .description('Kubernetes-native serving stack for gpt-oss: runtime, tools and local demo')
+  .showHelpAfterError()
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'));
+
+registerServe(program);
+registerSynthModel(program);
+registerStart(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,74 @@
+import { ApiError } from '../api/errors.js';
+
+export interface Slot {
+  readonly index: number;
+}
+
+interface Waiter {
+  resolve: (slot: Slot) => void;
+  reject: (error: unknown) => void;
+  cleanup: () => void;
+}
+
+/**
+ * N slots and a bounded FIFO queue of requests waiting for one. A request that finds the queue
+ * full is refused at once (RESOURCE_EXHAUSTED / 429) rather than waiting without bound; a waiter
+ * whose signal aborts leaves the queue.
+ */
+export class SlotPool {
+  private readonly free: Slot[];
+  private readonly waiters: Waiter[] = [];
+
+  constructor(
+    readonly size: number,
+    readonly maxQueue: number,
+  ) {
+    this.free = Array.from({ length: size }, (_, index) => ({ index }));
+  }
+
+  get busy(): number {
+    return this.size - this.free.length;
+  }
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  acquire(signal?: AbortSignal): Promise<Slot> {
+    if (signal?.aborted) return Promise.reject(new ApiError('cancelled', 'request cancelled while queued'));
+    const slot = this.free.pop();
+    if (slot) return Promise.resolve(slot);
+    if (this.waiters.length >= this.maxQueue) {
+      return Promise.reject(new ApiError('queue_full',
+        `all ${this.size} slots are busy and the queue of ${this.maxQueue} is full; retry later`));
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new ApiError('cancelled', 'request cancelled while queued'));
+      };
+      const waiter: Waiter = { resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  release(slot: Slot): void {
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      waiter.cleanup();
+      waiter.resolve(slot);
+    } else {
+      this.free.push(slot);
+    }
+  }
+
+  /** Refuses everyone still waiting (shutdown). */
+  rejectWaiting(error: unknown): void {
+    for (const waiter of this.waiters.splice(0)) {
+      waiter.cleanup();
+      waiter.reject(error);
+    }
+  }
+}

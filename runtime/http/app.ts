@@ -1,0 +1,130 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { EngineRef } from '../api/engineRef.js';
+import { ApiError } from '../api/errors.js';
+import { parseChatRequest, parseGenerateRequest } from '../api/requests.js';
+import type { Delta } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import type { RuntimeMetrics } from '../metrics.js';
+import { errorMiddleware, sendError } from './errors.js';
+import { openAiFinish, requireObjectBody, respond, type GenerationShape } from './generation.js';
+
+export interface HttpAppOptions {
+  engines: EngineRef;
+  metrics: RuntimeMetrics;
+  log: Logger;
+  maxBodyBytes: number;
+}
+
+const textOf = (deltas: Delta[], reasoning: boolean) =>
+  deltas.filter((d) => (d.channel === 'analysis') === reasoning).map((d) => d.text).join('');
+
+/**
+ * Reasoning (the analysis channel) goes apart from the answer, as `reasoning_content`; the final
+ * and commentary channels (preambles are meant for users) make up `content`.
+ */
+const chatShape: GenerationShape = {
+  object: 'chat.completion',
+  chunkObject: 'chat.completion.chunk',
+  idPrefix: 'chatcmpl',
+  chunkChoice: (delta, first) => ({
+    index: 0,
+    delta: {
+      ...(first ? { role: 'assistant' } : {}),
+      ...(delta.channel === 'analysis' ? { reasoning_content: delta.text } : { content: delta.text }),
+    },
+    finish_reason: null,
+  }),
+  finishChoice: (outcome) => ({ index: 0, delta: {}, finish_reason: openAiFinish(outcome) }),
+  wholeChoice: (deltas, outcome) => {
+    const reasoning = textOf(deltas, true);
+    return {
+      index: 0,
+      message: { role: 'assistant', content: textOf(deltas, false), ...(reasoning ? { reasoning_content: reasoning } : {}) },
+      finish_reason: openAiFinish(outcome),
+    };
+  },
+};
+
+const completionShape: GenerationShape = {
+  object: 'text_completion',
+  chunkObject: 'text_completion',
+  idPrefix: 'cmpl',
+  chunkChoice: (delta) => ({ index: 0, text: delta.text, logprobs: null, finish_reason: null }),
+  finishChoice: (outcome) => ({ index: 0, text: '', logprobs: null, finish_reason: openAiFinish(outcome) }),
+  wholeChoice: (deltas, outcome) => ({ index: 0, text: deltas.map((d) => d.text).join(''), logprobs: null, finish_reason: openAiFinish(outcome) }),
+};
+
+/** OpenAI's `max_completion_tokens` is the newer name of `max_tokens`; `n` other than 1 is refused. */
+function normaliseOpenAi(body: Record<string, unknown>): Record<string, unknown> {
+  if (body.n !== undefined && body.n !== 1) throw new ApiError('invalid_argument', 'n: only n = 1 is supported', 'n');
+  if (body.max_completion_tokens !== undefined && body.max_tokens === undefined) {
+    return { ...body, max_tokens: body.max_completion_tokens };
+  }
+  return body;
+}
+
+const streamFlags = (body: Record<string, unknown>) => ({
+  stream: body.stream === true,
+  includeUsage: (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true,
+});
+
+export function createHttpApp({ engines, metrics, log, maxBodyBytes }: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const onError = (error: ApiError, cause: unknown) => {
+    metrics.rejected(error.code);
+    if (error.code === 'internal') log.error({ err: cause }, 'Failed request');
+  };
+
+  /** Express 5 forwards rejected promises to the error middleware; the handlers still catch their own. */
+  const handle = (fn: (req: Request, res: Response) => Promise<void>) =>
+    (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    res.status(engines.ready ? 200 : 503).json({ status: engines.ready ? 'ready' : engines.loaded ? 'draining' : 'loading' });
+  });
+  app.get('/metrics', handle(async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  }));
+
+  app.use('/v1', express.json({ limit: maxBodyBytes, type: () => true }));
+
+  app.get('/v1/models', handle(async (_req, res) => {
+    const info = engines.get().info();
+    res.json({ object: 'list', data: [{ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' }] });
+  }));
+  app.get('/v1/models/:id', handle(async (req, res) => {
+    const info = engines.get().info();
+    if (req.params.id !== info.servedName) {
+      throw new ApiError('model_not_found', `model "${req.params.id}" is not served here; this runtime serves "${info.servedName}"`, 'model');
+    }
+    res.json({ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' });
+  }));
+
+  app.post('/v1/chat/completions', handle(async (req, res) => {
+    const body = normaliseOpenAi(requireObjectBody(req));
+    const job = parseChatRequest(body);
+    const engine = engines.get();
+    await respond(req, res, { ...streamFlags(body), model: engine.info().servedName, shape: chatShape, onError },
+      (onDelta, signal) => engine.chat(job, onDelta, signal));
+  }));
+
+  app.post('/v1/completions', handle(async (req, res) => {
+    const body = normaliseOpenAi(requireObjectBody(req));
+    if (Array.isArray(body.prompt)) throw new ApiError('invalid_argument', 'prompt: give one prompt as a string', 'prompt');
+    const job = parseGenerateRequest(body);
+    const engine = engines.get();
+    await respond(req, res, { ...streamFlags(body), model: engine.info().servedName, shape: completionShape, onError },
+      (onDelta, signal) => engine.generate(job, onDelta, signal));
+  }));
+
+  app.use((req, res) => {
+    sendError(res, new ApiError('not_found', `no route for ${req.method} ${req.path}`));
+  });
+  app.use(errorMiddleware(onError));
+  return app;
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { ApiError, toApiError } from '../api/errors.js';
+import type { Delta, Outcome } from '../engine/types.js';
+import { errorBody, sendError } from './errors.js';
+
+export interface GenerationShape {
+  /** One streamed delta as an OpenAI chunk's choice; the first chunk of a stream carries the role. */
+  chunkChoice(delta: Delta, first: boolean): object;
+  /** The streamed choice that carries the finish reason. */
+  finishChoice(outcome: Outcome): object;
+  /** The whole non-streamed choice, from the collected deltas. */
+  wholeChoice(deltas: Delta[], outcome: Outcome): object;
+  /** "chat.completion" or "text_completion". */
+  object: string;
+  chunkObject: string;
+  idPrefix: string;
+}
+
+const FINISH: Record<Outcome['finishReason'], string> = { stop: 'stop', length: 'length', cancelled: 'cancelled', tool_call: 'tool_calls' };
+export const openAiFinish = (outcome: Outcome) => FINISH[outcome.finishReason];
+
+function usageOf(outcome: Outcome) {
+  const { promptTokens, completionTokens } = outcome.usage;
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}
+
+/**
+ * Runs one generation for an OpenAI endpoint, streamed as server-sent events or answered whole. A
+ * client that disconnects aborts the generation; errors before the first byte are JSON errors with
+ * the catalogue's status, errors after it an SSE error event.
+ */
+export async function respond(
+  req: Request,
+  res: Response,
+  options: { stream: boolean; includeUsage: boolean; model: string; shape: GenerationShape; onError: (e: ApiError, cause: unknown) => void },
+  run: (onDelta: (delta: Delta) => void, signal: AbortSignal) => Promise<Outcome>,
+): Promise<void> {
+  const { shape, stream } = options;
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableEnded) controller.abort();
+  });
+  const base = { id: `${shape.idPrefix}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: options.model };
+  const deltas: Delta[] = [];
+  const send = (payload: object) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+  const onDelta = (delta: Delta) => {
+    if (!stream) return void deltas.push(delta);
+    const first = !res.headersSent;
+    if (first) startStream(res);
+    send({ ...base, object: shape.chunkObject, choices: [shape.chunkChoice(delta, first)] });
+  };
+  try {
+    const outcome = await run(onDelta, controller.signal);
+    if (controller.signal.aborted && res.destroyed) return;
+    if (!stream) {
+      res.json({ ...base, object: shape.object, choices: [shape.wholeChoice(deltas, outcome)], usage: usageOf(outcome) });
+      return;
+    }
+    if (!res.headersSent) startStream(res);
+    send({ ...base, object: shape.chunkObject, choices: [shape.finishChoice(outcome)] });
+    if (options.includeUsage) send({ ...base, object: shape.chunkObject, choices: [], usage: usageOf(outcome) });
+    res.end('data: [DONE]\n\n');
+  } catch (error) {
+    const apiError = toApiError(error);
+    options.onError(apiError, error);
+    if (res.destroyed) return;
+    if (!res.headersSent) return sendError(res, apiError);
+    send(errorBody(apiError));
+    res.end();
+  }
+}
+
+function startStream(res: Response): void {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream');
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Connection', 'keep-alive');
+  res.flushHeaders();
+}
+
+export function requireObjectBody(req: Request): Record<string, unknown> {
+  if (!req.is('application/json')) {
+    throw new ApiError('invalid_argument', 'send the request body as JSON with Content-Type: application/json');
+  }
+  return req.body as Record<string, unknown>;
+}

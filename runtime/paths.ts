@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root, found from this file whether it runs from source or from dist/. */
+export const PACKAGE_ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above the runtime');
+    dir = parent;
+  }
+  return dir;
+})();
+
+export const PROTO_DIR = join(PACKAGE_ROOT, 'runtime', 'proto');
+export const RUNTIME_PROTO = 'gptoss/runtime/v1/runtime.proto';

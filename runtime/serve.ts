@@ -1,0 +1,113 @@
+import { once } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { EngineRef } from './api/engineRef.js';
+import type { ServeConfig } from './config.js';
+import { Engine } from './engine/engine.js';
+import { systemClock, type Clock } from './engine/types.js';
+import { packageDefinition, runtimeService } from './grpc/protos.js';
+import { runtimeImplementation } from './grpc/service.js';
+import { createHttpApp } from './http/app.js';
+import type { Logger } from './log.js';
+import { RuntimeMetrics } from './metrics.js';
+import { checkModelFile } from './modelFile.js';
+
+const SERVICE_NAME = 'gptoss.runtime.v1.Runtime';
+
+export interface RunningRuntime {
+  grpcAddress: string;
+  httpUrl: string;
+  engine: Engine;
+  metrics: RuntimeMetrics;
+  /** Drains (up to the grace period), cancels what is left, closes the servers and frees the model. */
+  shutdown(): Promise<void>;
+}
+
+const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/**
+ * Starts the runtime: servers first (health NOT_SERVING, /readyz 503) so probes get answers while
+ * the model loads, then the engine; health turns SERVING once it is loaded.
+ */
+export async function startRuntime(config: ServeConfig, log: Logger, clock: Clock = systemClock): Promise<RunningRuntime> {
+  await checkModelFile(config.modelPath);
+  const engines = new EngineRef();
+  const metrics = new RuntimeMetrics(engines, config.parallel);
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  const setHealth = (status: 'SERVING' | 'NOT_SERVING') => {
+    health.setStatus('', status);
+    health.setStatus(SERVICE_NAME, status);
+  };
+
+  const grpcServer = new Server({ 'grpc.max_receive_message_length': config.maxBodyBytes });
+  grpcServer.addService(runtimeService, runtimeImplementation(engines, metrics, log));
+  health.addToServer(grpcServer);
+  new ReflectionService(packageDefinition).addToServer(grpcServer);
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    grpcServer.bindAsync(hostPort(config.listenAddress, config.grpcPort), ServerCredentials.createInsecure(),
+      (error, port) => (error ? reject(new Error(`binding gRPC to ${hostPort(config.listenAddress, config.grpcPort)}`, { cause: error })) : resolve(port))));
+
+  const app = createHttpApp({ engines, metrics, log, maxBodyBytes: config.maxBodyBytes });
+  const httpServer: HttpServer = app.listen(config.httpPort, config.listenAddress);
+  try {
+    await once(httpServer, 'listening');
+  } catch (cause) {
+    grpcServer.forceShutdown();
+    throw new Error(`binding HTTP to ${hostPort(config.listenAddress, config.httpPort)}`, { cause });
+  }
+  const httpPort = (httpServer.address() as AddressInfo).port;
+
+  const closeServers = async () => {
+    await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+    httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  };
+
+  let engine: Engine;
+  const started = clock.now();
+  try {
+    engine = await Engine.load(config, metrics, clock, log);
+  } catch (cause) {
+    grpcServer.forceShutdown();
+    await closeServers();
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new Error(`cannot load model ${config.modelPath}: ${reason}`, { cause });
+  }
+  engines.set(engine);
+  setHealth('SERVING');
+  const info = engine.info();
+  log.info({ model: info.servedName, architecture: info.architecture, gpu: info.gpu, threads: info.threads,
+    slots: info.parallelSlots, contextSize: info.contextSize, seconds: +(clock.now() - started).toFixed(3) }, 'Loaded model');
+
+  let shuttingDown: Promise<void> | null = null;
+  const shutdown = () => {
+    shuttingDown ??= (async () => {
+      log.info({ inFlight: engine.inFlight, graceSeconds: config.graceSeconds }, 'Started shutdown');
+      setHealth('NOT_SERVING');
+      engines.startDraining();
+      engine.closeAdmission();
+      const deadline = clock.now() + config.graceSeconds;
+      while (engine.inFlight > 0 && clock.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (engine.inFlight > 0) {
+        log.warn({ cancelled: engine.inFlight }, 'Cancelled generations after the grace period');
+        engine.cancelAll();
+        while (engine.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      await closeServers();
+      await engine.dispose();
+      log.info({}, 'Stopped runtime');
+    })();
+    return shuttingDown;
+  };
+
+  return {
+    grpcAddress: hostPort(config.listenAddress, grpcPort),
+    httpUrl: `http://${hostPort(config.listenAddress, httpPort)}`,
+    engine,
+    metrics,
+    shutdown,
+  };
+}
