@@ -17,6 +17,7 @@ import {
 import { ApiError, invalidArgument } from '../api/errors.js';
 import type { ChatJob, GenerateJob, Sampling } from '../api/requests.js';
 import type { Logger } from '../log.js';
+import { countingSequence } from './countingSequence.js';
 import { SlotPool } from './slotPool.js';
 import type {
   Channel, Clock, Delta, EngineObserver, EngineOptions, EngineStats, FinishReason, ModelInfo, Outcome,
@@ -140,7 +141,7 @@ export class Engine {
     this.checkModel(job.model);
     const promptTokens = this.renderChat(job).length;
     const maxTokens = this.completionBudget(job, promptTokens, 'messages');
-    return this.run(arrival, promptTokens, signal, async (sequence, tracker, abort) => {
+    return this.run(arrival, promptTokens, maxTokens, signal, async (sequence, tracker, abort) => {
       const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.wrapperFor(job), autoDisposeSequence: false });
       try {
         const result = await chat.generateResponse([...toHistory(job), { type: 'model', response: [] }], {
@@ -166,7 +167,7 @@ export class Engine {
     this.checkModel(job.model);
     const prompt = this.model.tokenize(job.prompt, false);
     const maxTokens = this.completionBudget(job, prompt.length, 'prompt');
-    return this.run(arrival, prompt.length, signal, async (sequence, tracker, abort) => {
+    return this.run(arrival, prompt.length, maxTokens, signal, async (sequence, tracker, abort) => {
       const completion = new LlamaCompletion({ contextSequence: sequence });
       try {
         const result = await completion.generateCompletionWithMeta(prompt, {
@@ -251,6 +252,7 @@ export class Engine {
   private async run(
     arrival: number,
     promptTokens: number,
+    maxTokens: number,
     signal: AbortSignal,
     generate: (sequence: LlamaContextSequence, tracker: Tracker, abort: AbortSignal) => Promise<string>,
   ): Promise<Outcome> {
@@ -268,12 +270,12 @@ export class Engine {
     this.running.add(controller);
     const tracker = new Tracker(this.clock, arrival, this.observer);
     this.observer.promptTokens(promptTokens);
-    const sequence = this.sequences[slot.index]!;
-    // the sequence's meter counts every generated token, harmony's control tokens included
-    const outputBefore = sequence.tokenMeter.usedOutputTokens;
+    let sampled = 0;
+    const sequence = countingSequence(this.sequences[slot.index]!, () => sampled++);
     try {
       const stopReason = await generate(sequence, tracker, controller.signal);
-      const generated = sequence.tokenMeter.usedOutputTokens - outputBefore;
+      // a token sampled past max_tokens is dropped by node-llama-cpp, never sent: do not bill it
+      const generated = Math.min(sampled, maxTokens);
       const outcome = tracker.outcome(STOP_REASONS[stopReason] ?? 'stop', promptTokens, generated);
       this.observer.finished(outcome, this.clock.now() - arrival);
       return outcome;

@@ -79,7 +79,8 @@ export function runtimeImplementation(engines: EngineRef, metrics: RuntimeMetric
         },
         (error: unknown) => {
           if (call.cancelled) return;
-          call.destroy(fail(error, method) as Error);
+          // grpc-js turns an 'error' event on a server stream into the call's status and ends it
+          call.emit('error', fail(error, method));
         },
       );
     };
