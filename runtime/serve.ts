@@ -8,7 +8,7 @@ import { EngineRef } from './api/engineRef.js';
 import type { ServeConfig } from './config.js';
 import { Engine } from './engine/engine.js';
 import { systemClock, type Clock } from './engine/types.js';
-import { packageDefinition, runtimeService } from './grpc/protos.js';
+import { reflectedDefinition, runtimeService } from './grpc/protos.js';
 import { runtimeImplementation } from './grpc/service.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './log.js';
@@ -45,7 +45,7 @@ export async function startRuntime(config: ServeConfig, log: Logger, clock: Cloc
   const grpcServer = new Server({ 'grpc.max_receive_message_length': config.maxBodyBytes });
   grpcServer.addService(runtimeService, runtimeImplementation(engines, metrics, log));
   health.addToServer(grpcServer);
-  new ReflectionService(packageDefinition).addToServer(grpcServer);
+  new ReflectionService(reflectedDefinition).addToServer(grpcServer);
   const grpcPort = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync(hostPort(config.listenAddress, config.grpcPort), ServerCredentials.createInsecure(),
       (error, port) => (error ? reject(new Error(`binding gRPC to ${hostPort(config.listenAddress, config.grpcPort)}`, { cause: error })) : resolve(port))));

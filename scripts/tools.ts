@@ -10,7 +10,7 @@ import { join } from 'node:path';
 export const TOOLS = {
   grpcurl: { module: 'github.com/fullstorydev/grpcurl/cmd/grpcurl', version: 'v1.9.4', ldflags: '-X main.version=v1.9.4' },
   'grpc-health-probe': { module: 'github.com/grpc-ecosystem/grpc-health-probe', version: 'v0.4.63', ldflags: '' },
-  promtool: { module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0', ldflags: '' },
+  promtool: { module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0', ldflags: '-X github.com/prometheus/common/version.Version=0.316.0' },
 } as const;
 
 export type ToolName = keyof typeof TOOLS;

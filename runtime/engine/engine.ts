@@ -73,9 +73,10 @@ export class Engine {
       },
     });
     const model = await llama.loadModel({ modelPath: options.modelPath });
-    if (options.contextSize > model.trainContextSize) {
+    const trained = model.trainContextSize;
+    if (options.contextSize > trained) {
       await model.dispose();
-      throw new Error(`--context-size ${options.contextSize} exceeds the model's trained context of ${model.trainContextSize} tokens`);
+      throw new Error(`--context-size ${options.contextSize} exceeds the model's trained context of ${trained} tokens`);
     }
     const context = await model.createContext({
       contextSize: options.contextSize,

@@ -1,0 +1,37 @@
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../runtime/paths.js';
+
+/** The built command, as users run it (npm test builds dist/ first). */
+export const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
+
+export function runGptoss(args: string[], timeoutMs = 60_000) {
+  const result = spawnSync(process.execPath, [GPTOSS, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface ServeProcess {
+  child: ChildProcessWithoutNullStreams;
+  grpc: string;
+  http: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `gptoss serve` and resolves once it prints its GRPC= and HTTP= lines. */
+export function startServe(args: string[]): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [GPTOSS, 'serve', '--grpc-port', '0', '--http-port', '0', '--threads', '1', '--gpu', 'cpu', ...args]);
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const grpc = /GRPC=(\S+)/.exec(out)?.[1];
+      const http = /HTTP=(\S+)/.exec(out)?.[1];
+      if (grpc && http) resolve({ child, grpc, http, stderr: () => err, exited });
+    });
+    void exited.then((code) => reject(new Error(`gptoss serve exited ${code} before it was ready: ${err}`)));
+  });
+}
