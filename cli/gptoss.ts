@@ -8,6 +8,10 @@ import { registerSynthModel } from './synthModel.js';
 const program = new Command('gptoss')
   .description('Kubernetes-native serving stack for gpt-oss: runtime, tools and local demo')
   .showHelpAfterError()
+  // usage errors exit 2, as our own argument checks do; subcommands inherit this
+  .exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : error.code.startsWith('commander.help') || error.code === 'commander.version' ? error.exitCode : 2);
+  })
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'));
 
 registerServe(program);

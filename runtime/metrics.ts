@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineRef } from './api/engineRef.js';
 import type { EngineObserver, Outcome } from './engine/types.js';
 
@@ -20,8 +20,9 @@ export class RuntimeMetrics implements EngineObserver {
   private readonly requestDuration: Histogram;
 
   constructor(engines: EngineRef, configuredSlots: number) {
+    // prom-client's default Node metrics are left out: several (nodejs_active_handles_total, ...)
+    // are gauges named like counters, which promtool's lint rejects
     const registry = this.registry;
-    collectDefaultMetrics({ register: registry });
     const stats = () => engines.loaded?.stats() ?? {
       slotsBusy: 0, slotsTotal: configuredSlots, requestsWaiting: 0, kvCellsUsed: 0, kvCellsTotal: 0,
     };
@@ -31,16 +32,16 @@ export class RuntimeMetrics implements EngineObserver {
     gauge('requests_running', 'Requests generating now (holding a slot).', () => stats().slotsBusy);
     gauge('requests_waiting', 'Requests queued for a free slot.', () => stats().requestsWaiting);
     gauge('slots_busy', 'Parallel slots in use.', () => stats().slotsBusy);
-    gauge('slots_total', 'Parallel slots (--parallel).', () => stats().slotsTotal);
+    gauge('slots_capacity', 'Parallel slots (--parallel).', () => stats().slotsTotal);
     gauge('kv_cache_cells_used', 'KV cache cells holding tokens, over all slots (idle slots keep their prefix).', () => stats().kvCellsUsed);
-    gauge('kv_cache_cells_total', 'KV cache cells: context size times slots.', () => stats().kvCellsTotal);
+    gauge('kv_cache_cells_capacity', 'KV cache cells: context size times slots.', () => stats().kvCellsTotal);
     gauge('utilization', '(busy slots + waiting requests) / slots; above 1 means requests are queueing.', () => {
       const s = stats();
       return s.slotsTotal ? (s.slotsBusy + s.requestsWaiting) / s.slotsTotal : 0;
     });
-    for (const [kind, help] of [['used', 'Device memory in use'], ['total', 'Device memory in all']] as const) {
+    for (const [kind, name, help] of [['used', 'used', 'Device memory in use'], ['total', 'capacity', 'Device memory in all']] as const) {
       new Gauge({
-        name: `${PREFIX}device_memory_${kind}_bytes`,
+        name: `${PREFIX}device_memory_${name}_bytes`,
         help: `${help} (GPU; 0 on CPU-only runtimes).`,
         registers: [registry],
         async collect() {
