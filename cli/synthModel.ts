@@ -48,8 +48,7 @@ export function registerSynthModel(program: Command): void {
         });
         for (const file of written.files) process.stdout.write(`${file}\n`);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        fail('synth-model', new Error(`cannot write ${flags.out}: ${message}`));
+        fail('synth-model', new Error(`cannot write ${flags.out}`, { cause: error }));
       }
     });
 }

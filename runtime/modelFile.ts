@@ -8,10 +8,11 @@ export async function checkModelFile(path: string): Promise<void> {
   let handle;
   try {
     handle = await open(path, 'r');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code);
-    throw new Error(`model file ${path}: ${reason}`, { cause });
+    // the reason says all the errno would: no cause, so the CLI prints one short line
+    throw new Error(`model file ${path}: ${reason}`);
   }
   try {
     const stats = await handle.stat();

@@ -73,8 +73,7 @@ export async function startRuntime(config: ServeConfig, log: Logger, clock: Cloc
   } catch (cause) {
     grpcServer.forceShutdown();
     await closeServers();
-    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    throw new Error(`cannot load model ${config.modelPath}: ${reason}`, { cause });
+    throw new Error(`cannot load model ${config.modelPath}`, { cause });
   }
   engines.set(engine);
   setHealth('SERVING');
