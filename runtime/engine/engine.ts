@@ -98,7 +98,8 @@ export class Engine {
     return {
       servedName: this.options.modelName,
       variant: this.options.variant ?? '',
-      architecture: String(this.model.fileInfo.metadata.general.architecture),
+      // llama.cpp's own description of what it loaded ("gpt-oss ?B MXFP4 MoE"), not the file's claim
+      architecture: this.model.typeDescription.split(' ')[0]!,
       fileSizeBytes: this.fileSizeBytes,
       files: this.model.fileInfo.splicedParts ?? 1,
       harmony: this.harmony,

@@ -50,39 +50,58 @@ function outputInit(vocab: Vocabulary, embedding: number): TensorInit {
   return { kind: 'random', std: 4 / Math.sqrt(embedding), zeroRows };
 }
 
+const tensor = (name: string, shape: number[], type: GgmlType, init: TensorInit): TensorSpec => ({ name, shape, type, init });
+const norm = (name: string, D: number) => tensor(name, [D], GgmlType.F32, constant(1));
+/** A Q8_0 matrix with inputs of length `fanIn`, scaled so activations keep their size. */
+const matrix = (name: string, fanIn: number, out: number) => tensor(name, [fanIn, out], GgmlType.Q8_0, random(1 / Math.sqrt(fanIn)));
+
+/** What llama-style architectures share: embeddings, the final norm and the output projection. */
+function embeddingTensors(D: number, vocab: Vocabulary): TensorSpec[] {
+  const V = vocab.tokens.length;
+  return [
+    tensor('token_embd.weight', [D, V], GgmlType.Q8_0, random(1)),
+    norm('output_norm.weight', D),
+    tensor('output.weight', [D, V], GgmlType.Q8_0, outputInit(vocab, D)),
+  ];
+}
+
+/** Attention projections of one layer (prefix `blk.N.`), shared by gpt-oss and llama. */
+function attentionTensors(b: string, D: number, heads: number, kvHeads: number, headDim: number): TensorSpec[] {
+  const q = heads * headDim;
+  const kv = kvHeads * headDim;
+  return [
+    norm(`${b}attn_norm.weight`, D),
+    matrix(`${b}attn_q.weight`, D, q),
+    matrix(`${b}attn_k.weight`, D, kv),
+    matrix(`${b}attn_v.weight`, D, kv),
+    matrix(`${b}attn_output.weight`, q, D),
+  ];
+}
+
 function gptOssTensors(s: GptOssShape, vocab: Vocabulary): TensorSpec[] {
   const D = s.embedding;
-  const V = vocab.tokens.length;
-  const q = s.heads * s.headDim;
-  const kv = s.kvHeads * s.headDim;
-  const t = (name: string, shape: number[], type: GgmlType, init: TensorInit): TensorSpec => ({ name, shape, type, init });
-  const tensors: TensorSpec[] = [
-    t('token_embd.weight', [D, V], GgmlType.Q8_0, random(1)),
-    t('output_norm.weight', [D], GgmlType.F32, constant(1)),
-    t('output.weight', [D, V], GgmlType.Q8_0, outputInit(vocab, D)),
-  ];
+  const bias = (name: string, shape: number[]) => tensor(name, shape, GgmlType.F32, random(BIAS_STD));
+  const experts = (name: string, fanIn: number, out: number) =>
+    tensor(name, [fanIn, out, s.experts], GgmlType.MXFP4, random(1 / Math.sqrt(fanIn)));
+  const tensors = embeddingTensors(D, vocab);
   for (let i = 0; i < s.layers; i++) {
     const b = `blk.${i}.`;
     tensors.push(
-      t(`${b}attn_norm.weight`, [D], GgmlType.F32, constant(1)),
-      t(`${b}post_attention_norm.weight`, [D], GgmlType.F32, constant(1)),
-      t(`${b}attn_q.weight`, [D, q], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
-      t(`${b}attn_q.bias`, [q], GgmlType.F32, random(BIAS_STD)),
-      t(`${b}attn_k.weight`, [D, kv], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
-      t(`${b}attn_k.bias`, [kv], GgmlType.F32, random(BIAS_STD)),
-      t(`${b}attn_v.weight`, [D, kv], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
-      t(`${b}attn_v.bias`, [kv], GgmlType.F32, random(BIAS_STD)),
-      t(`${b}attn_output.weight`, [q, D], GgmlType.Q8_0, random(1 / Math.sqrt(q))),
-      t(`${b}attn_output.bias`, [D], GgmlType.F32, random(BIAS_STD)),
-      t(`${b}attn_sinks.weight`, [s.heads], GgmlType.F32, random(1)),
-      t(`${b}ffn_gate_inp.weight`, [D, s.experts], GgmlType.F32, random(1 / Math.sqrt(D))),
-      t(`${b}ffn_gate_inp.bias`, [s.experts], GgmlType.F32, random(BIAS_STD)),
-      t(`${b}ffn_gate_exps.weight`, [D, s.expertFfn, s.experts], GgmlType.MXFP4, random(1 / Math.sqrt(D))),
-      t(`${b}ffn_gate_exps.bias`, [s.expertFfn, s.experts], GgmlType.F32, random(BIAS_STD)),
-      t(`${b}ffn_up_exps.weight`, [D, s.expertFfn, s.experts], GgmlType.MXFP4, random(1 / Math.sqrt(D))),
-      t(`${b}ffn_up_exps.bias`, [s.expertFfn, s.experts], GgmlType.F32, random(BIAS_STD)),
-      t(`${b}ffn_down_exps.weight`, [s.expertFfn, D, s.experts], GgmlType.MXFP4, random(1 / Math.sqrt(s.expertFfn))),
-      t(`${b}ffn_down_exps.bias`, [D, s.experts], GgmlType.F32, random(BIAS_STD)),
+      ...attentionTensors(b, D, s.heads, s.kvHeads, s.headDim),
+      norm(`${b}post_attention_norm.weight`, D),
+      bias(`${b}attn_q.bias`, [s.heads * s.headDim]),
+      bias(`${b}attn_k.bias`, [s.kvHeads * s.headDim]),
+      bias(`${b}attn_v.bias`, [s.kvHeads * s.headDim]),
+      bias(`${b}attn_output.bias`, [D]),
+      tensor(`${b}attn_sinks.weight`, [s.heads], GgmlType.F32, random(1)),
+      tensor(`${b}ffn_gate_inp.weight`, [D, s.experts], GgmlType.F32, random(1 / Math.sqrt(D))),
+      bias(`${b}ffn_gate_inp.bias`, [s.experts]),
+      experts(`${b}ffn_gate_exps.weight`, D, s.expertFfn),
+      bias(`${b}ffn_gate_exps.bias`, [s.expertFfn, s.experts]),
+      experts(`${b}ffn_up_exps.weight`, D, s.expertFfn),
+      bias(`${b}ffn_up_exps.bias`, [s.expertFfn, s.experts]),
+      experts(`${b}ffn_down_exps.weight`, s.expertFfn, D),
+      bias(`${b}ffn_down_exps.bias`, [D, s.experts]),
     );
   }
   return tensors;
@@ -135,27 +154,15 @@ function gptOssMetadata(name: string, s: GptOssShape, vocab: Vocabulary, scripte
 
 function llamaDocument(name: string, s: LlamaShape, vocab: Vocabulary): GgufDocument {
   const D = s.embedding;
-  const V = vocab.tokens.length;
-  const q = s.heads * s.headDim;
-  const kv = s.kvHeads * s.headDim;
-  const t = (n: string, shape: number[], type: GgmlType, init: TensorInit): TensorSpec => ({ name: n, shape, type, init });
-  const tensors: TensorSpec[] = [
-    t('token_embd.weight', [D, V], GgmlType.Q8_0, random(1)),
-    t('output_norm.weight', [D], GgmlType.F32, constant(1)),
-    t('output.weight', [D, V], GgmlType.Q8_0, outputInit(vocab, D)),
-  ];
+  const tensors = embeddingTensors(D, vocab);
   for (let i = 0; i < s.layers; i++) {
     const b = `blk.${i}.`;
     tensors.push(
-      t(`${b}attn_norm.weight`, [D], GgmlType.F32, constant(1)),
-      t(`${b}attn_q.weight`, [D, q], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
-      t(`${b}attn_k.weight`, [D, kv], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
-      t(`${b}attn_v.weight`, [D, kv], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
-      t(`${b}attn_output.weight`, [q, D], GgmlType.Q8_0, random(1 / Math.sqrt(q))),
-      t(`${b}ffn_norm.weight`, [D], GgmlType.F32, constant(1)),
-      t(`${b}ffn_gate.weight`, [D, s.ffn], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
-      t(`${b}ffn_up.weight`, [D, s.ffn], GgmlType.Q8_0, random(1 / Math.sqrt(D))),
-      t(`${b}ffn_down.weight`, [s.ffn, D], GgmlType.Q8_0, random(1 / Math.sqrt(s.ffn))),
+      ...attentionTensors(b, D, s.heads, s.kvHeads, s.headDim),
+      norm(`${b}ffn_norm.weight`, D),
+      matrix(`${b}ffn_gate.weight`, D, s.ffn),
+      matrix(`${b}ffn_up.weight`, D, s.ffn),
+      matrix(`${b}ffn_down.weight`, s.ffn, D),
     );
   }
   const a = 'llama';
