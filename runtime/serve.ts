@@ -28,11 +28,19 @@ export interface RunningRuntime {
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
+export interface RuntimeDeps {
+  clock?: Clock;
+  /** Loads the engine; injected by tests that need to hold the loading phase open. */
+  loadEngine?: typeof Engine.load;
+}
+
 /**
  * Starts the runtime: servers first (health NOT_SERVING, /readyz 503) so probes get answers while
  * the model loads, then the engine; health turns SERVING once it is loaded.
  */
-export async function startRuntime(config: ServeConfig, log: Logger, clock: Clock = systemClock): Promise<RunningRuntime> {
+export async function startRuntime(config: ServeConfig, log: Logger, deps: RuntimeDeps = {}): Promise<RunningRuntime> {
+  const clock = deps.clock ?? systemClock;
+  const loadEngine = deps.loadEngine ?? Engine.load.bind(Engine);
   await checkModelFile(config.modelPath);
   const engines = new EngineRef();
   const metrics = new RuntimeMetrics(engines, config.parallel);
@@ -69,7 +77,7 @@ export async function startRuntime(config: ServeConfig, log: Logger, clock: Cloc
   let engine: Engine;
   const started = clock.now();
   try {
-    engine = await Engine.load(config, metrics, clock, log);
+    engine = await loadEngine(config, metrics, clock, log);
   } catch (cause) {
     grpcServer.forceShutdown();
     await closeServers();
