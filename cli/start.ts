@@ -1,14 +1,14 @@
 import { mkdir, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadServeConfig } from '../runtime/config.js';
+import { cacheRoot } from '../runtime/paths.js';
 import { createLogger } from '../runtime/log.js';
 import { serveInForeground } from './serve.js';
 
 /** Where generated models live: outside the repository, reused across runs. */
 export function modelCacheDir(): string {
-  return process.env.GPTOSS_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gptoss', 'models');
+  return join(cacheRoot(), 'models');
 }
 
 const DEMO_SEED = 1;

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,3 +16,8 @@ export const PACKAGE_ROOT = (() => {
 
 export const PROTO_DIR = join(PACKAGE_ROOT, 'runtime', 'proto');
 export const RUNTIME_PROTO = 'gptoss/runtime/v1/runtime.proto';
+
+/** Generated things (models, built binaries, local clusters) live here, outside the repository. */
+export function cacheRoot(): string {
+  return process.env.GPTOSS_CACHE_ROOT ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gptoss');
+}

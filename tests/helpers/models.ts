@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cacheRoot } from '../../runtime/paths.js';
 import { synthModel } from '../../runtime/synth/synthModel.js';
 
 /** Synthetic models the tests share, written once per machine into a cache outside the repo. */
-export const MODELS_DIR = process.env.GPTOSS_TEST_MODELS ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '/tmp', '.cache'), 'gptoss', 'test-models');
+export const MODELS_DIR = join(cacheRoot(), 'test-models');
 
 export const TEST_MODELS = {
   /** random gpt-oss, harmony wrapper, random text */

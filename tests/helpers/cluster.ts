@@ -1,0 +1,58 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfig: string;
+    kubectl: string;
+  }
+}
+
+/** The test cluster's kubeconfig and kubectl, provided by the global set-up. */
+export function clusterAccess() {
+  const kubeconfig = inject('kubeconfig');
+  const kubectlPath = inject('kubectl');
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return { kubeconfig, kubectlPath, kc };
+}
+
+/** kubectl against the test cluster: stdout, or throws with stderr. */
+export function kubectl(args: string[], input?: string): string {
+  const { kubeconfig, kubectlPath } = clusterAccess();
+  return execFileSync(kubectlPath, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** kubectl that may fail: status, stdout and stderr. */
+export function kubectlResult(args: string[], input?: string) {
+  const { kubeconfig, kubectlPath } = clusterAccess();
+  const r = spawnSync(kubectlPath, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', input });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A namespace of its own for a test file, created before its tests and deleted after. */
+export function useNamespace(prefix: string): { name: string } {
+  const ns = { name: `${prefix}-${randomBytes(3).toString('hex')}` };
+  beforeAll(async () => {
+    const core = clusterAccess().kc.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: ns.name, labels: { 'gptoss.io/test': prefix } } } });
+    // pods need the namespace's default ServiceAccount, which the controller manager creates
+    await waitFor(async () => core.readNamespacedServiceAccount({ namespace: ns.name, name: 'default' }).then(() => true, () => false), 30_000, 'the default ServiceAccount');
+  });
+  afterAll(async () => {
+    const core = clusterAccess().kc.makeApiClient(CoreV1Api);
+    await core.deleteNamespace({ name: ns.name }).catch(() => undefined);
+  });
+  return ns;
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await Promise.resolve().then(check).catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
