@@ -8,6 +8,7 @@ import { VERSIONS } from '../../cluster/binaries.js';
 import { down, readState, status, up } from '../../cluster/cluster.js';
 import { runs } from '../../cluster/processes.js';
 import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { listeningSockets } from '../helpers/sockets.js';
 
 const listening = (port: number) => new Promise<boolean>((resolve) => {
   const socket = connect({ host: '127.0.0.1', port });
@@ -27,6 +28,11 @@ describe('npm run cluster: up, reuse, status, audit log, down', () => {
     const port = Number(new URL(state.server).port);
     expect(await listening(port)).toBe(true);
     expect(await status(name)).toMatch(/healthy/);
+    // everything of ours listens on loopback only
+    const sockets = pids.flatMap((p) => listeningSockets(p.pid));
+    expect(sockets.length).toBeGreaterThanOrEqual(5);
+    for (const socket of sockets) expect(socket).toMatch(/^127\.0\.0\.1:\d+$/);
+    const ports = sockets.map((s) => Number(s.split(':')[1]));
 
     const kubectl = (...args: string[]) => execFileSync(state.binaries.kubectl, [`--kubeconfig=${state.kubeconfig}`, ...args], { encoding: 'utf8' });
     kubectl('get', 'configmaps', '-n', 'kube-system');
@@ -44,7 +50,7 @@ describe('npm run cluster: up, reuse, status, audit log, down', () => {
 
     await down(name, () => undefined);
     expect(pids.some((p) => runs(p.pid, p.binary))).toBe(false);
-    expect(await listening(port)).toBe(false);
+    for (const p of ports) expect(await listening(p), `port ${p}`).toBe(false);
     expect(readState(name)).toBeNull();
     expect(await status(name)).toBe(`cluster ${name}: not running`);
   });
