@@ -109,7 +109,7 @@ export function createHttpApp({ engines, metrics, log, maxBodyBytes }: HttpAppOp
     const body = normaliseOpenAi(requireObjectBody(req));
     const job = parseChatRequest(body);
     const engine = engines.get();
-    await respond(req, res, { ...streamFlags(body), model: engine.info().servedName, shape: chatShape, onError },
+    await respond(res, { ...streamFlags(body), model: engine.info().servedName, shape: chatShape, onError },
       (onDelta, signal) => engine.chat(job, onDelta, signal));
   }));
 
@@ -118,7 +118,7 @@ export function createHttpApp({ engines, metrics, log, maxBodyBytes }: HttpAppOp
     if (Array.isArray(body.prompt)) throw new ApiError('invalid_argument', 'prompt: give one prompt as a string', 'prompt');
     const job = parseGenerateRequest(body);
     const engine = engines.get();
-    await respond(req, res, { ...streamFlags(body), model: engine.info().servedName, shape: completionShape, onError },
+    await respond(res, { ...streamFlags(body), model: engine.info().servedName, shape: completionShape, onError },
       (onDelta, signal) => engine.generate(job, onDelta, signal));
   }));
 

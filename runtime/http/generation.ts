@@ -31,7 +31,6 @@ function usageOf(outcome: Outcome) {
  * the catalogue's status, errors after it an SSE error event.
  */
 export async function respond(
-  req: Request,
   res: Response,
   options: { stream: boolean; includeUsage: boolean; model: string; shape: GenerationShape; onError: (e: ApiError, cause: unknown) => void },
   run: (onDelta: (delta: Delta) => void, signal: AbortSignal) => Promise<Outcome>,

@@ -2,6 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { waitFor } from './wait.js';
+
+export { waitFor };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -46,13 +49,4 @@ export function useNamespace(prefix: string): { name: string } {
     await core.deleteNamespace({ name: ns.name }).catch(() => undefined);
   });
   return ns;
-}
-
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }

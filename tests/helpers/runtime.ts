@@ -72,11 +72,4 @@ export async function metric(httpUrl: string, name: string): Promise<number> {
   return Number(line.slice(name.length + 1));
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitFor } from './wait.js';

@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { credentials, status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { loadPackageDefinition, type GrpcObject } from '@grpc/grpc-js';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../cluster/processes.js';
 import { loadServeConfig } from '../../runtime/config.js';
 import { Engine } from '../../runtime/engine/engine.js';
 import { RuntimeClient } from '../../runtime/grpc/protos.js';
@@ -12,12 +12,6 @@ import { startRuntime } from '../../runtime/serve.js';
 import { modelPath } from '../helpers/models.js';
 import { collect, waitFor, type RuntimeStub } from '../helpers/runtime.js';
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
 
 type HealthStub = { Check(req: { service: string }, cb: (e: Error | null, r: { status: string }) => void): void; close(): void };
 const Health = ((loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as GrpcObject).grpc as GrpcObject & { health: { v1: { Health: new (a: string, c: unknown) => HealthStub } } }).health.v1.Health;
