@@ -71,7 +71,7 @@ export async function ensureGoBinaries(spec: GoBinaries): Promise<string> {
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   mkdirSync(work, { recursive: true });
-  log(`Building ${spec.key} from the Go module proxy (first use only; cached in ${dir})`);
+  log(`Building ${spec.key} (first use only; cached in ${dir})`);
   try {
     await spec.build(staging, work);
     for (const b of spec.binaries) {
