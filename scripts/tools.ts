@@ -15,13 +15,14 @@ const promtool: GoBinaries = existsSync('/usr/bin/apt-get') ? {
   key: 'promtool-debian',
   binaries: ['promtool'],
   async build(out, work) {
-    const run = (cmd: string, args: string[], cwd = work) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
-    const download = () => run('apt-get', ['download', '-qq', '-o', 'APT::Sandbox::User=root', 'prometheus']);
+    const run = (cmd: string, args: string[], quiet = false) =>
+      execFileSync(cmd, args, { cwd: work, stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit'] });
+    const download = (quiet: boolean) => run('apt-get', ['download', '-qq', '-o', 'APT::Sandbox::User=root', 'prometheus'], quiet);
     try {
-      download();
+      download(true);
     } catch {
       run('apt-get', ['update', '-qq']); // a fresh machine has no package lists yet
-      download();
+      download(false);
     }
     const deb = readdirSync(work).find((f) => /^prometheus_.*\.deb$/.test(f));
     if (!deb) throw new Error('apt-get download prometheus left no .deb');
