@@ -141,6 +141,9 @@ export class Engine {
   async chat(job: ChatJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
     const arrival = this.clock.now();
     this.checkModel(job.model);
+    // Rendered once here to check the prompt against the context before it queues; LlamaChat
+    // renders again to evaluate (it takes a history, not tokens). The engine row of
+    // docs/benchmarks.md shows the cost is within noise.
     const promptTokens = this.renderChat(job).length;
     const maxTokens = this.completionBudget(job, promptTokens, 'messages');
     return this.run(arrival, promptTokens, maxTokens, signal, async (sequence, tracker, abort) => {
