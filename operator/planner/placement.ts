@@ -1,0 +1,110 @@
+import type { GptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
+import type { CatalogueEntry, GpuClass, LabelSource } from './gpuClasses.js';
+import { replicaMemory, type MemoryNeed } from './memory.js';
+
+/**
+ * Where a replica goes: the smallest GPU class whose single GPU fits; where none does, the fewest
+ * GPUs of one node. Expressed so pods can fall back to bigger GPUs when the chosen class is full:
+ * required affinity "memory per GPU at least the need" (one term per label source present),
+ * preferred affinity for the chosen class. Pure and deterministic.
+ */
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: 'In' | 'Gt';
+  values: string[];
+}
+
+export interface Placed {
+  placed: true;
+  need: MemoryNeed;
+  gpuClass: string;
+  gpuMemoryMiB: number;
+  gpusPerReplica: number;
+  resourceName: string;
+  /** Nodes that could host a replica by capacity, whatever runs there now. */
+  fittingNodes: number;
+  /** ORed terms: any GPU with enough memory, however the node is labelled. */
+  requiredTerms: NodeSelectorRequirement[][];
+  preferred: NodeSelectorRequirement[];
+}
+
+export interface NotPlaced {
+  placed: false;
+  reason: 'NoFittingGPU' | 'InsufficientGPUMemory';
+  message: string;
+  need: MemoryNeed;
+}
+
+export type Placement = Placed | NotPlaced;
+
+const PRODUCT_LABEL: Record<LabelSource, string> = {
+  gfd: 'nvidia.com/gpu.product',
+  karpenter: 'karpenter.k8s.aws/instance-gpu-name',
+  gke: 'cloud.google.com/gke-accelerator',
+};
+const MEMORY_LABEL: Partial<Record<LabelSource, string>> = {
+  gfd: 'nvidia.com/gpu.memory',
+  karpenter: 'karpenter.k8s.aws/instance-gpu-memory',
+};
+
+function requiredTerms(classes: GpuClass[], perGpuMiB: number, catalogue: Record<string, CatalogueEntry>): NodeSelectorRequirement[][] {
+  const terms: NodeSelectorRequirement[][] = [];
+  for (const source of ['gfd', 'karpenter', 'gke'] as const) {
+    if (!classes.some((c) => c.source === source)) continue;
+    const memoryLabel = MEMORY_LABEL[source];
+    if (memoryLabel) {
+      terms.push([{ key: memoryLabel, operator: 'Gt', values: [String(perGpuMiB - 1)] }]);
+    } else {
+      // GKE says the product, not its memory: every catalogued product big enough
+      const products = Object.entries(catalogue).filter(([, e]) => e.memoryMiB >= perGpuMiB).map(([p]) => p).sort();
+      if (products.length) terms.push([{ key: PRODUCT_LABEL[source], operator: 'In', values: products }]);
+    }
+  }
+  return terms;
+}
+
+const fits = (c: GpuClass, gpus: number, perGpuMiB: number) => c.gpusPerNode >= gpus && c.memoryMiB >= perGpuMiB;
+
+export function planPlacement(
+  spec: Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots' | 'gpu'>,
+  allClasses: GpuClass[],
+  catalogue: Record<string, CatalogueEntry>,
+): Placement {
+  const products = spec.gpu?.products?.map((p) => p.toLowerCase());
+  const classes = allClasses.filter((c) =>
+    (!products || products.includes(c.product.toLowerCase())) && c.memoryMiB >= (spec.gpu?.minMemoryMiB ?? 0));
+  const largest = [...allClasses].sort((a, b) => b.memoryMiB - a.memoryMiB)[0];
+  const seen = largest ? `the largest GPU seen is ${largest.product} with ${largest.memoryMiB} MiB (${largest.gpusPerNode} per node)` : 'no GPU nodes were seen';
+
+  const counts = spec.gpu?.count ? [spec.gpu.count] : Array.from({ length: Math.max(1, ...classes.map((c) => c.gpusPerNode)) }, (_, i) => i + 1);
+  for (const gpus of counts) {
+    const need = replicaMemory(spec, gpus);
+    // smallest memory first, then cheapest (classes come sorted that way)
+    const chosen = classes.find((c) => fits(c, gpus, need.perGpuMiB));
+    if (!chosen) continue;
+    const fitting = allClasses.filter((c) => c.memoryMiB >= need.perGpuMiB);
+    return {
+      placed: true,
+      need,
+      gpuClass: chosen.product,
+      gpuMemoryMiB: chosen.memoryMiB,
+      gpusPerReplica: gpus,
+      resourceName: chosen.resourceName,
+      fittingNodes: fitting.flatMap((c) => c.nodes).filter((n) => n.gpus >= gpus).length,
+      requiredTerms: requiredTerms(allClasses, need.perGpuMiB, catalogue),
+      preferred: [{ key: PRODUCT_LABEL[chosen.source], operator: 'In', values: [chosen.product] }],
+    };
+  }
+  const need = replicaMemory(spec, spec.gpu?.count ?? 1);
+  if (spec.gpu?.count) {
+    return {
+      placed: false, reason: 'InsufficientGPUMemory', need,
+      message: `${spec.gpu.count} GPU(s) per replica need ${need.perGpuMiB} MiB each (${need.totalMiB} MiB in all); ${seen}`,
+    };
+  }
+  return {
+    placed: false, reason: 'NoFittingGPU', need,
+    message: `a replica needs ${need.totalMiB} MiB of GPU memory (weights ${need.weightsMiB}, KV cache ${need.kvCacheMiB}, compute ${need.computeMiB}, margin ${need.marginMiB}) and no node can hold it, not even on all of its GPUs; ${seen}`,
+  };
+}
