@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
+import type { NodeSelectorRequirement, Placed } from './placement.js';
+
+/**
+ * The objects that serve one GptOssModel, as plain data: a Deployment running `gptoss serve`, a
+ * ClusterIP Service for HTTP (OpenAI API and /metrics), a headless Service for gRPC (clients
+ * balance per stream across pods) and, with more than one replica, a PodDisruptionBudget. Pure:
+ * the executor applies them with server-side apply.
+ */
+
+export interface ChildrenConfig {
+  runtimeImage: string;
+  /** Assumed read speed of weights at start-up, to size the start-up probe. */
+  loadMiBPerSecond: number;
+}
+
+export const HTTP_PORT = 8080;
+export const GRPC_PORT = 50051;
+const WEIGHTS_MOUNT = '/models';
+const RUNTIME_SERVICE = 'gptoss.runtime.v1.Runtime';
+
+type Obj = Record<string, unknown>;
+
+export function labelsFor(model: GptOssModel): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'gptoss-runtime',
+    'app.kubernetes.io/instance': model.metadata.name,
+    'gptoss.io/model': model.metadata.name,
+  };
+}
+
+/** CPUs of a quantity ("2", "1500m", 4), rounded down; null when unset or not a CPU quantity. */
+export function cpuCount(quantity: string | number | undefined): number | null {
+  if (quantity === undefined) return null;
+  const text = String(quantity);
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(text);
+  if (!m) return null;
+  return Math.floor(Number(m[1]) / (m[2] ? 1000 : 1));
+}
+
+/** Where the weights are mounted and the file the runtime loads; url sources come with the fetch init container. */
+function weights(model: GptOssModel): { volume: Obj; modelPath: string } | null {
+  const { source } = model.spec;
+  if (source.pvc) {
+    return {
+      volume: { name: 'weights', persistentVolumeClaim: { claimName: source.pvc.claimName, readOnly: true } },
+      modelPath: `${WEIGHTS_MOUNT}/${source.pvc.path.replace(/^\/+/, '')}`,
+    };
+  }
+  if (source.hostPath) {
+    const dir = source.hostPath.path.replace(/\/[^/]+$/, '') || '/';
+    return {
+      volume: { name: 'weights', hostPath: { path: dir, type: 'Directory' } },
+      modelPath: `${WEIGHTS_MOUNT}/${source.hostPath.path.slice(dir.length).replace(/^\/+/, '')}`,
+    };
+  }
+  return null;
+}
+
+/** Our required terms ANDed with the user's: every pair of terms merged (terms are ORed, expressions ANDed). */
+function andTerms(ours: NodeSelectorRequirement[][], theirs: Obj[] | undefined): Obj[] {
+  const oursAsTerms = ours.map((expressions) => ({ matchExpressions: expressions }));
+  if (!theirs?.length) return oursAsTerms;
+  return oursAsTerms.flatMap((o) => theirs.map((t) => ({
+    ...t,
+    matchExpressions: [...o.matchExpressions, ...((t.matchExpressions as Obj[] | undefined) ?? [])],
+  })));
+}
+
+function affinity(model: GptOssModel, placement: Placed): Obj {
+  const user = (model.spec.gpu?.affinity ?? {}) as Obj;
+  const userNode = (user.nodeAffinity ?? {}) as Obj;
+  const userRequired = (userNode.requiredDuringSchedulingIgnoredDuringExecution as Obj | undefined)?.nodeSelectorTerms as Obj[] | undefined;
+  return {
+    ...user,
+    nodeAffinity: {
+      ...userNode,
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: andTerms(placement.requiredTerms, userRequired) },
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        { weight: 100, preference: { matchExpressions: placement.preferred } },
+        ...((userNode.preferredDuringSchedulingIgnoredDuringExecution as Obj[] | undefined) ?? []),
+      ],
+    },
+  };
+}
+
+export type PlannedChildren =
+  | { ok: true; objects: Obj[]; specHash: string }
+  | { ok: false; reason: 'SourceNotSupportedYet'; message: string };
+
+export function planChildren(model: GptOssModel, placement: Placed, config: ChildrenConfig): PlannedChildren {
+  const w = weights(model);
+  if (!w) return { ok: false, reason: 'SourceNotSupportedYet', message: 'url sources are accepted but not served yet: use pvc or hostPath' };
+  const { spec, metadata } = model;
+  const name = metadata.name;
+  const namespace = metadata.namespace;
+  const labels = labelsFor(model);
+  const owner = { apiVersion: model.apiVersion, kind: model.kind, name, uid: metadata.uid, controller: true, blockOwnerDeletion: true };
+  const meta = (objectName: string) => ({ name: objectName, namespace, labels: { ...labels, 'app.kubernetes.io/managed-by': 'gptoss-operator' }, ownerReferences: [owner] });
+  const runtime = spec.runtime ?? {};
+  const requests = { ...(runtime.resources?.requests ?? {}), [placement.resourceName]: String(placement.gpusPerReplica) };
+  const limits = { ...(runtime.resources?.limits ?? {}), [placement.resourceName]: String(placement.gpusPerReplica) };
+  const cpus = cpuCount(runtime.resources?.requests?.cpu ?? runtime.resources?.limits?.cpu);
+  const args = [
+    'serve', '--model', w.modelPath, '--model-name', name, '--variant', spec.variant,
+    '--listen-address', '0.0.0.0', '--grpc-port', String(GRPC_PORT), '--http-port', String(HTTP_PORT),
+    '--parallel', String(spec.parallelSlots), '--context-size', String(spec.contextSize),
+    '--reasoning-effort', spec.reasoningEffort, '--gpu', 'cuda',
+    // one core stays with the event loop (see runtime/engine/threads.ts)
+    ...(cpus !== null ? ['--threads', String(Math.max(1, cpus - 1))] : []),
+    ...(runtime.args ?? []),
+  ];
+  // long enough to read the weights at the assumed speed, checked every 10 s
+  const loadSeconds = Math.ceil(placement.need.weightsMiB / config.loadMiBPerSecond) + 60;
+  const container = {
+    name: 'runtime',
+    image: runtime.image ?? config.runtimeImage,
+    args,
+    ports: [{ name: 'grpc', containerPort: GRPC_PORT }, { name: 'http', containerPort: HTTP_PORT }],
+    env: runtime.env ?? [],
+    resources: { requests, limits },
+    volumeMounts: [{ name: 'weights', mountPath: WEIGHTS_MOUNT, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
+    startupProbe: { grpc: { port: GRPC_PORT, service: RUNTIME_SERVICE }, periodSeconds: 10, failureThreshold: Math.ceil(loadSeconds / 10) },
+    readinessProbe: { grpc: { port: GRPC_PORT, service: RUNTIME_SERVICE }, periodSeconds: 5, failureThreshold: 2 },
+    // liveness on HTTP: the process answers while it drains, when gRPC health is NOT_SERVING on purpose
+    livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+  };
+  const podSpec = {
+    containers: [container],
+    volumes: [w.volume, { name: 'tmp', emptyDir: {} }],
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    tolerations: [{ key: placement.resourceName, operator: 'Exists', effect: 'NoSchedule' }, ...(spec.gpu?.tolerations ?? [])],
+    affinity: affinity(model, placement),
+    ...(spec.gpu?.nodeSelector ? { nodeSelector: spec.gpu.nodeSelector } : {}),
+    ...(runtime.imagePullSecrets ? { imagePullSecrets: runtime.imagePullSecrets } : {}),
+    ...(runtime.priorityClassName ? { priorityClassName: runtime.priorityClassName } : {}),
+    ...(runtime.topologySpreadConstraints ? { topologySpreadConstraints: runtime.topologySpreadConstraints } : {}),
+    terminationGracePeriodSeconds: runtime.terminationGracePeriodSeconds ?? 60,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+  };
+  // children carry a hash of what made them, so drift is cheap to see (KubeAI's habit)
+  const specHash = createHash('sha256').update(JSON.stringify({ podSpec, replicas: spec.replicas })).digest('hex').slice(0, 16);
+  const objects: Obj[] = [
+    {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { ...meta(name), annotations: { 'gptoss.io/spec-hash': specHash } },
+      spec: {
+        replicas: spec.replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels: { ...(runtime.podLabels ?? {}), ...labels }, annotations: { ...(runtime.podAnnotations ?? {}), 'gptoss.io/spec-hash': specHash } },
+          spec: podSpec,
+        },
+      },
+    },
+    {
+      apiVersion: 'v1', kind: 'Service', metadata: meta(name),
+      spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'http', port: HTTP_PORT, targetPort: 'http' }] },
+    },
+    {
+      apiVersion: 'v1', kind: 'Service', metadata: meta(`${name}-grpc`),
+      spec: { clusterIP: 'None', selector: labels, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc' }] },
+    },
+  ];
+  if (spec.replicas > 1) {
+    objects.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: labels } } });
+  }
+  return { ok: true, objects, specHash };
+}

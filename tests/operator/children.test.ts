@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_NODES_FILE } from '../../cluster/cluster.js';
+import { gptOssModelSpec, type GptOssModel } from '../../operator/api/v1alpha1/gptOssModel.js';
+import { cpuCount, planChildren } from '../../operator/planner/children.js';
+import { DEFAULT_CATALOGUE, gpuClasses, type NodeInfo } from '../../operator/planner/gpuClasses.js';
+import { planPlacement, type Placed } from '../../operator/planner/placement.js';
+import { kubectl, kubectlResult } from '../helpers/cluster.js';
+
+const POOL: NodeInfo[] = parseAllDocuments(readFileSync(DEFAULT_NODES_FILE, 'utf8'))
+  .map((d) => d.toJS() as { metadata: { name: string; labels: Record<string, string> }; status: { allocatable: Record<string, string> } } | null)
+  .filter((n) => n !== null)
+  .map((n) => ({ name: n.metadata.name, labels: n.metadata.labels, allocatable: n.status.allocatable }));
+const CONFIG = { runtimeImage: 'ghcr.io/example/gptoss-runtime:0.1.0', loadMiBPerSecond: 500 };
+
+/** A model as the API server would hand it over: spec defaulted by the same schema the CRD comes from. */
+function model(namespace: string, spec: Record<string, unknown>): GptOssModel {
+  return {
+    apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel',
+    metadata: { name: 'chat', namespace, uid: '2f9d1c1e-1111-4222-8333-444455556666', generation: 1 },
+    spec: gptOssModelSpec.parse(spec),
+  };
+}
+const placed = (m: GptOssModel) => {
+  const p = planPlacement(m.spec, gpuClasses(POOL), DEFAULT_CATALOGUE);
+  if (!p.placed) throw new Error(p.message);
+  return p as Placed;
+};
+type Obj = Record<string, any>;
+const children = (m: GptOssModel) => {
+  const planned = planChildren(m, placed(m), CONFIG);
+  if (!planned.ok) throw new Error(planned.message);
+  return { ...planned, byKind: (kind: string, name = 'chat') => planned.objects.find((o: Obj) => o.kind === kind && o.metadata.name === name) as Obj };
+};
+
+describe('children of a GptOssModel (pure)', () => {
+  const pvc120b = { variant: 'gpt-oss-120b', source: { pvc: { claimName: 'weights', path: '/gpt-oss-120b/model-00001-of-00003.gguf' } },
+    runtime: { resources: { requests: { cpu: '8', memory: '96Gi' } } } };
+
+  it('a Deployment running gptoss serve with flags from the spec, on the planned GPUs', () => {
+    const { byKind } = children(model('ns', pvc120b));
+    const deployment = byKind('Deployment');
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    expect(container.image).toBe(CONFIG.runtimeImage);
+    expect(container.args).toEqual(['serve', '--model', '/models/gpt-oss-120b/model-00001-of-00003.gguf', '--model-name', 'chat',
+      '--variant', 'gpt-oss-120b', '--listen-address', '0.0.0.0', '--grpc-port', '50051', '--http-port', '8080',
+      '--parallel', '4', '--context-size', '8192', '--reasoning-effort', 'medium', '--gpu', 'cuda', '--threads', '7']);
+    expect(container.resources).toEqual({ requests: { cpu: '8', memory: '96Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } });
+    expect(container.readinessProbe.grpc).toEqual({ port: 50051, service: 'gptoss.runtime.v1.Runtime' });
+    expect(container.startupProbe.failureThreshold).toBe(Math.ceil((Math.ceil(60444 / 500) + 60) / 10));
+    expect(pod.volumes[0]).toEqual({ name: 'weights', persistentVolumeClaim: { claimName: 'weights', readOnly: true } });
+    expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0])
+      .toEqual({ matchExpressions: [{ key: 'nvidia.com/gpu.memory', operator: 'Gt', values: ['65650'] }] });
+    expect(deployment.metadata.ownerReferences).toEqual([{ apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', name: 'chat',
+      uid: '2f9d1c1e-1111-4222-8333-444455556666', controller: true, blockOwnerDeletion: true }]);
+    expect(deployment.spec.template.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'gptoss-runtime', 'app.kubernetes.io/instance': 'chat', 'gptoss.io/model': 'chat' });
+  });
+
+  it('an HTTP Service, a headless gRPC Service, and a PodDisruptionBudget only with more than one replica', () => {
+    const one = children(model('ns', pvc120b));
+    expect(one.byKind('Service').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http' }]);
+    expect(one.byKind('Service', 'chat-grpc').spec).toMatchObject({ clusterIP: 'None', ports: [{ name: 'grpc', port: 50051, targetPort: 'grpc' }] });
+    expect(one.byKind('PodDisruptionBudget')).toBeUndefined();
+    expect(children(model('ns', { ...pvc120b, replicas: 3 })).byKind('PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+  });
+
+  it('user affinity and node selector are ANDed with the plan; a hostPath file is mounted by its folder', () => {
+    const m = model('ns', {
+      variant: 'gpt-oss-20b', source: { hostPath: { path: '/data/models/gpt-oss-20b.gguf' } },
+      gpu: { nodeSelector: { pool: 'inference' }, affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['a'] }] }] } } } },
+    });
+    const pod = children(m).byKind('Deployment').spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ pool: 'inference' });
+    const terms = pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+    expect(terms).toHaveLength(3); // GFD, Karpenter and GKE terms, each with the zone
+    for (const term of terms) expect(term.matchExpressions.at(-1)).toEqual({ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['a'] });
+    expect(pod.volumes[0]).toEqual({ name: 'weights', hostPath: { path: '/data/models', type: 'Directory' } });
+    expect(pod.containers[0].args.slice(1, 3)).toEqual(['--model', '/models/gpt-oss-20b.gguf']);
+    expect(pod.containers[0].args).not.toContain('--threads'); // no CPU request: the runtime reads its cgroup quota
+  });
+
+  it('the spec hash is stable and follows the spec', () => {
+    const a = children(model('ns', pvc120b)).specHash;
+    expect(children(model('ns', pvc120b)).specHash).toBe(a);
+    expect(children(model('ns', { ...pvc120b, contextSize: 16384 })).specHash).not.toBe(a);
+  });
+
+  it('url sources wait for the fetch init container', () => {
+    const m = model('ns', { variant: 'gpt-oss-20b', source: { url: { files: [{ url: 'https://x.test/m.gguf', sha256: 'a'.repeat(64) }] } } });
+    expect(planChildren(m, placed(m), CONFIG)).toMatchObject({ ok: false, reason: 'SourceNotSupportedYet' });
+  });
+
+  it.each([['2', 2], ['1500m', 1], [4, 4], ['500m', 0], ['lots', null], [undefined, null]] as const)('cpuCount(%j) = %j', (q, n) => {
+    expect(cpuCount(q)).toBe(n);
+  });
+});
+
+describe('children on the real API server', () => {
+  const ns = `children-${Math.random().toString(36).slice(2, 8)}`;
+  beforeAll(() => {
+    kubectl(['create', 'namespace', ns]);
+    kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted']);
+  });
+  afterAll(() => {
+    kubectl(['delete', 'namespace', ns, '--wait=false']);
+  });
+
+  it('are accepted (server dry run), and the runtime pod is admitted in a restricted namespace', () => {
+    const { objects } = children(model(ns, { variant: 'gpt-oss-120b', replicas: 2,
+      source: { pvc: { claimName: 'weights', path: 'gpt-oss-120b.gguf' } }, runtime: { resources: { requests: { cpu: '4' } } } }));
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
+    const applied = kubectlResult(['apply', '--dry-run=server', '-f', '-'], list);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout.trim().split('\n')).toEqual([
+      'deployment.apps/chat created (server dry run)', 'service/chat created (server dry run)',
+      'service/chat-grpc created (server dry run)', 'poddisruptionbudget.policy/chat created (server dry run)',
+    ]);
+    const template = (objects[0] as Obj).spec.template;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'chat-probe', namespace: ns, labels: template.metadata.labels }, spec: template.spec };
+    const admitted = kubectlResult(['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
+    expect(admitted.stderr).toBe('');
+    expect(admitted.status).toBe(0);
+  });
+});
