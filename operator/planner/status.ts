@@ -1,0 +1,113 @@
+import type { GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
+import { GRPC_PORT, HTTP_PORT } from './children.js';
+import type { Placement } from './placement.js';
+
+/**
+ * The model's status from what the planner decided and what the cluster shows: conditions with
+ * constant reasons, placement and endpoint. Pure; `now` is injected, and a condition keeps its
+ * lastTransitionTime while its status does not change, so an unchanged world writes nothing.
+ */
+
+export const REASONS = {
+  placed: 'Placed',
+  noFittingGpu: 'NoFittingGPU',
+  insufficientGpuMemory: 'InsufficientGPUMemory',
+  sourceNotSupportedYet: 'SourceNotSupportedYet',
+  ready: 'Ready',
+  scaledToZero: 'ScaledToZero',
+  noReplicaReady: 'NoReplicaReady',
+  rollingOut: 'RollingOut',
+  stable: 'Stable',
+  podsUnschedulable: 'PodsUnschedulable',
+  notPlaced: 'NotPlaced',
+  healthy: 'Healthy',
+} as const;
+
+type Condition = NonNullable<GptOssModelStatus['conditions']>[number];
+
+export interface ObservedDeployment {
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+  /** metadata.generation === status.observedGeneration: the controller has seen the latest spec. */
+  upToDate: boolean;
+}
+
+export interface Observed {
+  /** null: no Deployment exists. */
+  deployment: ObservedDeployment | null;
+  /** The scheduler's message for a Pending runtime pod, if any. */
+  unschedulable: string | null;
+  selector: string;
+}
+
+export function planStatus(
+  model: GptOssModel,
+  placement: Placement,
+  childrenProblem: { reason: string; message: string } | null,
+  observed: Observed,
+  now: Date,
+): GptOssModelStatus {
+  const previous = new Map((model.status?.conditions ?? []).map((c) => [c.type, c]));
+  const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const condition = (type: string, status: Condition['status'], reason: string, message: string): Condition => {
+    const before = previous.get(type);
+    return {
+      type, status, reason, message,
+      observedGeneration: model.metadata.generation ?? 0,
+      lastTransitionTime: before && before.status === status ? before.lastTransitionTime : at,
+    };
+  };
+  const desired = model.spec.replicas;
+  const d = observed.deployment;
+  const ready = d?.readyReplicas ?? 0;
+
+  const placedCondition = !placement.placed
+    ? condition('Placed', 'False', placement.reason, placement.message)
+    : childrenProblem
+      ? condition('Placed', 'False', childrenProblem.reason, childrenProblem.message)
+      : condition('Placed', 'True', REASONS.placed,
+        `${placement.gpusPerReplica} x ${placement.gpuClass} (${placement.gpuMemoryMiB} MiB) per replica, needing ${placement.need.perGpuMiB} MiB each; ${placement.fittingNodes} node(s) fit`);
+  const readyCondition = desired === 0
+    ? condition('Ready', 'False', REASONS.scaledToZero, 'spec.replicas is 0: no runtime runs and no GPU is held')
+    : ready > 0
+      ? condition('Ready', 'True', REASONS.ready, `${ready}/${desired} replicas ready`)
+      : condition('Ready', 'False', REASONS.noReplicaReady, `0/${desired} replicas ready`);
+  const rolling = d !== null && (!d.upToDate || d.updatedReplicas < desired || ready !== desired || d.replicas !== desired);
+  const progressingCondition = rolling
+    ? condition('Progressing', 'True', REASONS.rollingOut, `${d.updatedReplicas} updated, ${ready} ready, ${desired} desired`)
+    : condition('Progressing', 'False', REASONS.stable, d ? 'the runtime matches the spec' : 'nothing to roll out');
+  const degradedCondition = observed.unschedulable
+    ? condition('Degraded', 'True', REASONS.podsUnschedulable, observed.unschedulable)
+    : placedCondition.status !== 'True' && d !== null
+      ? condition('Degraded', 'True', REASONS.notPlaced, `serving with the last good Deployment: ${placedCondition.message}`)
+      : condition('Degraded', 'False', REASONS.healthy, 'no problem seen');
+
+  return {
+    observedGeneration: model.metadata.generation ?? 0,
+    replicas: d?.replicas ?? 0,
+    readyReplicas: ready,
+    selector: observed.selector,
+    ...(placement.placed ? {
+      placement: {
+        memoryMiB: {
+          total: placement.need.totalMiB, weights: placement.need.weightsMiB, kvCache: placement.need.kvCacheMiB,
+          compute: placement.need.computeMiB, margin: placement.need.marginMiB,
+        },
+        gpusPerReplica: placement.gpusPerReplica,
+        gpuResource: placement.resourceName,
+        gpuClass: placement.gpuClass,
+        fittingNodes: placement.fittingNodes,
+      },
+    } : {}),
+    endpoint: { httpService: model.metadata.name, httpPort: HTTP_PORT, grpcService: `${model.metadata.name}-grpc`, grpcPort: GRPC_PORT },
+    conditions: [readyCondition, placedCondition, progressingCondition, degradedCondition],
+  };
+}
+
+/** Status is written only when this says it changed (key order aside). */
+export function statusChanged(before: GptOssModelStatus | undefined, after: GptOssModelStatus): boolean {
+  const canonical = (v: unknown): unknown => Array.isArray(v) ? v.map(canonical)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)])) : v;
+  return JSON.stringify(canonical(before ?? {})) !== JSON.stringify(canonical(after));
+}
