@@ -50,3 +50,9 @@ export function useNamespace(prefix: string): { name: string } {
   });
   return ns;
 }
+
+/** The GptOssModel CRD, applied as the tests' own field manager and established. */
+export function ensureCrd(crdFile: string): void {
+  kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', crdFile]);
+  kubectl(['wait', '--for=condition=Established', 'crd/gptossmodels.gptoss.io', '--timeout=30s']);
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CRD_FILE, renderCrd } from '../../scripts/genCrd.js';
-import { kubectl, kubectlResult, useNamespace } from '../helpers/cluster.js';
+import { ensureCrd, kubectl, kubectlResult, useNamespace } from '../helpers/cluster.js';
 
 describe('the GptOssModel CRD is generated from the API types', () => {
   it('crds/ matches the types (run npm run gen after changing operator/api)', () => {
@@ -12,10 +12,7 @@ describe('the GptOssModel CRD is generated from the API types', () => {
 /** The real API server validates GptOssModels: each invalid spec is refused with a message naming the field. */
 describe('GptOssModel validation on the real API server', () => {
   const ns = useNamespace('crd');
-  beforeAll(() => {
-    kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', CRD_FILE]);
-    kubectl(['wait', '--for=condition=Established', 'crd/gptossmodels.gptoss.io', '--timeout=30s']);
-  });
+  beforeAll(() => ensureCrd(CRD_FILE));
 
   const valid = { variant: 'gpt-oss-20b', source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } };
   const model = (name: string, spec: Record<string, unknown>) =>

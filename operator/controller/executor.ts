@@ -1,0 +1,101 @@
+import {
+  ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
+import type { NodeInfo } from '../planner/gpuClasses.js';
+import type { ObservedDeployment } from '../planner/status.js';
+
+/** The one field manager every write of the operator uses. */
+export const FIELD_MANAGER = 'gptoss-operator';
+
+const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
+
+/**
+ * The thin layer that talks to the API server: reads, server-side apply of children, status
+ * through /status. Errors are wrapped with what was being done.
+ */
+export class Executor {
+  private readonly objects: KubernetesObjectApi;
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly custom: CustomObjectsApi;
+
+  constructor(kc: KubeConfig) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async readModel(namespace: string, name: string): Promise<GptOssModel | null> {
+    try {
+      return await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as GptOssModel;
+    } catch (cause) {
+      if (isNotFound(cause)) return null;
+      throw new Error(`reading GptOssModel ${namespace}/${name}`, { cause });
+    }
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    try {
+      const nodes = await this.core.listNode();
+      return nodes.items.map((n) => ({
+        name: n.metadata!.name!, labels: n.metadata?.labels ?? {}, allocatable: (n.status?.allocatable ?? {}) as Record<string, string>,
+      }));
+    } catch (cause) {
+      throw new Error('listing nodes', { cause });
+    }
+  }
+
+  async apply(object: Record<string, unknown>): Promise<void> {
+    const meta = object.metadata as { name: string; namespace?: string };
+    try {
+      await this.objects.patch(object as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    } catch (cause) {
+      throw new Error(`applying ${String(object.kind)} ${meta.namespace}/${meta.name}`, { cause });
+    }
+  }
+
+  async observeDeployment(namespace: string, name: string): Promise<ObservedDeployment | null> {
+    try {
+      const d = await this.apps.readNamespacedDeployment({ namespace, name });
+      return {
+        replicas: d.status?.replicas ?? 0,
+        readyReplicas: d.status?.readyReplicas ?? 0,
+        updatedReplicas: d.status?.updatedReplicas ?? 0,
+        upToDate: (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+      };
+    } catch (cause) {
+      if (isNotFound(cause)) return null;
+      throw new Error(`reading Deployment ${namespace}/${name}`, { cause });
+    }
+  }
+
+  /** The scheduler's message for the first unschedulable runtime pod, if any. */
+  async unschedulableMessage(namespace: string, selector: string): Promise<string | null> {
+    try {
+      const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
+      for (const pod of pods.items) {
+        const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+        if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return scheduled.message ?? 'Unschedulable';
+      }
+      return null;
+    } catch (cause) {
+      throw new Error(`listing runtime pods in ${namespace}`, { cause });
+    }
+  }
+
+  async writeStatus(model: GptOssModel, status: GptOssModelStatus): Promise<void> {
+    const { namespace, name } = model.metadata;
+    try {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace: namespace!, plural: PLURAL, name, fieldManager: FIELD_MANAGER, force: true,
+          body: { apiVersion: model.apiVersion, kind: model.kind, metadata: { name, namespace }, status } },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      );
+    } catch (cause) {
+      throw new Error(`writing the status of GptOssModel ${namespace}/${name}`, { cause });
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import type { GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
+import { labelsFor, planChildren, type ChildrenConfig } from '../planner/children.js';
+import { gpuClasses, type CatalogueEntry } from '../planner/gpuClasses.js';
+import { planPlacement } from '../planner/placement.js';
+import { planStatus, statusChanged } from '../planner/status.js';
+import type { Executor } from './executor.js';
+
+export interface ReconcileConfig extends ChildrenConfig {
+  catalogue: Record<string, CatalogueEntry>;
+}
+
+export interface ReconcileOutcome {
+  /** What the reconcile did, for logs and tests. */
+  applied: string[];
+  statusWritten: boolean;
+  status: GptOssModelStatus | null;
+}
+
+/**
+ * Level-based: from a key, re-read the world, plan (pure), apply the children, then write status
+ * only when it changed. A model that no longer exists needs nothing: its children go by garbage
+ * collection. A model that cannot be placed gets no new Deployment; one already serving keeps it.
+ */
+export async function reconcileModel(
+  key: { namespace: string; name: string },
+  executor: Executor,
+  config: ReconcileConfig,
+  now: () => Date,
+): Promise<ReconcileOutcome> {
+  const model = await executor.readModel(key.namespace, key.name);
+  if (!model) return { applied: [], statusWritten: false, status: null };
+  // the API server defaulted the spec; parsing again types it and catches a CRD older than us
+  model.spec = gptOssModelSpec.parse(model.spec);
+  const placement = planPlacement(model.spec, gpuClasses(await executor.listNodes(), config.catalogue), config.catalogue);
+  const applied: string[] = [];
+  let childrenProblem: { reason: string; message: string } | null = null;
+  if (placement.placed) {
+    const planned = planChildren(model, placement, config);
+    if (planned.ok) {
+      for (const object of planned.objects) {
+        await executor.apply(object);
+        applied.push(`${String(object.kind)}/${(object.metadata as { name: string }).name}`);
+      }
+    } else {
+      childrenProblem = planned;
+    }
+  }
+  const selector = Object.entries(labelsFor(model)).map(([k, v]) => `${k}=${v}`).join(',');
+  const observed = {
+    deployment: await executor.observeDeployment(key.namespace, key.name),
+    unschedulable: await executor.unschedulableMessage(key.namespace, selector),
+    selector,
+  };
+  const status = planStatus(model, placement, childrenProblem, observed, now());
+  const changed = statusChanged(model.status, status);
+  if (changed) await executor.writeStatus(model, status);
+  return { applied, statusWritten: changed, status };
+}
