@@ -1,17 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_NODES_FILE } from '../../cluster/cluster.js';
 import { gptOssModelSpec, type GptOssModel } from '../../operator/api/v1alpha1/gptOssModel.js';
 import { cpuCount, planChildren } from '../../operator/planner/children.js';
-import { DEFAULT_CATALOGUE, gpuClasses, type NodeInfo } from '../../operator/planner/gpuClasses.js';
+import { DEFAULT_CATALOGUE, gpuClasses } from '../../operator/planner/gpuClasses.js';
 import { planPlacement, type Placed } from '../../operator/planner/placement.js';
 import { kubectl, kubectlResult } from '../helpers/cluster.js';
+import { POOL } from '../helpers/nodePool.js';
 
-const POOL: NodeInfo[] = parseAllDocuments(readFileSync(DEFAULT_NODES_FILE, 'utf8'))
-  .map((d) => d.toJS() as { metadata: { name: string; labels: Record<string, string> }; status: { allocatable: Record<string, string> } } | null)
-  .filter((n) => n !== null)
-  .map((n) => ({ name: n.metadata.name, labels: n.metadata.labels, allocatable: n.status.allocatable }));
 const CONFIG = { runtimeImage: 'ghcr.io/example/gptoss-runtime:0.1.0', loadMiBPerSecond: 500 };
 
 /** A model as the API server would hand it over: spec defaulted by the same schema the CRD comes from. */

@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { DEFAULT_NODES_FILE } from '../../cluster/cluster.js';
 import { DEFAULT_CATALOGUE, gpuClasses, type NodeInfo } from '../../operator/planner/gpuClasses.js';
 import { replicaMemory } from '../../operator/planner/memory.js';
 import { planPlacement } from '../../operator/planner/placement.js';
+import { POOL } from '../helpers/nodePool.js';
 
 /** The local cluster's node pool (cluster/nodes.yaml) as the planner sees it. */
-const POOL: NodeInfo[] = parseAllDocuments(readFileSync(DEFAULT_NODES_FILE, 'utf8'))
-  .map((d) => d.toJS() as { metadata: { name: string; labels: Record<string, string> }; status: { allocatable: Record<string, string> } } | null)
-  .filter((n) => n !== null)
-  .map((n) => ({ name: n.metadata.name, labels: n.metadata.labels, allocatable: n.status.allocatable }));
-
 const spec = (variant: 'gpt-oss-20b' | 'gpt-oss-120b', extra: Record<string, unknown> = {}) =>
   ({ variant, contextSize: 8192, parallelSlots: 4, ...extra }) as Parameters<typeof planPlacement>[0];
 
