@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { registerOperator } from './operator.js';
 import { registerServe } from './serve.js';
 import { registerStart } from './start.js';
 import { registerSynthModel } from './synthModel.js';
@@ -17,5 +18,6 @@ const program = new Command('gptoss')
 registerServe(program);
 registerSynthModel(program);
 registerStart(program);
+registerOperator(program);
 
 await program.parseAsync(process.argv);
