@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CRD_FILE } from '../../scripts/genCrd.js';
+import { toolPath } from '../../scripts/tools.js';
 import { GPTOSS } from '../helpers/cli.js';
 import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
 
@@ -40,6 +41,8 @@ describe('gptoss operator', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^gptoss_operator_leader 1$/m);
     expect(Number(/^gptoss_operator_reconciles_total\{result="success"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+    const lint = spawnSync(toolPath('promtool'), ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    expect(lint.stdout + lint.stderr).toBe('');
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
