@@ -34,7 +34,8 @@ export function registerOperator(program: Command): void {
       kc.loadFromDefault();
       let running;
       try {
-        running = await startOperator(kc, parsed.data, log);
+        // another process may be leading by now: exit and come back as a fresh candidate
+        running = await startOperator(kc, parsed.data, log, () => process.exit(1));
       } catch (error) {
         fail('operator', new Error('starting the operator', { cause: error }));
       }

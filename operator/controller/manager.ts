@@ -28,7 +28,13 @@ export interface RunningOperator {
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
 const INFORMER_RESTART_MS = 2000;
 
-export async function startOperator(kc: KubeConfig, config: OperatorConfig, log: Logger): Promise<RunningOperator> {
+export async function startOperator(
+  kc: KubeConfig,
+  config: OperatorConfig,
+  log: Logger,
+  /** Called when leadership is lost; the process should exit so it restarts as a fresh candidate, as controller-runtime does. */
+  onLostLeadership: () => void = () => undefined,
+): Promise<RunningOperator> {
   const registry = new Registry();
   const reconciles = new Counter({ name: 'gptoss_operator_reconciles_total', help: 'Reconciles, by result.', labelNames: ['result'], registers: [registry] });
   const duration = new Histogram({ name: 'gptoss_operator_reconcile_duration_seconds', help: 'Reconcile duration.', registers: [registry],
@@ -106,6 +112,7 @@ export async function startOperator(kc: KubeConfig, config: OperatorConfig, log:
       leader.set(0);
       log.error({ identity: config.identity }, 'Lost leadership');
       queue.shutDown();
+      onLostLeadership();
     },
     onError: (error) => log.warn({ err: String(error) }, 'Failed to renew the Lease'),
   });
