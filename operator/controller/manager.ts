@@ -42,6 +42,11 @@ export async function startOperator(
   const queue = new WorkQueue();
   new Gauge({ name: 'gptoss_operator_queue_depth', help: 'Keys waiting in the work queue.', registers: [registry], collect() { this.set(queue.length); } });
   const leader = new Gauge({ name: 'gptoss_operator_leader', help: '1 while this process holds the Lease.', registers: [registry] });
+  // per model, for alerts and dashboards (bounded by the number of models)
+  const modelCondition = new Gauge({ name: 'gptoss_operator_model_condition', help: '1 when the model\'s condition of this type is True, else 0.',
+    labelNames: ['namespace', 'model', 'type'], registers: [registry] });
+  const modelReplicas = new Gauge({ name: 'gptoss_operator_model_replicas', help: 'Desired and ready runtime replicas of a model.',
+    labelNames: ['namespace', 'model', 'kind'], registers: [registry] });
 
   const custom = kc.makeApiClient(CustomObjectsApi);
   const apps = kc.makeApiClient(AppsV1Api);
@@ -99,6 +104,15 @@ export async function startOperator(
         try {
           const outcome = await reconcileModel({ namespace, name }, executor, reconcileConfig, () => new Date());
           reconciles.inc({ result: 'success' });
+          if (outcome.status) {
+            for (const c of outcome.status.conditions ?? []) modelCondition.set({ namespace, model: name, type: c.type }, c.status === 'True' ? 1 : 0);
+            modelReplicas.set({ namespace, model: name, kind: 'desired' }, outcome.desiredReplicas);
+            modelReplicas.set({ namespace, model: name, kind: 'ready' }, outcome.status.readyReplicas ?? 0);
+          } else {
+            // the model is gone: drop its series
+            for (const type of ['Ready', 'Placed', 'Progressing', 'Degraded']) modelCondition.remove({ namespace, model: name, type });
+            for (const kind of ['desired', 'ready']) modelReplicas.remove({ namespace, model: name, kind });
+          }
           if (outcome.statusWritten) log.info({ kind: 'GptOssModel', namespace, name, applied: outcome.applied }, 'Reconciled model');
         } finally {
           end();

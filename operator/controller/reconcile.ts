@@ -15,6 +15,7 @@ export interface ReconcileOutcome {
   applied: string[];
   statusWritten: boolean;
   status: GptOssModelStatus | null;
+  desiredReplicas: number;
 }
 
 /**
@@ -29,7 +30,7 @@ export async function reconcileModel(
   now: () => Date,
 ): Promise<ReconcileOutcome> {
   const model = await executor.readModel(key.namespace, key.name);
-  if (!model) return { applied: [], statusWritten: false, status: null };
+  if (!model) return { applied: [], statusWritten: false, status: null, desiredReplicas: 0 };
   // the API server defaulted the spec; parsing again types it and catches a CRD older than us
   model.spec = gptOssModelSpec.parse(model.spec);
   const placement = planPlacement(model.spec, gpuClasses(await executor.listNodes(), config.catalogue), config.catalogue);
@@ -55,5 +56,5 @@ export async function reconcileModel(
   const status = planStatus(model, placement, childrenProblem, observed, now());
   const changed = statusChanged(model.status, status);
   if (changed) await executor.writeStatus(model, status);
-  return { applied, statusWritten: changed, status };
+  return { applied, statusWritten: changed, status, desiredReplicas: model.spec.replicas };
 }

@@ -40,6 +40,8 @@ describe('gptoss operator', () => {
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^gptoss_operator_leader 1$/m);
+    expect(metrics).toContain(`gptoss_operator_model_condition{namespace="${ns.name}",model="chat",type="Ready"} 1`);
+    expect(metrics).toContain(`gptoss_operator_model_replicas{namespace="${ns.name}",model="chat",kind="ready"} 1`);
     expect(Number(/^gptoss_operator_reconciles_total\{result="success"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
     const lint = spawnSync(toolPath('promtool'), ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
     expect(lint.stdout + lint.stderr).toBe('');
