@@ -86,6 +86,25 @@ export class Executor {
     }
   }
 
+  /** An Event on the model (kubectl describe gom shows it). */
+  async recordEvent(model: GptOssModel, type: 'Normal' | 'Warning', reason: string, message: string, now: Date): Promise<void> {
+    const { namespace, name, uid } = model.metadata;
+    try {
+      await this.core.createNamespacedEvent({
+        namespace: namespace!,
+        body: {
+          metadata: { namespace, name: `${name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}` },
+          involvedObject: { apiVersion: model.apiVersion, kind: model.kind, name, namespace, uid },
+          type, reason, message: message.slice(0, 1000),
+          firstTimestamp: now, lastTimestamp: now, count: 1,
+          source: { component: FIELD_MANAGER }, reportingComponent: FIELD_MANAGER, reportingInstance: FIELD_MANAGER,
+        },
+      });
+    } catch (cause) {
+      throw new Error(`recording event ${reason} for GptOssModel ${namespace}/${name}`, { cause });
+    }
+  }
+
   async writeStatus(model: GptOssModel, status: GptOssModelStatus): Promise<void> {
     const { namespace, name } = model.metadata;
     try {

@@ -55,6 +55,15 @@ export async function reconcileModel(
   };
   const status = planStatus(model, placement, childrenProblem, observed, now());
   const changed = statusChanged(model.status, status);
-  if (changed) await executor.writeStatus(model, status);
+  if (changed) {
+    await executor.writeStatus(model, status);
+    // an Event for every condition that changed status: decisions (Normal) and problems (Warning)
+    const before = new Map((model.status?.conditions ?? []).map((c) => [c.type, c.status]));
+    for (const c of status.conditions ?? []) {
+      if (before.get(c.type) === c.status) continue;
+      const problem = (c.type === 'Degraded' && c.status === 'True') || (c.type === 'Placed' && c.status === 'False');
+      await executor.recordEvent(model, problem ? 'Warning' : 'Normal', c.reason, c.message, now());
+    }
+  }
   return { applied, statusWritten: changed, status, desiredReplicas: model.spec.replicas };
 }

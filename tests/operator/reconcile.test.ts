@@ -27,6 +27,12 @@ describe('reconcileModel on the real control plane', () => {
     expect(first.statusWritten).toBe(true);
     expect(conditions(first.status)).toMatchObject({ Placed: 'True/Placed' });
     expect(first.status?.placement).toMatchObject({ gpuClass: 'Tesla-T4', gpusPerReplica: 1 });
+    const events = await core().listNamespacedEvent({ namespace: ns.name, fieldSelector: 'involvedObject.kind=GptOssModel,involvedObject.name=chat' });
+    // one event per condition that got its first status; how far the rollout got by then varies
+    expect(events.items).toHaveLength(4);
+    expect(events.items.every((e) => e.type === 'Normal')).toBe(true);
+    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Placed', 'Healthy']));
+    expect(events.items.find((e) => e.reason === 'Placed')?.message).toMatch(/^1 x Tesla-T4 \(15360 MiB\) per replica/);
 
     await waitFor(async () => (await apps().readNamespacedDeployment({ namespace: ns.name, name: 'chat' })).status?.readyReplicas === 2, 60_000, 'two ready runtime pods');
     const pods = await core().listNamespacedPod({ namespace: ns.name, labelSelector: 'gptoss.io/model=chat' });
@@ -52,5 +58,18 @@ describe('reconcileModel on the real control plane', () => {
     kubectl(['delete', 'gom', 'chat', '-n', ns.name, '--wait=false']);
     await waitFor(async () => apps().readNamespacedDeployment({ namespace: ns.name, name: 'chat' }).then(() => false, () => true), 60_000, 'the Deployment to be garbage collected');
     expect((await reconcile()).status).toBeNull();
+  });
+
+  it('a model nothing can hold gets Placed=False NoFittingGPU, a Warning event and no Deployment', async () => {
+    kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name: 'huge', namespace: ns.name },
+      spec: { variant: 'gpt-oss-120b', contextSize: 131072, parallelSlots: 256, source: { hostPath: { path: '/models/gpt-oss-120b.gguf' } } } }));
+    const outcome = await reconcileModel({ namespace: ns.name, name: 'huge' }, new Executor(clusterAccess().kc), config, () => clock);
+    expect(outcome.applied).toEqual([]);
+    expect(conditions(outcome.status)).toMatchObject({ Placed: 'False/NoFittingGPU', Ready: 'False/NoReplicaReady' });
+    await expect(apps().readNamespacedDeployment({ namespace: ns.name, name: 'huge' })).rejects.toMatchObject({ code: 404 });
+    const events = await core().listNamespacedEvent({ namespace: ns.name, fieldSelector: 'involvedObject.name=huge,reason=NoFittingGPU' });
+    expect(events.items).toHaveLength(1);
+    expect(events.items[0]).toMatchObject({ type: 'Warning' });
+    expect(events.items[0]!.message).toMatch(/needs 1304263 MiB .* the largest GPU seen is h200 with 143771 MiB \(8 per node\)$/);
   });
 });
