@@ -6,7 +6,7 @@ import { cacheRoot } from '../scripts/goBuild.js';
 import { PACKAGE_ROOT } from '../runtime/paths.js';
 import { ensureClusterBinaries, kwokStagesDir, type Binary } from './binaries.js';
 import { ensurePki, type Pki } from './pki.js';
-import { freePort, runs, startDaemon, stopDaemon } from './processes.js';
+import { freePort, runs, startDaemon, stopDaemon, waitFor } from './processes.js';
 
 /*
  * A real control plane on one machine, no Docker: etcd, kube-apiserver (RBAC on),
@@ -64,14 +64,14 @@ function httpsGet(url: string, pki: Pki): Promise<{ status: number; body: string
   });
 }
 
+/** waitFor, with the end of the component's log in the error when it times out. */
 async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, logFile?: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitFor(check, timeoutMs, what, 200);
+  } catch (error) {
+    const tail = logFile && existsSync(logFile) ? `\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}` : '';
+    throw new Error(`${(error as Error).message}${tail}`);
   }
-  const tail = logFile && existsSync(logFile) ? `\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}` : '';
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${tail}`);
 }
 
 /** True when every process of the state still runs and the API server answers /readyz. */

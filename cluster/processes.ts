@@ -42,3 +42,13 @@ export async function stopDaemon(pid: number, binary: string, graceMs = 10_000):
   if (runs(pid, binary)) process.kill(pid, 'SIGKILL');
   while (runs(pid, binary)) await new Promise((r) => setTimeout(r, 20));
 }
+
+/** Polls `check` (a throw counts as not yet) until it holds, or fails naming what it waited for. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition', intervalMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await Promise.resolve().then(check).catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
