@@ -38,10 +38,14 @@ describe('gptoss operator', () => {
     await waitFor(async () => (await apps.readNamespacedDeployment({ namespace: ns.name, name: 'chat' })).spec?.template.spec?.containers[0]?.args?.includes('16384') ?? false,
       30_000, 'the spec change to roll out');
 
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const scrape = async () => (await fetch(`${url}/metrics`)).text();
+    // the rollout's new pod becomes ready a moment after the spec change: wait for the reconcile that sees it
+    const readyAgain = `gptoss_operator_model_replicas{namespace="${ns.name}",model="chat",kind="ready"} 1`;
+    await waitFor(async () => (await scrape()).includes(readyAgain), 30_000, 'the ready replica in the metrics');
+    const metrics = await scrape();
     expect(metrics).toMatch(/^gptoss_operator_leader 1$/m);
     expect(metrics).toContain(`gptoss_operator_model_condition{namespace="${ns.name}",model="chat",type="Ready"} 1`);
-    expect(metrics).toContain(`gptoss_operator_model_replicas{namespace="${ns.name}",model="chat",kind="ready"} 1`);
+    expect(metrics).toContain(readyAgain);
     expect(Number(/^gptoss_operator_reconciles_total\{result="success"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
     const lint = spawnSync(toolPath('promtool'), ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
     expect(lint.stdout + lint.stderr).toBe('');
