@@ -1,22 +1,79 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from '../runtime/config.js';
+import { DEFAULT_CATALOGUE } from './planner/gpuClasses.js';
+import { DEFAULT_SIZING } from './planner/memory.js';
 
-/** `gptoss operator` settings: one typed object, defaulted and validated at start-up. */
-export const operatorConfigSchema = z.object({
+const whole = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number({ error: 'must be a number' }).int('must be a whole number')
+  .min(min, max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`)
+  .max(max, `must be between ${min} and ${max}`);
+
+const catalogueEntry = z.strictObject({
+  memoryMiB: whole(1),
+  resourceName: z.string().regex(/^[a-z0-9.-]+\/[A-Za-z0-9._-]+$/, 'must be an extended resource name such as nvidia.com/gpu').optional(),
+  cost: z.number().min(0).optional(),
+});
+
+/**
+ * `gptoss operator` settings: one typed object, defaulted and validated at start-up. It comes from
+ * an optional YAML file (`--config`, what the Helm chart mounts) with command-line flags on top.
+ */
+export const operatorConfigSchema = z.strictObject({
   /** Namespaces to watch; empty means all. */
   namespaces: z.array(z.string().min(1)).default([]),
   leaseNamespace: z.string().min(1).default('default'),
   leaseName: z.string().min(1).default('gptoss-operator'),
   identity: z.string().min(1).default(`${hostname()}-${process.pid}`),
-  leaseDurationSeconds: z.number().int().min(1).default(15),
-  retryPeriodMs: z.number().int().min(10).default(2000),
-  workers: z.number().int().min(1).max(64).default(4),
+  leaseDurationSeconds: whole(1).default(15),
+  retryPeriodMs: whole(10).default(2000),
+  workers: whole(1, 64).default(4),
   listenAddress: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(8081),
+  port: whole(0, 65535).default(8081),
   runtimeImage: z.string().min(1).default('ghcr.io/gptoss/runtime:0.1.0'),
   loadMiBPerSecond: z.number().positive().default(500),
   /** Re-reconcile every model this often, whatever the watches say (level-based safety net). */
-  resyncSeconds: z.number().int().min(1).default(300),
+  resyncSeconds: whole(1).default(300),
+  /** An informer that has heard nothing (no event, no reconnect) for this long is restarted. */
+  informerStallSeconds: whole(1).default(600),
+  /** GPU products the labels do not size (product -> memory, resource, cost); merged over the built-in catalogue. */
+  catalogue: z.record(z.string().min(1), catalogueEntry).default({}).transform((c) => ({ ...DEFAULT_CATALOGUE, ...c })),
+  /** What the planner adds to weights and KV cache, per GPU. */
+  sizing: z.strictObject({
+    computeBufferMiB: whole(0).default(DEFAULT_SIZING.computeBufferMiB),
+    marginMiB: whole(0).default(DEFAULT_SIZING.marginMiB),
+    marginRatio: z.number().min(0).max(1).default(DEFAULT_SIZING.marginRatio),
+  }).default(DEFAULT_SIZING),
+  /** Test hook for crash-point tests: exit the process right after this many API writes. */
+  exitAfterWrites: whole(1).optional(),
 });
 
+export type OperatorConfigInput = z.input<typeof operatorConfigSchema>;
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;
+
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * The file's settings with the flags that were given on top, validated. Errors name the flag or
+ * the file's key path (catalogue.h100.memoryMiB) so a bad Helm value is easy to find.
+ */
+export function loadOperatorConfig(flags: Partial<OperatorConfigInput>, file?: string): OperatorConfig {
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    try {
+      fromFile = (parseYaml(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+    } catch (cause) {
+      throw new ConfigError(`--config ${file}: ${(cause as Error).message}`);
+    }
+    if (typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new ConfigError(`--config ${file}: must be a YAML mapping`);
+  }
+  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+  const result = operatorConfigSchema.safeParse({ ...fromFile, ...given });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const top = String(issue.path[0] ?? '');
+  const where = top in given ? flagName(top) : [file ? `${file}:` : '', issue.path.join('.')].filter(Boolean).join(' ');
+  const message = issue.code === 'unrecognized_keys' ? `unknown setting(s) ${issue.keys.join(', ')}` : issue.message;
+  throw new ConfigError(`${where} ${message}`);
+}

@@ -5,23 +5,30 @@ import {
 import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import type { ObservedDeployment } from '../planner/status.js';
+import { firstUnschedulable, nodeInfo, observedDeployment, type WorldReads } from './reads.js';
 
 /** The one field manager every write of the operator uses. */
 export const FIELD_MANAGER = 'gptoss-operator';
 
 const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
 
+export interface ExecutorHooks {
+  /** Called after every successful write (apply, delete, status, event): the crash-point tests exit here. */
+  afterWrite?: (what: string) => void;
+}
+
 /**
  * The thin layer that talks to the API server: reads, server-side apply of children, status
- * through /status. Errors are wrapped with what was being done.
+ * through /status. Errors are wrapped with what was being done. Its reads go straight to the API
+ * server (one-shot use and tests); the operator process reads through its informers' caches.
  */
-export class Executor {
+export class Executor implements WorldReads {
   private readonly objects: KubernetesObjectApi;
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly custom: CustomObjectsApi;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, private readonly hooks: ExecutorHooks = {}) {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -39,10 +46,7 @@ export class Executor {
 
   async listNodes(): Promise<NodeInfo[]> {
     try {
-      const nodes = await this.core.listNode();
-      return nodes.items.map((n) => ({
-        name: n.metadata!.name!, labels: n.metadata?.labels ?? {}, allocatable: (n.status?.allocatable ?? {}) as Record<string, string>,
-      }));
+      return (await this.core.listNode()).items.map(nodeInfo);
     } catch (cause) {
       throw new Error('listing nodes', { cause });
     }
@@ -55,32 +59,34 @@ export class Executor {
     } catch (cause) {
       throw new Error(`applying ${String(object.kind)} ${meta.namespace}/${meta.name}`, { cause });
     }
+    this.hooks.afterWrite?.(`apply ${String(object.kind)}/${meta.name}`);
+  }
+
+  /** Deletes a child the plan no longer has; true when something was deleted. */
+  async deleteIfPresent(ref: { apiVersion: string; kind: string; namespace: string; name: string }): Promise<boolean> {
+    try {
+      await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { namespace: ref.namespace, name: ref.name } });
+    } catch (cause) {
+      if (isNotFound(cause)) return false;
+      throw new Error(`deleting ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
+    }
+    this.hooks.afterWrite?.(`delete ${ref.kind}/${ref.name}`);
+    return true;
   }
 
   async observeDeployment(namespace: string, name: string): Promise<ObservedDeployment | null> {
     try {
-      const d = await this.apps.readNamespacedDeployment({ namespace, name });
-      return {
-        replicas: d.status?.replicas ?? 0,
-        readyReplicas: d.status?.readyReplicas ?? 0,
-        updatedReplicas: d.status?.updatedReplicas ?? 0,
-        upToDate: (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
-      };
+      return observedDeployment(await this.apps.readNamespacedDeployment({ namespace, name }));
     } catch (cause) {
       if (isNotFound(cause)) return null;
       throw new Error(`reading Deployment ${namespace}/${name}`, { cause });
     }
   }
 
-  /** The scheduler's message for the first unschedulable runtime pod, if any. */
-  async unschedulableMessage(namespace: string, selector: string): Promise<string | null> {
+  async unschedulableMessage(namespace: string, labels: Record<string, string>): Promise<string | null> {
     try {
-      const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
-      for (const pod of pods.items) {
-        const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-        if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return scheduled.message ?? 'Unschedulable';
-      }
-      return null;
+      const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+      return firstUnschedulable((await this.core.listNamespacedPod({ namespace, labelSelector })).items);
     } catch (cause) {
       throw new Error(`listing runtime pods in ${namespace}`, { cause });
     }
@@ -103,6 +109,7 @@ export class Executor {
     } catch (cause) {
       throw new Error(`recording event ${reason} for GptOssModel ${namespace}/${name}`, { cause });
     }
+    this.hooks.afterWrite?.(`event ${reason}`);
   }
 
   async writeStatus(model: GptOssModel, status: GptOssModelStatus): Promise<void> {
@@ -116,5 +123,6 @@ export class Executor {
     } catch (cause) {
       throw new Error(`writing the status of GptOssModel ${namespace}/${name}`, { cause });
     }
+    this.hooks.afterWrite?.('status');
   }
 }

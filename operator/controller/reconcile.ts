@@ -1,14 +1,13 @@
 import type { GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
 import { labelsFor, planChildren, type ChildrenConfig } from '../planner/children.js';
-import { gpuClasses, type CatalogueEntry } from '../planner/gpuClasses.js';
-import { planPlacement } from '../planner/placement.js';
+import { gpuClasses } from '../planner/gpuClasses.js';
+import { planPlacement, type PlacementSettings } from '../planner/placement.js';
 import { planStatus, statusChanged } from '../planner/status.js';
 import type { Executor } from './executor.js';
+import type { WorldReads } from './reads.js';
 
-export interface ReconcileConfig extends ChildrenConfig {
-  catalogue: Record<string, CatalogueEntry>;
-}
+export interface ReconcileConfig extends ChildrenConfig, PlacementSettings {}
 
 export interface ReconcileOutcome {
   /** What the reconcile did, for logs and tests. */
@@ -22,18 +21,20 @@ export interface ReconcileOutcome {
  * Level-based: from a key, re-read the world, plan (pure), apply the children, then write status
  * only when it changed. A model that no longer exists needs nothing: its children go by garbage
  * collection. A model that cannot be placed gets no new Deployment; one already serving keeps it.
+ * `reads` defaults to the executor (straight from the API server).
  */
 export async function reconcileModel(
   key: { namespace: string; name: string },
   executor: Executor,
   config: ReconcileConfig,
   now: () => Date,
+  reads: WorldReads = executor,
 ): Promise<ReconcileOutcome> {
-  const model = await executor.readModel(key.namespace, key.name);
+  const model = await reads.readModel(key.namespace, key.name);
   if (!model) return { applied: [], statusWritten: false, status: null, desiredReplicas: 0 };
   // the API server defaulted the spec; parsing again types it and catches a CRD older than us
   model.spec = gptOssModelSpec.parse(model.spec);
-  const placement = planPlacement(model.spec, gpuClasses(await executor.listNodes(), config.catalogue), config.catalogue);
+  const placement = planPlacement(model.spec, gpuClasses(await reads.listNodes(), config.catalogue), config, model.status?.placement);
   const applied: string[] = [];
   let childrenProblem: { reason: string; message: string } | null = null;
   if (placement.placed) {
@@ -43,15 +44,18 @@ export async function reconcileModel(
         await executor.apply(object);
         applied.push(`${String(object.kind)}/${(object.metadata as { name: string }).name}`);
       }
+      for (const ref of planned.prune) {
+        if (await executor.deleteIfPresent(ref)) applied.push(`-${ref.kind}/${ref.name}`);
+      }
     } else {
       childrenProblem = planned;
     }
   }
-  const selector = Object.entries(labelsFor(model)).map(([k, v]) => `${k}=${v}`).join(',');
+  const labels = labelsFor(model);
   const observed = {
-    deployment: await executor.observeDeployment(key.namespace, key.name),
-    unschedulable: await executor.unschedulableMessage(key.namespace, selector),
-    selector,
+    deployment: await reads.observeDeployment(key.namespace, key.name),
+    unschedulable: await reads.unschedulableMessage(key.namespace, labels),
+    selector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
   };
   const status = planStatus(model, placement, childrenProblem, observed, now());
   const changed = statusChanged(model.status, status);

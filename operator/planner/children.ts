@@ -85,8 +85,16 @@ function affinity(model: GptOssModel, placement: Placed): Obj {
   };
 }
 
+/** A child the plan no longer wants (the PodDisruptionBudget below two replicas). */
+export interface ChildRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
 export type PlannedChildren =
-  | { ok: true; objects: Obj[]; specHash: string }
+  | { ok: true; objects: Obj[]; prune: ChildRef[]; specHash: string }
   | { ok: false; reason: 'SourceNotSupportedYet'; message: string };
 
 export function planChildren(model: GptOssModel, placement: Placed, config: ChildrenConfig): PlannedChildren {
@@ -104,7 +112,8 @@ export function planChildren(model: GptOssModel, placement: Placed, config: Chil
   const cpus = cpuCount(runtime.resources?.requests?.cpu ?? runtime.resources?.limits?.cpu);
   const args = [
     'serve', '--model', w.modelPath, '--model-name', name, '--variant', spec.variant,
-    '--listen-address', '0.0.0.0', '--grpc-port', String(GRPC_PORT), '--http-port', String(HTTP_PORT),
+    // the pod's own address (downward API), as the probes and the operator reach it there
+    '--listen-address', '$(POD_IP)', '--grpc-port', String(GRPC_PORT), '--http-port', String(HTTP_PORT),
     '--parallel', String(spec.parallelSlots), '--context-size', String(spec.contextSize),
     '--reasoning-effort', spec.reasoningEffort, '--gpu', 'cuda',
     // one core stays with the event loop (see runtime/engine/threads.ts)
@@ -118,7 +127,7 @@ export function planChildren(model: GptOssModel, placement: Placed, config: Chil
     image: runtime.image ?? config.runtimeImage,
     args,
     ports: [{ name: 'grpc', containerPort: GRPC_PORT }, { name: 'http', containerPort: HTTP_PORT }],
-    env: runtime.env ?? [],
+    env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, ...(runtime.env ?? [])],
     resources: { requests, limits },
     volumeMounts: [{ name: 'weights', mountPath: WEIGHTS_MOUNT, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
     startupProbe: { grpc: { port: GRPC_PORT, service: RUNTIME_SERVICE }, periodSeconds: 10, failureThreshold: Math.ceil(loadSeconds / 10) },
@@ -164,8 +173,10 @@ export function planChildren(model: GptOssModel, placement: Placed, config: Chil
       spec: { clusterIP: 'None', selector: labels, ports: [{ name: 'grpc', port: GRPC_PORT, targetPort: 'grpc' }] },
     },
   ];
-  if (spec.replicas > 1) {
-    objects.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: labels } } });
-  }
-  return { ok: true, objects, specHash };
+  const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' };
+  const prune: ChildRef[] = [];
+  // a budget of one unavailable protects nothing below two replicas: the children match the plan exactly
+  if (spec.replicas > 1) objects.push({ ...pdb, metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: labels } } });
+  else prune.push({ ...pdb, namespace: namespace!, name });
+  return { ok: true, objects, prune, specHash };
 }

@@ -25,10 +25,18 @@ export const SHAPES: Record<GptOssModelSpec['variant'], ModelShape> = {
 const MiB = 1024 * 1024;
 /** llama.cpp's default physical batch: the logits buffer and sliding-window cells scale with it. */
 const UBATCH = 512;
-/** CUDA context, cuBLAS workspace and fragmentation, per GPU. */
-const FIXED_MARGIN_MiB = 512;
-/** On top of weights and caches, per GPU. */
-const PROPORTIONAL_MARGIN = 0.05;
+
+/** What sizing adds to weights and caches; named settings of the operator config. */
+export interface Sizing {
+  /** Compute buffers beyond the logits of one batch (graph scratch), per GPU. */
+  computeBufferMiB: number;
+  /** CUDA context, cuBLAS workspace and fragmentation, per GPU. */
+  marginMiB: number;
+  /** On top of weights and caches, per GPU. */
+  marginRatio: number;
+}
+
+export const DEFAULT_SIZING: Sizing = { computeBufferMiB: 32, marginMiB: 512, marginRatio: 0.05 };
 
 export interface MemoryNeed {
   weightsMiB: number;
@@ -48,16 +56,20 @@ export interface MemoryNeed {
  * (batch x vocabulary x f32) and a small constant; a real 20b load at 131,072 tokens measured
  * 3072 MiB KV, 18 MiB sliding-window KV and about 420 MiB compute, which this reproduces.
  */
-export function replicaMemory(spec: Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots'>, gpus = 1): MemoryNeed {
+export function replicaMemory(
+  spec: Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots'>,
+  gpus = 1,
+  sizing: Sizing = DEFAULT_SIZING,
+): MemoryNeed {
   const s = SHAPES[spec.variant];
   const kvBytesPerCell = 2 * s.kvHeads * s.headDim * 2; // K and V, f16
   const fullKv = s.fullAttentionLayers * kvBytesPerCell * spec.contextSize * spec.parallelSlots;
   const windowKv = (s.layers - s.fullAttentionLayers) * kvBytesPerCell * (spec.parallelSlots * s.slidingWindow + UBATCH);
   const weightsMiB = Math.ceil(s.weightsBytes / MiB);
   const kvCacheMiB = Math.ceil((fullKv + windowKv) / MiB);
-  const computeMiB = Math.ceil((UBATCH * s.vocabulary * 4) / MiB) + 32;
+  const computeMiB = Math.ceil((UBATCH * s.vocabulary * 4) / MiB) + sizing.computeBufferMiB;
   const shared = (weightsMiB + kvCacheMiB) / gpus;
-  const marginMiB = Math.ceil(shared * PROPORTIONAL_MARGIN) + FIXED_MARGIN_MiB;
+  const marginMiB = Math.ceil(shared * sizing.marginRatio) + sizing.marginMiB;
   const perGpuMiB = Math.ceil(shared) + computeMiB + marginMiB;
   return { weightsMiB, kvCacheMiB, computeMiB, marginMiB, perGpuMiB, gpus, totalMiB: perGpuMiB * gpus };
 }

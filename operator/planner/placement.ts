@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { GptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
 import type { CatalogueEntry, GpuClass, LabelSource } from './gpuClasses.js';
-import { replicaMemory, type MemoryNeed } from './memory.js';
+import { DEFAULT_SIZING, replicaMemory, type MemoryNeed, type Sizing } from './memory.js';
 
 /**
  * Where a replica goes: the smallest GPU class whose single GPU fits; where none does, the fewest
  * GPUs of one node. Expressed so pods can fall back to bigger GPUs when the chosen class is full:
  * required affinity "memory per GPU at least the need" (one term per label source present),
  * preferred affinity for the chosen class. Pure and deterministic.
+ *
+ * Sticky: the decision is recorded in the model's status and kept while the spec fields it was
+ * planned from are unchanged and the chosen class is still in the cluster; nodes coming and going
+ * (or a new label source appearing) do not move running replicas.
  */
 
 export interface NodeSelectorRequirement {
@@ -27,6 +32,33 @@ export interface Placed {
   /** ORed terms: any GPU with enough memory, however the node is labelled. */
   requiredTerms: NodeSelectorRequirement[][];
   preferred: NodeSelectorRequirement[];
+  /** Hash of the spec fields this was planned from. */
+  planHash: string;
+  labelSources: LabelSource[];
+  /** True when the recorded decision was kept rather than planned afresh. */
+  kept: boolean;
+}
+
+/** A decision as recorded in status.placement. */
+export interface RecordedPlacement {
+  gpuClass?: string;
+  gpusPerReplica?: number;
+  planHash?: string;
+  labelSources?: string[];
+}
+
+export interface PlacementSettings {
+  catalogue: Record<string, CatalogueEntry>;
+  sizing?: Sizing;
+}
+
+type PlannedSpec = Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots' | 'gpu'>;
+
+/** The spec fields placement reads; a change to any of them (and only them) re-plans. */
+export function placementHash(spec: PlannedSpec): string {
+  const { variant, contextSize, parallelSlots } = spec;
+  const gpu = { count: spec.gpu?.count, minMemoryMiB: spec.gpu?.minMemoryMiB, products: spec.gpu?.products };
+  return createHash('sha256').update(JSON.stringify({ variant, contextSize, parallelSlots, gpu })).digest('hex').slice(0, 16);
 }
 
 export interface NotPlaced {
@@ -48,10 +80,13 @@ const MEMORY_LABEL: Partial<Record<LabelSource, string>> = {
   karpenter: 'karpenter.k8s.aws/instance-gpu-memory',
 };
 
-function requiredTerms(classes: GpuClass[], perGpuMiB: number, catalogue: Record<string, CatalogueEntry>): NodeSelectorRequirement[][] {
+const LABEL_SOURCES = ['gfd', 'karpenter', 'gke'] as const;
+const sourcesOf = (classes: GpuClass[]) => LABEL_SOURCES.filter((source) => classes.some((c) => c.source === source));
+
+function requiredTerms(sources: readonly LabelSource[], perGpuMiB: number, catalogue: Record<string, CatalogueEntry>): NodeSelectorRequirement[][] {
   const terms: NodeSelectorRequirement[][] = [];
-  for (const source of ['gfd', 'karpenter', 'gke'] as const) {
-    if (!classes.some((c) => c.source === source)) continue;
+  for (const source of LABEL_SOURCES) {
+    if (!sources.includes(source)) continue;
     const memoryLabel = MEMORY_LABEL[source];
     if (memoryLabel) {
       terms.push([{ key: memoryLabel, operator: 'Gt', values: [String(perGpuMiB - 1)] }]);
@@ -67,36 +102,48 @@ function requiredTerms(classes: GpuClass[], perGpuMiB: number, catalogue: Record
 const fits = (c: GpuClass, gpus: number, perGpuMiB: number) => c.gpusPerNode >= gpus && c.memoryMiB >= perGpuMiB;
 
 export function planPlacement(
-  spec: Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots' | 'gpu'>,
+  spec: PlannedSpec,
   allClasses: GpuClass[],
-  catalogue: Record<string, CatalogueEntry>,
+  settings: PlacementSettings,
+  previous?: RecordedPlacement,
 ): Placement {
+  const { catalogue, sizing = DEFAULT_SIZING } = settings;
+  const planHash = placementHash(spec);
   const products = spec.gpu?.products?.map((p) => p.toLowerCase());
   const classes = allClasses.filter((c) =>
     (!products || products.includes(c.product.toLowerCase())) && c.memoryMiB >= (spec.gpu?.minMemoryMiB ?? 0));
+  const placed = (chosen: GpuClass, gpus: number, need: MemoryNeed, sources: LabelSource[], kept: boolean): Placed => ({
+    placed: true,
+    need,
+    gpuClass: chosen.product,
+    gpuMemoryMiB: chosen.memoryMiB,
+    gpusPerReplica: gpus,
+    resourceName: chosen.resourceName,
+    fittingNodes: allClasses.filter((c) => c.memoryMiB >= need.perGpuMiB).flatMap((c) => c.nodes).filter((n) => n.gpus >= gpus).length,
+    requiredTerms: requiredTerms(sources, need.perGpuMiB, catalogue),
+    preferred: [{ key: PRODUCT_LABEL[chosen.source], operator: 'In', values: [chosen.product] }],
+    planHash,
+    labelSources: sources,
+    kept,
+  });
+
+  if (previous?.planHash === planHash && previous.gpuClass && previous.gpusPerReplica) {
+    const need = replicaMemory(spec, previous.gpusPerReplica, sizing);
+    const still = classes.find((c) => c.product === previous.gpuClass && fits(c, previous.gpusPerReplica!, need.perGpuMiB));
+    const sources = LABEL_SOURCES.filter((s) => previous.labelSources?.includes(s));
+    if (still) return placed(still, previous.gpusPerReplica, need, sources.length ? sources : sourcesOf(allClasses), true);
+  }
+
   const largest = [...allClasses].sort((a, b) => b.memoryMiB - a.memoryMiB)[0];
   const seen = largest ? `the largest GPU seen is ${largest.product} with ${largest.memoryMiB} MiB (${largest.gpusPerNode} per node)` : 'no GPU nodes were seen';
-
   const counts = spec.gpu?.count ? [spec.gpu.count] : Array.from({ length: Math.max(1, ...classes.map((c) => c.gpusPerNode)) }, (_, i) => i + 1);
   for (const gpus of counts) {
-    const need = replicaMemory(spec, gpus);
+    const need = replicaMemory(spec, gpus, sizing);
     // smallest memory first, then cheapest (classes come sorted that way)
     const chosen = classes.find((c) => fits(c, gpus, need.perGpuMiB));
-    if (!chosen) continue;
-    const fitting = allClasses.filter((c) => c.memoryMiB >= need.perGpuMiB);
-    return {
-      placed: true,
-      need,
-      gpuClass: chosen.product,
-      gpuMemoryMiB: chosen.memoryMiB,
-      gpusPerReplica: gpus,
-      resourceName: chosen.resourceName,
-      fittingNodes: fitting.flatMap((c) => c.nodes).filter((n) => n.gpus >= gpus).length,
-      requiredTerms: requiredTerms(allClasses, need.perGpuMiB, catalogue),
-      preferred: [{ key: PRODUCT_LABEL[chosen.source], operator: 'In', values: [chosen.product] }],
-    };
+    if (chosen) return placed(chosen, gpus, need, sourcesOf(allClasses), false);
   }
-  const need = replicaMemory(spec, spec.gpu?.count ?? 1);
+  const need = replicaMemory(spec, spec.gpu?.count ?? 1, sizing);
   if (spec.gpu?.count) {
     return {
       placed: false, reason: 'InsufficientGPUMemory', need,

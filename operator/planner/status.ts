@@ -98,6 +98,8 @@ export function planStatus(
         gpuResource: placement.resourceName,
         gpuClass: placement.gpuClass,
         fittingNodes: placement.fittingNodes,
+        planHash: placement.planHash,
+        labelSources: placement.labelSources,
       },
     } : {}),
     endpoint: { httpService: model.metadata.name, httpPort: HTTP_PORT, grpcService: `${model.metadata.name}-grpc`, grpcPort: GRPC_PORT },

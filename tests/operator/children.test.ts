@@ -17,7 +17,7 @@ function model(namespace: string, spec: Record<string, unknown>): GptOssModel {
   };
 }
 const placed = (m: GptOssModel) => {
-  const p = planPlacement(m.spec, gpuClasses(POOL), DEFAULT_CATALOGUE);
+  const p = planPlacement(m.spec, gpuClasses(POOL), { catalogue: DEFAULT_CATALOGUE });
   if (!p.placed) throw new Error(p.message);
   return p as Placed;
 };
@@ -39,8 +39,9 @@ describe('children of a GptOssModel (pure)', () => {
     const container = pod.containers[0];
     expect(container.image).toBe(CONFIG.runtimeImage);
     expect(container.args).toEqual(['serve', '--model', '/models/gpt-oss-120b/model-00001-of-00003.gguf', '--model-name', 'chat',
-      '--variant', 'gpt-oss-120b', '--listen-address', '0.0.0.0', '--grpc-port', '50051', '--http-port', '8080',
+      '--variant', 'gpt-oss-120b', '--listen-address', '$(POD_IP)', '--grpc-port', '50051', '--http-port', '8080',
       '--parallel', '4', '--context-size', '8192', '--reasoning-effort', 'medium', '--gpu', 'cuda', '--threads', '7']);
+    expect(container.env).toEqual([{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]);
     expect(container.resources).toEqual({ requests: { cpu: '8', memory: '96Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } });
     expect(container.readinessProbe.grpc).toEqual({ port: 50051, service: 'gptoss.runtime.v1.Runtime' });
     expect(container.startupProbe.failureThreshold).toBe(Math.ceil((Math.ceil(60444 / 500) + 60) / 10));
@@ -58,7 +59,11 @@ describe('children of a GptOssModel (pure)', () => {
     expect(one.byKind('Service').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http' }]);
     expect(one.byKind('Service', 'chat-grpc').spec).toMatchObject({ clusterIP: 'None', ports: [{ name: 'grpc', port: 50051, targetPort: 'grpc' }] });
     expect(one.byKind('PodDisruptionBudget')).toBeUndefined();
-    expect(children(model('ns', { ...pvc120b, replicas: 3 })).byKind('PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+    // one left from when there were more replicas goes
+    expect(one.prune).toEqual([{ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: 'ns', name: 'chat' }]);
+    const three = children(model('ns', { ...pvc120b, replicas: 3 }));
+    expect(three.byKind('PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+    expect(three.prune).toEqual([]);
   });
 
   it('user affinity and node selector are ANDed with the plan; a hostPath file is mounted by its folder', () => {

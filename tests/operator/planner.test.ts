@@ -65,18 +65,18 @@ describe('placement (pure, table)', () => {
     ['an allow-list picks among what fits', spec('gpt-oss-20b', { gpu: { products: ['h200'] } }), 'h200', 1, 7],
     ['minMemoryMiB skips smaller GPUs', spec('gpt-oss-20b', { gpu: { minMemoryMiB: 40_000 } }), 'nvidia-tesla-a100', 1, 7],
   ] as const)('%s', (_name, s, gpuClass, gpus, fittingNodes) => {
-    const p = planPlacement(s, classes, DEFAULT_CATALOGUE);
+    const p = planPlacement(s, classes, { catalogue: DEFAULT_CATALOGUE });
     expect(p).toMatchObject({ placed: true, gpuClass, gpusPerReplica: gpus, resourceName: 'nvidia.com/gpu', fittingNodes });
   });
 
   it('where no single GPU fits, the fewest GPUs of one node', () => {
     const a100Only = gpuClasses(POOL.filter((n) => n.name === 'gpu-a100-0'));
-    const p = planPlacement(spec('gpt-oss-120b'), a100Only, DEFAULT_CATALOGUE);
+    const p = planPlacement(spec('gpt-oss-120b'), a100Only, { catalogue: DEFAULT_CATALOGUE });
     expect(p).toMatchObject({ placed: true, gpuClass: 'nvidia-tesla-a100', gpusPerReplica: 2, fittingNodes: 1 });
   });
 
   it('required affinity: memory per GPU at least the need, one term per label source; preferred: the chosen class', () => {
-    const p = planPlacement(spec('gpt-oss-120b'), classes, DEFAULT_CATALOGUE);
+    const p = planPlacement(spec('gpt-oss-120b'), classes, { catalogue: DEFAULT_CATALOGUE });
     if (!p.placed) throw new Error(p.message);
     expect(p.requiredTerms).toEqual([
       [{ key: 'nvidia.com/gpu.memory', operator: 'Gt', values: ['65650'] }],
@@ -87,7 +87,7 @@ describe('placement (pure, table)', () => {
   });
 
   it('120b with 256 slots of 131,072 tokens needs over a terabyte: NoFittingGPU, saying what was needed and the largest GPU seen', () => {
-    const p = planPlacement(spec('gpt-oss-120b', { contextSize: 131_072, parallelSlots: 256 }), classes, DEFAULT_CATALOGUE);
+    const p = planPlacement(spec('gpt-oss-120b', { contextSize: 131_072, parallelSlots: 256 }), classes, { catalogue: DEFAULT_CATALOGUE });
     expect(p.placed).toBe(false);
     if (p.placed) return;
     expect(p.reason).toBe('NoFittingGPU');
@@ -97,14 +97,74 @@ describe('placement (pure, table)', () => {
   });
 
   it('a GPU count below what the model needs: InsufficientGPUMemory', () => {
-    const p = planPlacement(spec('gpt-oss-120b', { gpu: { count: 1, products: ['nvidia-tesla-a100'] } }), classes, DEFAULT_CATALOGUE);
+    const p = planPlacement(spec('gpt-oss-120b', { gpu: { count: 1, products: ['nvidia-tesla-a100'] } }), classes, { catalogue: DEFAULT_CATALOGUE });
     expect(p).toMatchObject({ placed: false, reason: 'InsufficientGPUMemory' });
     expect(p.placed ? '' : p.message).toMatch(/^1 GPU\(s\) per replica need 65651 MiB each/);
   });
 
   it('no GPU nodes at all', () => {
-    const p = planPlacement(spec('gpt-oss-20b'), [], DEFAULT_CATALOGUE);
+    const p = planPlacement(spec('gpt-oss-20b'), [], { catalogue: DEFAULT_CATALOGUE });
     expect(p).toMatchObject({ placed: false, reason: 'NoFittingGPU' });
     expect(p.placed ? '' : p.message).toMatch(/no GPU nodes were seen$/);
+  });
+});
+
+describe('sticky placement (pure)', () => {
+  const settings = { catalogue: DEFAULT_CATALOGUE };
+  const first = planPlacement(spec('gpt-oss-20b'), gpuClasses(POOL), settings);
+  if (!first.placed) throw new Error(first.message);
+  const recorded = { gpuClass: first.gpuClass, gpusPerReplica: first.gpusPerReplica, planHash: first.planHash, labelSources: first.labelSources };
+  const without = (prefix: string) => gpuClasses(POOL.filter((n) => !n.name.startsWith(prefix)));
+
+  it('keeps the recorded class when a smaller or cheaper class appears later', () => {
+    // planned while only L4s and bigger existed; the T4 node joining does not move the replicas
+    const planned = planPlacement(spec('gpt-oss-20b'), without('gpu-t4'), settings);
+    if (!planned.placed) throw new Error(planned.message);
+    expect(planned.gpuClass).toBe('NVIDIA-L4');
+    const later = planPlacement(spec('gpt-oss-20b'), gpuClasses(POOL), settings,
+      { gpuClass: planned.gpuClass, gpusPerReplica: 1, planHash: planned.planHash, labelSources: planned.labelSources });
+    expect(later).toMatchObject({ placed: true, gpuClass: 'NVIDIA-L4', kept: true });
+  });
+
+  it('keeps the recorded required terms when a new label source appears (no rollout from node churn)', () => {
+    const gfdOnly = gpuClasses(POOL.filter((n) => n.labels['nvidia.com/gpu.product']));
+    const planned = planPlacement(spec('gpt-oss-20b'), gfdOnly, settings);
+    if (!planned.placed) throw new Error(planned.message);
+    expect(planned.labelSources).toEqual(['gfd']);
+    const later = planPlacement(spec('gpt-oss-20b'), gpuClasses(POOL), settings,
+      { gpuClass: planned.gpuClass, gpusPerReplica: 1, planHash: planned.planHash, labelSources: planned.labelSources });
+    expect(later.placed && later.requiredTerms).toEqual(planned.requiredTerms);
+    expect(later.placed && later.fittingNodes).toBeGreaterThan(planned.fittingNodes); // the count follows capacity
+  });
+
+  it('re-plans when a spec field it was planned from changes', () => {
+    const bigger = planPlacement(spec('gpt-oss-20b', { contextSize: 131_072, parallelSlots: 1 }), gpuClasses(POOL), settings, recorded);
+    expect(bigger).toMatchObject({ placed: true, gpuClass: 'NVIDIA-L4', kept: false });
+  });
+
+  it('a spec change placement does not read (replicas, effort) keeps the plan hash', () => {
+    expect(planPlacement({ ...spec('gpt-oss-20b'), replicas: 5, reasoningEffort: 'high' } as never, gpuClasses(POOL), settings).placed && first.planHash)
+      .toBe(first.planHash);
+  });
+
+  it('re-plans when the recorded class leaves the cluster', () => {
+    const p = planPlacement(spec('gpt-oss-20b'), without('gpu-t4'), settings, recorded);
+    expect(p).toMatchObject({ placed: true, gpuClass: 'NVIDIA-L4', kept: false });
+  });
+
+  it('re-plans when the recorded class no longer fits (the admin raised the margin)', () => {
+    const p = planPlacement(spec('gpt-oss-20b'), gpuClasses(POOL), { ...settings, sizing: { computeBufferMiB: 32, marginMiB: 4096, marginRatio: 0.05 } }, recorded);
+    expect(p).toMatchObject({ placed: true, kept: false });
+    expect(p.placed && p.gpuClass).not.toBe('Tesla-T4');
+  });
+});
+
+describe('sizing settings (pure)', () => {
+  it('compute buffer and margin come from the operator config', () => {
+    const base = replicaMemory(spec('gpt-oss-20b'));
+    const custom = replicaMemory(spec('gpt-oss-20b'), 1, { computeBufferMiB: 132, marginMiB: 1024, marginRatio: 0 });
+    expect(custom.computeMiB - base.computeMiB).toBe(100);
+    expect(custom.marginMiB).toBe(1024);
+    expect(custom.weightsMiB).toBe(base.weightsMiB);
   });
 });

@@ -16,7 +16,7 @@ const observed = (deployment: Observed['deployment'], unschedulable: string | nu
 const conditions = (s: ReturnType<typeof planStatus>) => Object.fromEntries(s.conditions!.map((c) => [c.type, `${c.status}/${c.reason}`]));
 
 describe('status from plan and observation (pure, table)', () => {
-  const placedFor = (m: GptOssModel, nodes = H100) => planPlacement(m.spec, gpuClasses(nodes), DEFAULT_CATALOGUE);
+  const placedFor = (m: GptOssModel, nodes = H100) => planPlacement(m.spec, gpuClasses(nodes), { catalogue: DEFAULT_CATALOGUE });
   it.each([
     ['just placed, no Deployment yet', {}, observed(null), { Ready: 'False/NoReplicaReady', Placed: 'True/Placed', Progressing: 'False/Stable', Degraded: 'False/Healthy' }],
     ['scaled to zero', { replicas: 0 }, observed({ replicas: 0, readyReplicas: 0, updatedReplicas: 0, upToDate: true }), { Ready: 'False/ScaledToZero', Progressing: 'False/Stable' }],

@@ -136,7 +136,11 @@ export const gptOssModelStatus = z.object({
     gpuResource: z.string().optional().describe('The extended resource requested (e.g. nvidia.com/gpu).'),
     gpuClass: z.string().optional().describe('The GPU class chosen.'),
     fittingNodes: int('Nodes that could host a replica by capacity.').optional(),
-  }).optional().describe('Where replicas go and why.'),
+    planHash: z.string().optional()
+      .describe('Hash of the spec fields placement was planned from; the choice is kept until they change or the GPU class leaves the cluster.'),
+    labelSources: z.array(z.enum(['gfd', 'karpenter', 'gke'])).optional()
+      .describe('Node label sources the required node affinity was written for (GPU Feature Discovery, Karpenter, GKE).'),
+  }).optional().describe('Where replicas go and why (sticky: nodes coming and going do not move replicas).'),
   endpoint: z.object({
     httpService: z.string().optional(),
     httpPort: int('OpenAI-compatible HTTP and /metrics.').optional(),

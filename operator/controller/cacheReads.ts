@@ -1,0 +1,39 @@
+import type { ObjectCache, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
+import type { NodeInfo } from '../planner/gpuClasses.js';
+import type { ObservedDeployment } from '../planner/status.js';
+import { firstUnschedulable, nodeInfo, observedDeployment, type WorldReads } from './reads.js';
+
+const hasLabels = (labels: Record<string, string>) => (pod: V1Pod) =>
+  Object.entries(labels).every(([k, v]) => pod.metadata?.labels?.[k] === v);
+
+/**
+ * Reads from the operator's informer caches, as controller-runtime's client does: a reconcile
+ * costs the API server its writes and one fresh read of the model, however many nodes and pods
+ * there are.
+ */
+export class CacheReads implements WorldReads {
+  constructor(
+    private readonly fresh: Pick<WorldReads, 'readModel'>,
+    private readonly nodes: ObjectCache<V1Node>,
+    private readonly deployments: ObjectCache<V1Deployment>,
+    private readonly pods: ObjectCache<V1Pod>,
+  ) {}
+
+  readModel(namespace: string, name: string): Promise<GptOssModel | null> {
+    return this.fresh.readModel(namespace, name);
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    return this.nodes.list().map(nodeInfo);
+  }
+
+  async observeDeployment(namespace: string, name: string): Promise<ObservedDeployment | null> {
+    const d = this.deployments.get(name, namespace);
+    return d ? observedDeployment(d) : null;
+  }
+
+  async unschedulableMessage(namespace: string, labels: Record<string, string>): Promise<string | null> {
+    return firstUnschedulable(this.pods.list(namespace).filter(hasLabels(labels)));
+  }
+}
