@@ -167,6 +167,9 @@ export async function up(options: UpOptions): Promise<ClusterState> {
       `--kubeconfig=${kubeconfigPath}`, `--config=${kwokConfig(dir)}`,
       '--manage-all-nodes=false', '--manage-nodes-with-label-selector=type=kwok',
       `--server-address=127.0.0.1:${kwokPort}`, '--cidr=10.244.0.0/16', '--node-ip=127.0.0.1',
+      // node Leases, as kubelets renew them: without, the heartbeat stage (every 10-20 min) is the only
+      // sign of life and the node lifecycle controller marks nodes and their pods NotReady in between
+      '--node-lease-duration-seconds=40',
     ]);
     const kubectl = (...args: string[]) => execFileSync(binaries.kubectl, [`--kubeconfig=${kubeconfigPath}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     await waitUntil('the default service account', () => kubectl('get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name').includes('default'), 60_000, logFile('kube-controller-manager'));

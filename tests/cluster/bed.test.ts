@@ -1,4 +1,4 @@
-import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { clusterAccess, kubectl, kubectlResult, useNamespace, waitFor } from '../helpers/cluster.js';
 
@@ -23,6 +23,13 @@ describe('the local control plane with fake GPU nodes', () => {
   const apply = (objects: object[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
   const readPod = (name: string) => core().readNamespacedPod({ namespace: ns.name, name });
   const deletePods = (names: string[]) => kubectl(['delete', 'pod', '-n', ns.name, '--wait=false', ...names]);
+
+  it('every fake node renews its Lease, as kubelets do, so the node lifecycle controller never marks it NotReady', async () => {
+    const leases = await clusterAccess().kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'kube-node-lease' });
+    const nodes = await core().listNode({ labelSelector: 'type=kwok' });
+    expect(leases.items.map((l) => l.metadata!.name).sort()).toEqual(expect.arrayContaining(nodes.items.map((n) => n.metadata!.name!).sort()));
+    for (const lease of leases.items) expect(Date.now() - new Date(lease.spec!.renewTime!).getTime()).toBeLessThan(60_000);
+  });
 
   it('a one-GPU pod that needs more than 70000 MiB of GPU memory lands on an 80 GB node and runs', async () => {
     apply([pod('big-gpu', {
