@@ -66,10 +66,22 @@ describe('gptoss operator (process)', () => {
     expect(lease.spec.holderIdentity ?? '').toBe('');
   });
 
+  it('pods the scheduler cannot place make the model Degraded with the scheduler\'s reason (seen through the pod watch)', async () => {
+    const op = await start('pending');
+    kubectl(['apply', '-f', '-'], model(ns.name, 'nowhere', { gpu: { nodeSelector: { pool: 'does-not-exist' } } }));
+    await waitFor(() => condition(readModel(ns.name, 'nowhere'), 'Degraded')?.reason === 'PodsUnschedulable', 60_000, `Degraded: ${op.logs()}`);
+    const m = readModel(ns.name, 'nowhere');
+    expect(condition(m, 'Placed')?.status).toBe('True'); // the plan is fine; the pool the user asked for is not there
+    expect(condition(m, 'Degraded')).toMatchObject({ status: 'True' });
+    expect((m.status!.conditions!.find((c) => c.type === 'Degraded') as { message?: string }).message).toMatch(/didn't match Pod's node affinity\/selector/);
+    expect(kubectl(['get', 'events', '-n', ns.name, '--field-selector', 'involvedObject.name=nowhere,reason=PodsUnschedulable', '-o', 'jsonpath={.items[0].type}'])).toBe('Warning');
+    kubectl(['delete', 'gom', 'nowhere', '-n', ns.name]);
+  });
+
   it('two operators: one leads; when it is killed the other takes over within the lease duration and reconciles', async () => {
     const leaseDurationSeconds = 3;
     const [a, b] = await Promise.all([start('a', { leaseDurationSeconds }), start('b', { leaseDurationSeconds })]);
-    await waitFor(async () => (await a.isLeader()) || (await b.isLeader()), 20_000, 'a leader');
+    await waitFor(async () => (await a.isLeader()) === true || (await b.isLeader()) === true, 20_000, 'a leader');
     const [leader, follower] = (await a.isLeader()) ? [a, b] : [b, a];
     expect(await follower.isLeader()).toBe(false);
 

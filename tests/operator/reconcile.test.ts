@@ -1,8 +1,10 @@
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Executor } from '../../operator/controller/executor.js';
 import { reconcileModel } from '../../operator/controller/reconcile.js';
-import { DEFAULT_CATALOGUE } from '../../operator/planner/gpuClasses.js';
+import { gptOssModelSpec } from '../../operator/api/v1alpha1/gptOssModel.js';
+import { DEFAULT_CATALOGUE, gpuClasses } from '../../operator/planner/gpuClasses.js';
+import { planPlacement } from '../../operator/planner/placement.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
 
@@ -71,5 +73,46 @@ describe('reconcileModel on the real control plane', () => {
     expect(events.items).toHaveLength(1);
     expect(events.items[0]).toMatchObject({ type: 'Warning' });
     expect(events.items[0]!.message).toMatch(/needs 1304263 MiB .* the largest GPU seen is h200 with 143771 MiB \(8 per node\)$/);
+  });
+
+  it('placement is sticky: a smaller GPU class joining does not move replicas; a spec that no longer fits keeps the serving Deployment and says Degraded', async () => {
+    // needs about 13.1 GiB: only this model fits the 13,500 MiB GPU added below, so other tests never see it as a candidate
+    kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name: 'sticky', namespace: ns.name },
+      spec: { variant: 'gpt-oss-20b', contextSize: 1024, parallelSlots: 1, source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } } }));
+    const reconcileSticky = () => reconcileModel({ namespace: ns.name, name: 'sticky' }, new Executor(clusterAccess().kc), config, () => clock);
+    const first = await reconcileSticky();
+    expect(first.status?.placement).toMatchObject({ gpuClass: 'Tesla-T4' });
+    const generation = (await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' })).metadata?.generation;
+
+    const node = `gpu-small-${ns.name}`;
+    await core().createNode({ body: {
+      metadata: { name: node, labels: { type: 'kwok', 'nvidia.com/gpu.product': 'NVIDIA-A2', 'nvidia.com/gpu.memory': '13500', 'nvidia.com/gpu.count': '1' },
+        annotations: { 'kwok.x-k8s.io/node': 'fake' } },
+      spec: { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] },
+    } });
+    try {
+      await core().patchNodeStatus({ name: node, body: { status: { allocatable: { cpu: '4', memory: '16Gi', pods: '110', 'nvidia.com/gpu': '1' },
+        capacity: { cpu: '4', memory: '16Gi', pods: '110', 'nvidia.com/gpu': '1' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      // a fresh plan would take the smaller A2 now; the recorded one stays
+      const spec = gptOssModelSpec.parse({ variant: 'gpt-oss-20b', contextSize: 1024, parallelSlots: 1, source: { hostPath: { path: '/m' } } });
+      const fresh = planPlacement(spec, gpuClasses(await new Executor(clusterAccess().kc).listNodes()), config);
+      expect(fresh.placed && fresh.gpuClass).toBe('NVIDIA-A2');
+      const later = await reconcileSticky();
+      expect(later.status?.placement).toMatchObject({ gpuClass: 'Tesla-T4', fittingNodes: (first.status?.placement?.fittingNodes ?? 0) + 1 });
+      expect((await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' })).metadata?.generation).toBe(generation);
+    } finally {
+      await core().deleteNode({ name: node });
+    }
+
+    // only T4s allowed, at a context no T4 holds: nothing fits, but the running Deployment is not taken away
+    kubectl(['patch', 'gom', 'sticky', '-n', ns.name, '--type=merge', '-p', JSON.stringify({ spec: { contextSize: 131072, gpu: { products: ['Tesla-T4'] } } })]);
+    const unplaceable = await reconcileSticky();
+    expect(conditions(unplaceable.status)).toMatchObject({ Placed: 'False/NoFittingGPU', Degraded: 'True/NotPlaced' });
+    const kept = await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' });
+    expect(kept.metadata?.generation).toBe(generation);
+    expect(kept.spec?.template.spec?.containers[0]?.args).toContain('1024');
+    const warnings = await core().listNamespacedEvent({ namespace: ns.name, fieldSelector: 'involvedObject.name=sticky,type=Warning' });
+    expect(warnings.items.map((e) => e.reason).sort()).toEqual(['NoFittingGPU', 'NotPlaced']);
   });
 });
