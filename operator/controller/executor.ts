@@ -2,7 +2,9 @@ import {
   ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
+import type { ChildRef } from '../planner/children.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import type { ObservedDeployment } from '../planner/status.js';
 import { firstUnschedulable, nodeInfo, observedDeployment, type WorldReads } from './reads.js';
@@ -10,6 +12,7 @@ import { firstUnschedulable, nodeInfo, observedDeployment, type WorldReads } fro
 /** The one field manager every write of the operator uses. */
 export const FIELD_MANAGER = 'gptoss-operator';
 
+const childKey = (c: { kind: string; namespace: string; name: string }) => `${c.kind}/${c.namespace}/${c.name}`;
 const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
 
 export interface ExecutorHooks {
@@ -23,6 +26,10 @@ export interface ExecutorHooks {
  * server (one-shot use and tests); the operator process reads through its informers' caches.
  */
 export class Executor implements WorldReads {
+  /** What this process last applied, by child: kind/namespace/name -> hash of the applied object. */
+  private readonly applied = new Map<string, string>();
+  /** Children known to be absent (deleted or never there). */
+  private readonly absent = new Set<string>();
   private readonly objects: KubernetesObjectApi;
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
@@ -52,26 +59,57 @@ export class Executor implements WorldReads {
     }
   }
 
-  async apply(object: Record<string, unknown>): Promise<void> {
+  /**
+   * Server-side apply; false when this process already applied exactly this object and nothing
+   * said it changed since (see forget): a steady reconcile then costs the API server no writes.
+   */
+  async apply(object: Record<string, unknown>): Promise<boolean> {
     const meta = object.metadata as { name: string; namespace?: string };
+    const key = childKey({ kind: String(object.kind), namespace: meta.namespace ?? '', name: meta.name });
+    const hash = createHash('sha256').update(JSON.stringify(object)).digest('hex');
+    if (this.applied.get(key) === hash) return false;
     try {
       await this.objects.patch(object as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     } catch (cause) {
+      this.applied.delete(key);
       throw new Error(`applying ${String(object.kind)} ${meta.namespace}/${meta.name}`, { cause });
     }
+    this.applied.set(key, hash);
+    this.absent.delete(key);
     this.hooks.afterWrite?.(`apply ${String(object.kind)}/${meta.name}`);
+    return true;
   }
 
   /** Deletes a child the plan no longer has; true when something was deleted. */
-  async deleteIfPresent(ref: { apiVersion: string; kind: string; namespace: string; name: string }): Promise<boolean> {
+  async deleteIfPresent(ref: ChildRef): Promise<boolean> {
+    const key = childKey(ref);
+    if (this.absent.has(key)) return false;
     try {
       await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { namespace: ref.namespace, name: ref.name } });
     } catch (cause) {
-      if (isNotFound(cause)) return false;
-      throw new Error(`deleting ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
+      if (!isNotFound(cause)) throw new Error(`deleting ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
+      this.absent.add(key);
+      return false;
     }
+    this.absent.add(key);
+    this.applied.delete(key);
     this.hooks.afterWrite?.(`delete ${ref.kind}/${ref.name}`);
     return true;
+  }
+
+  /**
+   * Something may have changed a child behind our back (a watch saw its spec change or its
+   * deletion): apply it again next time. Without an argument, everything (the periodic resync
+   * repairs drift in children that are not watched, such as Services).
+   */
+  forget(child?: { kind: string; namespace: string; name: string }): void {
+    if (!child) {
+      this.applied.clear();
+      this.absent.clear();
+      return;
+    }
+    this.applied.delete(childKey(child));
+    this.absent.delete(childKey(child));
   }
 
   async observeDeployment(namespace: string, name: string): Promise<ObservedDeployment | null> {

@@ -12,6 +12,7 @@ import type { OperatorConfig } from '../config.js';
 import { CacheReads } from './cacheReads.js';
 import { Executor, type ExecutorHooks } from './executor.js';
 import { InformerSupervisor } from './informerSupervisor.js';
+import { reuseConnections } from './keepAlive.js';
 import { LeaderElector } from './leaderElection.js';
 import { operatorMetrics } from './operatorMetrics.js';
 import { reconcileModel } from './reconcile.js';
@@ -41,6 +42,8 @@ export async function startOperator(
   onLostLeadership: () => void = () => undefined,
   hooks: ExecutorHooks = {},
 ): Promise<RunningOperator> {
+  reuseConnections(kc);
+  const executor = new Executor(kc, hooks);
   const queue = new WorkQueue();
   const metrics = operatorMetrics(() => queue.length);
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -68,11 +71,22 @@ export async function startOperator(
     if (gone) fingerprints.delete(name); else fingerprints.set(name, nodeFingerprint(n));
     if (gone || before !== fingerprints.get(name)) for (const m of models.list()) enqueueModel(m);
   };
+  // a Deployment whose spec changed (generation) or that went: apply it again, whoever did it
+  const generations = new Map<string, number>();
+  const deploymentChanged = (d: V1Deployment, gone = false) => {
+    const key = keyOf(d);
+    const generation = d.metadata?.generation ?? 0;
+    if (gone || (generations.has(key) && generations.get(key) !== generation)) executor.forget({ kind: 'Deployment', namespace: d.metadata!.namespace!, name: d.metadata!.name! });
+    if (gone) generations.delete(key); else generations.set(key, generation);
+    enqueueOwner(d);
+  };
   for (const verb of ['add', 'update', 'delete'] as const) {
     models.on(verb, enqueueModel);
-    deployments.on(verb, enqueueOwner);
     pods.on(verb, enqueueOwner);
   }
+  deployments.on('add', (d) => deploymentChanged(d));
+  deployments.on('update', (d) => deploymentChanged(d));
+  deployments.on('delete', (d) => deploymentChanged(d, true));
   nodes.on('add', (n) => nodeChanged(n));
   nodes.on('update', (n) => nodeChanged(n));
   nodes.on('delete', (n) => nodeChanged(n, true));
@@ -97,10 +111,13 @@ export async function startOperator(
 
   await Promise.all(supervisors.map((s) => s.start()));
   ready = true;
-  const executor = new Executor(kc, hooks);
   const reads = new CacheReads(executor, nodes, deployments, pods);
   let workers: Promise<void> | null = null;
-  const resync = setInterval(() => { for (const m of models.list()) enqueueModel(m); }, config.resyncSeconds * 1000);
+  // the level-based safety net: everything is applied again, children nobody watches included
+  const resync = setInterval(() => {
+    executor.forget();
+    for (const m of models.list()) enqueueModel(m);
+  }, config.resyncSeconds * 1000);
 
   const reconcileKey = async (key: string) => {
     const [namespace, name] = key.split('/') as [string, string];

@@ -41,8 +41,7 @@ export async function reconcileModel(
     const planned = planChildren(model, placement, config);
     if (planned.ok) {
       for (const object of planned.objects) {
-        await executor.apply(object);
-        applied.push(`${String(object.kind)}/${(object.metadata as { name: string }).name}`);
+        if (await executor.apply(object)) applied.push(`${String(object.kind)}/${(object.metadata as { name: string }).name}`);
       }
       for (const ref of planned.prune) {
         if (await executor.deleteIfPresent(ref)) applied.push(`-${ref.kind}/${ref.name}`);

@@ -31,6 +31,13 @@ describe('gptoss operator (process)', () => {
     await waitFor(() => converged(ns.name, 'chat', 1), 60_000, `the model to be Ready: ${op.logs()}`);
     expect(kubectl(['get', 'gom', 'chat', '-n', ns.name])).toMatch(/chat\s+gpt-oss-20b\s+1\s+1\s+Tesla-T4/);
 
+    // drift: a hand edit of the Deployment is undone, a deleted Deployment comes back
+    const grace = async () => (await apps().readNamespacedDeployment({ namespace: ns.name, name: 'chat' })).spec?.template.spec?.terminationGracePeriodSeconds;
+    kubectl(['patch', 'deployment', 'chat', '-n', ns.name, '--type=merge', '-p', '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":5}}}}']);
+    await waitFor(async () => await grace() === 60, 30_000, 'the hand edit to be undone');
+    kubectl(['delete', 'deployment', 'chat', '-n', ns.name, '--wait=false']);
+    await waitFor(async () => await grace() === 60 && converged(ns.name, 'chat', 1), 60_000, 'the deleted Deployment to come back');
+
     kubectl(['patch', 'gom', 'chat', '-n', ns.name, '--type=merge', '-p', '{"spec":{"contextSize":16384}}']);
     await waitFor(async () => (await apps().readNamespacedDeployment({ namespace: ns.name, name: 'chat' })).spec?.template.spec?.containers[0]?.args?.includes('16384') ?? false,
       30_000, 'the spec change to roll out');
