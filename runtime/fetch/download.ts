@@ -104,12 +104,10 @@ async function requestRest(target: FetchTarget, part: PartFile, file: FileProgre
     }
     file.bytesTotal = total ?? file.bytesTotal;
     file.bytesDone = part.bytes;
-    if (res.body) {
-      await part.append(res.body, () => {
-        arm();
-        file.bytesDone = part.bytes;
-      });
-    }
+    await part.append(res.body ?? [], () => {
+      arm();
+      file.bytesDone = part.bytes;
+    });
     if (total !== null && part.bytes !== total) throw new TransientError(`GET ${target.url}: the body ended after ${part.bytes} of ${total} bytes`);
     return true;
   } catch (error) {

@@ -10,7 +10,7 @@ import { hashFile, newHash } from './hash.js';
 export class PartFile {
   private constructor(readonly path: string, private hash: Hash, public bytes: number) {}
 
-  /** Opens the .part as it is (re-hashing what an earlier run left), or an empty one. */
+  /** Opens the .part as it is (re-hashing what an earlier run left), or an empty one, created by the first append. */
   static async open(path: string, onBytes: (bytes: number) => void): Promise<PartFile> {
     const present = await stat(path).then((s) => s.isFile(), () => false);
     if (!present) return new PartFile(path, newHash(), 0);
@@ -26,7 +26,7 @@ export class PartFile {
   }
 
   /** Appends a body, chunk by chunk; on error the file holds exactly the chunks counted in `bytes`. */
-  async append(body: AsyncIterable<Uint8Array>, onChunk: () => void): Promise<void> {
+  async append(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, onChunk: () => void): Promise<void> {
     const handle = await open(this.path, this.bytes === 0 ? 'w' : 'a');
     try {
       for await (const chunk of body) {

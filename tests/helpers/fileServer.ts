@@ -9,9 +9,7 @@ import type { AddressInfo } from 'node:net';
 export interface FileServerBehaviour {
   /** Answer a Range request with 200 and the whole file, as some servers do. */
   ignoreRange?: boolean;
-  /** On the first GET of a file, send this many bytes of the body, then destroy the socket. */
-  dropAfter?: number;
-  /** On the first GET of a file, send this many bytes of the body, then nothing (the socket stays open). */
+  /** On the first GET of a file, send this many bytes of the body, then nothing (until dropStalled). */
   stallAfter?: number;
   /** Answer the first GETs of a file with 503. */
   failFirst?: number;
@@ -32,13 +30,15 @@ export interface FileServer {
   /** The GETs of one file (HEADs left out). */
   gets(name: string): RecordedRequest[];
   behaviour: FileServerBehaviour;
+  /** Destroys the sockets of the responses held by stallAfter: a connection dropped half way. */
+  dropStalled(): void;
   close(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function writeBody(res: ServerResponse, body: Buffer, behaviour: FileServerBehaviour, firstGet: boolean) {
-  const cut = firstGet ? behaviour.dropAfter ?? behaviour.stallAfter : undefined;
+async function writeBody(res: ServerResponse, body: Buffer, behaviour: FileServerBehaviour, firstGet: boolean, stalled: Set<ServerResponse>) {
+  const cut = firstGet ? behaviour.stallAfter : undefined;
   const send = cut === undefined ? body : body.subarray(0, cut);
   const step = behaviour.trickle?.chunkBytes ?? send.length;
   for (let at = 0; at < send.length && !res.destroyed; at += step) {
@@ -46,12 +46,12 @@ async function writeBody(res: ServerResponse, body: Buffer, behaviour: FileServe
     if (behaviour.trickle) await sleep(behaviour.trickle.intervalMs);
   }
   if (cut === undefined) res.end();
-  else if (behaviour.dropAfter !== undefined) res.socket?.destroy();
-  // stallAfter: leave the response open; the client's timeout has to notice
+  else stalled.add(res);
 }
 
 export async function startFileServer(files: Record<string, Buffer>, behaviour: FileServerBehaviour = {}): Promise<FileServer> {
   const requests: RecordedRequest[] = [];
+  const stalled = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     res.on('error', () => {}); // the client went away (a killed fetch): nothing to do
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1));
@@ -84,7 +84,7 @@ export async function startFileServer(files: Record<string, Buffer>, behaviour: 
       ...(range ? { 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
     });
     if (req.method === 'HEAD') res.end();
-    else void writeBody(res, body.subarray(start), behaviour, getsBefore === 0);
+    else void writeBody(res, body.subarray(start), behaviour, getsBefore === 0, stalled);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -94,6 +94,10 @@ export async function startFileServer(files: Record<string, Buffer>, behaviour: 
     requests,
     gets: (name) => requests.filter((r) => r.method === 'GET' && r.name === name),
     behaviour,
+    dropStalled: () => {
+      for (const res of stalled) res.socket?.destroy();
+      stalled.clear();
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -104,6 +104,16 @@ describe('gptoss fetch downloads and verifies', () => {
     expect(info.fullTensorInfo!.map((t) => t.name)).toEqual(source.fullTensorInfo!.map((t) => t.name));
   });
 
+  it('an empty file is a file too', async () => {
+    const files = { 'empty.bin': Buffer.alloc(0) };
+    const server = await serveFiles(files);
+    const dest = newDest();
+    const r = await runFetch(argsFor(filesOf(server, files), dest));
+    expect(r.code, r.stderr).toBe(0);
+    expectOnly(dest, ['empty.bin']);
+    expect(statSync(join(dest, 'empty.bin')).size).toBe(0);
+  });
+
   it('files already there and right are not asked for again; a wrong one is removed and downloaded again', async () => {
     const server = await serveFiles(shards);
     const dest = newDest();
@@ -126,11 +136,24 @@ describe('gptoss fetch downloads and verifies', () => {
 describe('gptoss fetch resumes', () => {
   const N = 100_000;
 
+  /**
+   * Runs a fetch whose first GET stops after N bytes; once /progress says all N are on disk the
+   * server destroys the socket (dropped earlier, bytes still in the client's buffers would be lost
+   * and the resume would start before N).
+   */
+  async function fetchDroppedAtN(server: FileServer, args: string[]) {
+    const p = spawnGptoss(args);
+    const base = await p.printed(/HTTP=(\S+)/);
+    await waitFor(async () => ((await (await fetch(`${base}/progress`)).json()) as ProgressSnapshot).bytesDone === N, 20_000, `${N} bytes on disk`);
+    server.dropStalled();
+    return { code: await p.exited, stdout: p.stdout(), stderr: p.stderr() };
+  }
+
   it('a connection dropped half way: the next request asks for the rest with Range and the file completes', async () => {
     const files = { [SINGLE]: single };
-    const server = await serveFiles(files, { dropAfter: N });
+    const server = await serveFiles(files, { stallAfter: N });
     const dest = newDest();
-    const r = await runFetch(argsFor(filesOf(server, files), dest));
+    const r = await fetchDroppedAtN(server, argsFor(filesOf(server, files), dest));
     expect(r.code, r.stderr).toBe(0);
     expect(server.gets(SINGLE).map((g) => [g.range, g.status])).toEqual([[undefined, 200], [`bytes=${N}-`, 206]]);
     expect(logged(r.stderr, 'Retrying download')).toEqual([expect.objectContaining({ file: SINGLE, bytes: N, failures: 1 })]);
@@ -141,9 +164,9 @@ describe('gptoss fetch resumes', () => {
 
   it('a server that ignores Range (200 on resume): the .part starts over and the file is still right', async () => {
     const files = { [SINGLE]: single };
-    const server = await serveFiles(files, { dropAfter: N, ignoreRange: true });
+    const server = await serveFiles(files, { stallAfter: N, ignoreRange: true });
     const dest = newDest();
-    const r = await runFetch(argsFor(filesOf(server, files), dest));
+    const r = await fetchDroppedAtN(server, argsFor(filesOf(server, files), dest));
     expect(r.code, r.stderr).toBe(0);
     expect(server.gets(SINGLE).map((g) => [g.range, g.status])).toEqual([[undefined, 200], [`bytes=${N}-`, 200]]);
     expect(logged(r.stderr, 'Restarted download')).toEqual([expect.objectContaining({ file: SINGLE, bytes: N, reason: 'the server ignored Range' })]);
@@ -240,6 +263,18 @@ describe('gptoss fetch fails clearly, leaving nothing behind', () => {
     expectOnly(dest, []);
   });
 
+  it('a progress port in use: exit 1 naming the address, nothing downloaded', async () => {
+    const files = { [SINGLE]: single };
+    const server = await serveFiles(files);
+    const taken = Number(new URL(server.url(SINGLE)).port);
+    const dest = newDest();
+    const r = await runFetch([...argsFor(filesOf(server, files), dest), '--port', String(taken)]);
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(new RegExp(`^gptoss fetch: binding HTTP to 127\\.0\\.0\\.1:${taken}: listen EADDRINUSE`));
+    expect(server.requests).toEqual([]);
+    expect(existsSync(dest)).toBe(false);
+  });
+
   it.each([
     ['a file without its sha256', ['--file', 'http://127.0.0.1:9/a.gguf'], /^gptoss fetch: --file http:\/\/127\.0\.0\.1:9\/a\.gguf: expected <url>=<sha256>$/],
     ['a sha256 that is not 64 hex', ['--file', 'http://127.0.0.1:9/a.gguf=abc123'], /^gptoss fetch: http:\/\/127\.0\.0\.1:9\/a\.gguf: sha256 must be 64 hex characters, got "abc123"$/],
@@ -278,15 +313,15 @@ describe('gptoss fetch progress over HTTP', () => {
       seen.push(json);
       return json.phase === 'done';
     }, 30_000, 'phase done', 50);
-    const downloading = seen.filter((s) => s.phase === 'downloading');
+    expect(seen.slice(0, -1).map((s) => s.phase)).toEqual(seen.slice(0, -1).map(() => 'downloading'));
+    // before the GET the file is pending (its size comes from the HEAD); from the GET on, the size is known
+    const downloading = seen.filter((s) => s.files[0]!.state === 'downloading');
     const done = downloading.map((s) => s.bytesDone);
     expect(new Set(done).size).toBeGreaterThanOrEqual(3);
     expect(done).toEqual([...done].sort((a, b) => a - b));
     for (const s of downloading) {
       expect(s.bytesTotal).toBe(single.length);
-      // the HEAD before the GET gives the size while the file is still pending
-      const state = s.bytesDone > 0 ? 'downloading' : expect.stringMatching(/^(pending|downloading)$/);
-      expect(s.files).toEqual([{ name: SINGLE, bytesDone: s.bytesDone, bytesTotal: single.length, state }]);
+      expect(s.files).toEqual([{ name: SINGLE, bytesDone: s.bytesDone, bytesTotal: single.length, state: 'downloading' }]);
     }
     expect(seen.at(-1)).toEqual({ phase: 'done', bytesDone: single.length, bytesTotal: single.length, files: [{ name: SINGLE, bytesDone: single.length, bytesTotal: single.length, state: 'done' }] });
     expect(await p.exited).toBe(0);
