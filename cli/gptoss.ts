@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { registerFetch } from './fetch.js';
 import { registerOperator } from './operator.js';
 import { registerServe } from './serve.js';
 import { registerStart } from './start.js';
@@ -19,5 +20,6 @@ registerServe(program);
 registerSynthModel(program);
 registerStart(program);
 registerOperator(program);
+registerFetch(program);
 
 await program.parseAsync(process.argv);

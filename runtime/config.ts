@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { REASONING_EFFORTS } from './api/requests.js';
 import { defaultThreads } from './engine/threads.js';
 
-const int = (min: number, max: number) =>
+/** A whole-number flag between min and max, from its string. */
+export const int = (min: number, max: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
 
 /** `gptoss serve` settings: the operator sets them from the GptOssModel's spec. */
@@ -41,14 +42,19 @@ const FLAG_NAMES: Record<string, string> = {
 
 export class ConfigError extends Error {}
 
-/** Defaults and validation, once at start-up; the result is passed to everything that needs it. */
-export function loadServeConfig(input: ServeConfigInput): ServeConfig {
-  const result = serveConfigSchema.safeParse(input);
+/** Validates flags with `schema`; the first problem becomes a ConfigError that names the flag (`--kebab-case` of the key unless `flagNames` says otherwise). */
+export function parseFlags<S extends z.ZodType>(schema: S, input: unknown, flagNames: Record<string, string> = {}): z.output<S> {
+  const result = schema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
-    throw new ConfigError(`${FLAG_NAMES[key] ?? key} ${issue.message}`);
+    throw new ConfigError(`${flagNames[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`} ${issue.message}`);
   }
-  const c = result.data;
+  return result.data;
+}
+
+/** Defaults and validation, once at start-up; the result is passed to everything that needs it. */
+export function loadServeConfig(input: ServeConfigInput): ServeConfig {
+  const c = parseFlags(serveConfigSchema, input, FLAG_NAMES);
   return { ...c, modelName: c.modelName ?? modelNameFromFile(c.modelPath), threads: c.threads ?? defaultThreads() };
 }

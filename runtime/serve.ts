@@ -10,6 +10,7 @@ import { Engine } from './engine/engine.js';
 import { systemClock, type Clock } from './engine/types.js';
 import { reflectedDefinition, runtimeService } from './grpc/protos.js';
 import { runtimeImplementation } from './grpc/service.js';
+import { hostPort } from './hostPort.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './log.js';
 import { RuntimeMetrics } from './metrics.js';
@@ -25,8 +26,6 @@ export interface RunningRuntime {
   /** Drains (up to the grace period), cancels what is left, closes the servers and frees the model. */
   shutdown(): Promise<void>;
 }
-
-const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
 export interface RuntimeDeps {
   clock?: Clock;

@@ -35,3 +35,36 @@ export function startServe(args: string[]): Promise<ServeProcess> {
     void exited.then((code) => reject(new Error(`gptoss serve exited ${code} before it was ready: ${err}`)));
   });
 }
+
+export interface GptossProcess {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves when the process ends, with its exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+  /** The first capture group of `pattern` once stdout matches it. */
+  printed: (pattern: RegExp) => Promise<string>;
+}
+
+/** Starts `gptoss <args>` without blocking the event loop (tests that serve it something in-process need that). */
+export function spawnGptoss(args: string[]): GptossProcess {
+  const child = spawn(process.execPath, [GPTOSS, ...args]);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const printed = (pattern: RegExp) => new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const m = pattern.exec(out);
+      if (m) {
+        child.stdout.off('data', check);
+        resolve(m[1] ?? m[0]);
+      }
+    };
+    child.stdout.on('data', check);
+    check();
+    void exited.then((code) => reject(new Error(`gptoss ${args[0]} exited ${code} before printing ${pattern}: ${err}`)));
+  });
+  return { child, stdout: () => out, stderr: () => err, exited, printed };
+}

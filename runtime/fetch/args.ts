@@ -1,0 +1,102 @@
+import { ConfigError } from '../config.js';
+
+/**
+ * The contract between the operator and `gptoss fetch`: the operator builds the init container's
+ * arguments with fetchArgs and the command parses them back with the same functions, so the two
+ * cannot disagree about the format or about where a file lands. Pure.
+ */
+
+/** One file of a model, as the GptOssModel's spec.source.url.files lists it. */
+export interface FetchFile {
+  url: string;
+  sha256: string;
+}
+
+/** A file checked and named: what `gptoss fetch` downloads to `<dest>/<name>`. */
+export interface FetchTarget extends FetchFile {
+  name: string;
+}
+
+export interface FetchArgsOptions {
+  /** Default 0.0.0.0: the operator reads /progress from the pod IP. */
+  listenAddress?: string;
+  retries?: number;
+  timeoutSeconds?: number;
+}
+
+/** Suffix of a download in progress; the final name appears only once the sha256 matched. */
+export const PART_SUFFIX = '.part';
+
+/** `--file <url>=<sha256>`: the sha256 is 64 hex characters, so the last "=" is always the separator. */
+export const fileArg = (file: FetchFile) => `${file.url}=${file.sha256}`;
+
+/** `gptoss fetch` arguments (after the executable) that download `files` into `dest`. */
+export function fetchArgs(files: readonly FetchFile[], dest: string, port: number, options: FetchArgsOptions = {}): string[] {
+  return [
+    'fetch', '--dest', dest,
+    '--listen-address', options.listenAddress ?? '0.0.0.0', '--port', String(port),
+    ...(options.retries !== undefined ? ['--retries', String(options.retries)] : []),
+    ...(options.timeoutSeconds !== undefined ? ['--timeout', String(options.timeoutSeconds)] : []),
+    ...files.flatMap((file) => ['--file', fileArg(file)]),
+  ];
+}
+
+/** The inverse of fileArg; a value without "=<sha256>" is a usage error. */
+export function parseFileArg(value: string): FetchFile {
+  const separator = value.lastIndexOf('=');
+  if (separator < 0) throw new ConfigError(`--file ${value}: expected <url>=<sha256>`);
+  return { url: value.slice(0, separator), sha256: value.slice(separator + 1) };
+}
+
+/** The file name a URL downloads to: its last path segment, decoded, that cannot leave the folder. */
+export function fileNameOf(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${url}: not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${url}: must be an http or https URL`);
+  const segment = parsed.pathname.slice(parsed.pathname.lastIndexOf('/') + 1);
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    throw new ConfigError(`${url}: the file name "${segment}" is not valid percent-encoding`);
+  }
+  if (name === '') throw new ConfigError(`${url}: the URL must end in a file name`);
+  if (name === '.' || name === '..' || /[/\\\0]/.test(name)) throw new ConfigError(`${url}: the file name "${name}" is not a plain file name`);
+  if (name.endsWith(PART_SUFFIX)) throw new ConfigError(`${url}: the file name "${name}" ends in ${PART_SUFFIX}, which is kept for partial downloads`);
+  if (Buffer.byteLength(name) > 255) throw new ConfigError(`${url}: the file name is longer than 255 bytes`);
+  return name;
+}
+
+/** Checks every file and names it; two files with one name would overwrite each other. */
+export function fetchTargets(files: readonly FetchFile[]): FetchTarget[] {
+  if (files.length === 0) throw new ConfigError('no files to fetch');
+  const byName = new Map<string, FetchTarget>();
+  for (const file of files) {
+    if (!/^[0-9a-fA-F]{64}$/.test(file.sha256)) throw new ConfigError(`${file.url}: sha256 must be 64 hex characters, got "${file.sha256}"`);
+    const target = { url: file.url, sha256: file.sha256.toLowerCase(), name: fileNameOf(file.url) };
+    const other = byName.get(target.name);
+    if (other) throw new ConfigError(`${other.url} and ${file.url} would both be saved as ${target.name}`);
+    byName.set(target.name, target);
+  }
+  return [...byName.values()];
+}
+
+/** The file the runtime loads: the first one (the first shard of a sharded model). */
+export function fetchedModelPath(files: readonly FetchFile[], dest: string): string {
+  return `${dest.replace(/\/+$/, '')}/${fileNameOf(files[0]!.url)}`;
+}
+
+const MiB = 2 ** 20;
+
+/**
+ * Disk the weights volume needs for a model of `weightsBytes`: a .part is renamed, never copied, so
+ * the peak is the files themselves, plus room for GGUF metadata (the tokenizer: tens of MiB) and 2 %
+ * for a file that is a little larger than the reference shape.
+ */
+export function fetchStorageBytes(weightsBytes: number): number {
+  return Math.ceil((weightsBytes * 1.02 + 256 * MiB) / MiB) * MiB;
+}
