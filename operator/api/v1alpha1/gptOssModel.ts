@@ -89,7 +89,7 @@ const runtime = z.object({
   resources: resources.optional(),
   env: z.array(passthroughObject('A core/v1 EnvVar.')).optional().describe('Extra environment variables.'),
   args: z.array(z.string()).optional().describe('Extra arguments to gptoss serve.'),
-  imagePullSecrets: z.array(z.object({ name: z.string().min(1) })).optional().describe('Secrets for pulling the image.'),
+  imagePullSecrets: z.array(z.object({ name: z.string().min(1).describe('Name of a Secret in the model\'s namespace.') })).optional().describe('Secrets for pulling the image.'),
   podLabels: stringMap('Extra labels on runtime pods.').optional(),
   podAnnotations: stringMap('Extra annotations on runtime pods.').optional(),
   priorityClassName: z.string().optional().describe('PriorityClass of runtime pods.'),
@@ -112,7 +112,7 @@ export const gptOssModelSpec = z.object({
 
 const condition = z.object({
   type: z.string().describe('Ready, Placed, Progressing or Degraded.'),
-  status: z.enum(['True', 'False', 'Unknown']),
+  status: z.enum(['True', 'False', 'Unknown']).describe('Whether the condition holds.'),
   observedGeneration: int('The generation this condition was set for.').min(0).optional(),
   lastTransitionTime: z.string().describe('When the status last changed (RFC 3339).'),
   reason: z.string().describe('A constant, CamelCase reason.'),
@@ -142,12 +142,12 @@ export const gptOssModelStatus = z.object({
       .describe('Node label sources the required node affinity was written for (GPU Feature Discovery, Karpenter, GKE).'),
   }).optional().describe('Where replicas go and why (sticky: nodes coming and going do not move replicas).'),
   endpoint: z.object({
-    httpService: z.string().optional(),
+    httpService: z.string().optional().describe('ClusterIP Service of the OpenAI-compatible HTTP API and /metrics.'),
     httpPort: int('OpenAI-compatible HTTP and /metrics.').optional(),
-    grpcService: z.string().optional(),
+    grpcService: z.string().optional().describe('Headless Service of the gRPC API (one address per ready pod).'),
     grpcPort: int('gRPC (headless service: clients balance per stream).').optional(),
   }).optional().describe('How to reach the model.'),
-  conditions: z.array(condition).optional().meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+  conditions: z.array(condition).optional().describe('Ready, Placed, Progressing and Degraded, each with a constant reason.').meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
 }).describe('What the operator observed and decided.');
 
 export type GptOssModelSpec = z.output<typeof gptOssModelSpec>;
