@@ -1,8 +1,9 @@
 import type { ObjectCache, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
-import type { ObservedDeployment } from '../planner/status.js';
-import { firstUnschedulable, nodeInfo, observedDeployment, type WorldReads } from './reads.js';
+import { FETCH_PORT } from '../planner/children.js';
+import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
+import { nodeInfo, observedDeployment, observePods, type WorldReads } from './reads.js';
 
 const hasLabels = (labels: Record<string, string>) => (pod: V1Pod) =>
   Object.entries(labels).every(([k, v]) => pod.metadata?.labels?.[k] === v);
@@ -33,7 +34,7 @@ export class CacheReads implements WorldReads {
     return d ? observedDeployment(d) : null;
   }
 
-  async unschedulableMessage(namespace: string, labels: Record<string, string>): Promise<string | null> {
-    return firstUnschedulable(this.pods.list(namespace).filter(hasLabels(labels)));
+  observePods(namespace: string, labels: Record<string, string>): Promise<ObservedPods> {
+    return observePods(this.pods.list(namespace).filter(hasLabels(labels)), FETCH_PORT);
   }
 }

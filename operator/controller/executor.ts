@@ -4,10 +4,10 @@ import {
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
-import type { ChildRef } from '../planner/children.js';
+import { FETCH_PORT, type ChildRef } from '../planner/children.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
-import type { ObservedDeployment } from '../planner/status.js';
-import { firstUnschedulable, nodeInfo, observedDeployment, type WorldReads } from './reads.js';
+import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
+import { nodeInfo, observedDeployment, observePods, type WorldReads } from './reads.js';
 
 /** The one field manager every write of the operator uses. */
 export const FIELD_MANAGER = 'gptoss-operator';
@@ -121,13 +121,15 @@ export class Executor implements WorldReads {
     }
   }
 
-  async unschedulableMessage(namespace: string, labels: Record<string, string>): Promise<string | null> {
+  async observePods(namespace: string, labels: Record<string, string>): Promise<ObservedPods> {
+    let pods;
     try {
       const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-      return firstUnschedulable((await this.core.listNamespacedPod({ namespace, labelSelector })).items);
+      pods = (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
     } catch (cause) {
       throw new Error(`listing runtime pods in ${namespace}`, { cause });
     }
+    return observePods(pods, FETCH_PORT);
   }
 
   /** An Event on the model (kubectl describe gom shows it). */

@@ -127,6 +127,7 @@ export async function startOperator(
       metrics.reconciles.inc({ result: 'success' });
       metrics.setModel(namespace, name, outcome.status, outcome.desiredReplicas);
       if (outcome.statusWritten) log.info({ kind: 'GptOssModel', namespace, name, applied: outcome.applied }, 'Reconciled model');
+      return outcome.requeueAfterMs === undefined ? undefined : { requeueAfterMs: outcome.requeueAfterMs };
     } finally {
       end();
     }

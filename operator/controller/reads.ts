@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
-import type { ObservedDeployment } from '../planner/status.js';
+import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
 
 /**
  * What a reconcile reads. The Executor answers from the API server; the operator process answers
@@ -12,8 +12,53 @@ export interface WorldReads {
   readModel(namespace: string, name: string): Promise<GptOssModel | null>;
   listNodes(): Promise<NodeInfo[]>;
   observeDeployment(namespace: string, name: string): Promise<ObservedDeployment | null>;
-  /** The scheduler's message for the first unschedulable pod with these labels, if any. */
-  unschedulableMessage(namespace: string, labels: Record<string, string>): Promise<string | null>;
+  /** What the model's pods say: unschedulable, failing containers, weights download progress. */
+  observePods(namespace: string, labels: Record<string, string>): Promise<ObservedPods>;
+}
+
+/** How long the operator waits for a pod's /progress before it shows none. */
+const PROGRESS_TIMEOUT_MS = 1000;
+
+/**
+ * The pods' story in three parts, each null when there is nothing to say: the scheduler's message
+ * for an unschedulable pod, the last failure of a container that keeps failing (CrashLoopBackOff or
+ * restarted, with its termination message), and the sum of the weights downloads in progress (read
+ * from each fetching pod's /progress on its IP, as the runtime knows nothing of Kubernetes).
+ */
+export async function observePods(pods: readonly V1Pod[], fetchPort: number): Promise<ObservedPods> {
+  const downloads = await Promise.all(pods.map(async (pod) => {
+    const fetching = pod.status?.initContainerStatuses?.find((c) => c.name === 'fetch' && c.state?.running);
+    if (!fetching || !pod.status?.podIP) return null;
+    try {
+      const response = await fetch(`http://${pod.status.podIP}:${fetchPort}/progress`, { signal: AbortSignal.timeout(PROGRESS_TIMEOUT_MS) });
+      const body = await response.json() as { bytesDone?: number; bytesTotal?: number | null };
+      return { bytesDone: body.bytesDone ?? 0, bytesTotal: body.bytesTotal ?? 0 };
+    } catch {
+      return null; // not listening yet, or gone: the next reconcile asks again
+    }
+  }));
+  const active = downloads.filter((d) => d !== null);
+  return {
+    unschedulable: firstUnschedulable(pods),
+    failing: firstFailing(pods),
+    download: active.length ? active.reduce((a, b) => ({ bytesDone: a.bytesDone + b.bytesDone, bytesTotal: a.bytesTotal + b.bytesTotal })) : null,
+  };
+}
+
+function firstFailing(pods: readonly V1Pod[]): string | null {
+  for (const pod of pods) {
+    for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const last = c.state?.terminated ?? c.lastState?.terminated;
+      const looping = c.state?.waiting?.reason === 'CrashLoopBackOff' || c.restartCount > 0;
+      if (last && last.exitCode !== 0 && looping) {
+        return `container ${c.name} of pod ${pod.metadata?.name} exited ${last.exitCode}${last.message ? `: ${last.message.trim().split('\n').at(-1)}` : ` (${last.reason ?? 'Error'})`}; restarts: ${c.restartCount}`;
+      }
+      if (c.state?.waiting?.reason && !['ContainerCreating', 'PodInitializing', 'CrashLoopBackOff'].includes(c.state.waiting.reason)) {
+        return `container ${c.name} of pod ${pod.metadata?.name} is waiting: ${c.state.waiting.reason}${c.state.waiting.message ? `: ${c.state.waiting.message}` : ''}`;
+      }
+    }
+  }
+  return null;
 }
 
 export function firstUnschedulable(pods: readonly V1Pod[]): string | null {

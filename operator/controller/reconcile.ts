@@ -15,7 +15,11 @@ export interface ReconcileOutcome {
   statusWritten: boolean;
   status: GptOssModelStatus | null;
   desiredReplicas: number;
+  /** Reconcile again after this long even if no watch fires. */
+  requeueAfterMs?: number;
 }
+
+const DOWNLOAD_POLL_MS = 2000;
 
 /**
  * Level-based: from a key, re-read the world, plan (pure), apply the children, then write status
@@ -53,7 +57,7 @@ export async function reconcileModel(
   const labels = labelsFor(model);
   const observed = {
     deployment: await reads.observeDeployment(key.namespace, key.name),
-    unschedulable: await reads.unschedulableMessage(key.namespace, labels),
+    ...await reads.observePods(key.namespace, labels),
     selector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
   };
   const status = planStatus(model, placement, childrenProblem, observed, now());
@@ -68,5 +72,9 @@ export async function reconcileModel(
       await executor.recordEvent(model, problem ? 'Warning' : 'Normal', c.reason, c.message, now());
     }
   }
-  return { applied, statusWritten: changed, status, desiredReplicas: model.spec.replicas };
+  return {
+    applied, statusWritten: changed, status, desiredReplicas: model.spec.replicas,
+    // nothing in the API server changes while a download advances: look again soon
+    ...(observed.download ? { requeueAfterMs: DOWNLOAD_POLL_MS } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
+import { fetchArgs, fetchedModelPath, fetchStorageBytes } from '../../runtime/fetch/args.js';
 import type { NodeSelectorRequirement, Placed } from './placement.js';
 
 /**
@@ -17,10 +18,18 @@ export interface ChildrenConfig {
 
 export const HTTP_PORT = 8080;
 export const GRPC_PORT = 50051;
+/** `gptoss fetch`'s /progress, which the operator reads from the pod IP. */
+export const FETCH_PORT = 8090;
+const MiB = 1024 * 1024;
 const WEIGHTS_MOUNT = '/models';
 const RUNTIME_SERVICE = 'gptoss.runtime.v1.Runtime';
 
 type Obj = Record<string, unknown>;
+
+const POD_IP_ENV = { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } };
+/** The last log line (the CLI's one-line error) becomes the termination message the operator shows. */
+const TERMINATION_MESSAGE = { terminationMessagePolicy: 'FallbackToLogsOnError' };
+const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
 
 export function labelsFor(model: GptOssModel): Record<string, string> {
   return {
@@ -39,8 +48,18 @@ export function cpuCount(quantity: string | number | undefined): number | null {
   return Math.floor(Number(m[1]) / (m[2] ? 1000 : 1));
 }
 
-/** Where the weights are mounted and the file the runtime loads; url sources come with the fetch init container. */
-function weights(model: GptOssModel): { volume: Obj; modelPath: string } | null {
+/** Where the weights are mounted and the file the runtime loads; url sources add the fetch init container. */
+interface Weights {
+  volume: Obj;
+  modelPath: string;
+  /** url sources: the init container that downloads into the volume, and the node-local storage it needs. */
+  fetch?: { args: string[]; storage: string };
+}
+
+/** A source that is valid to the API server but cannot be served (a URL without a file name, two files with one name). */
+type SourceProblem = { problem: string };
+
+function weights(model: GptOssModel, weightsBytes: number): Weights | SourceProblem {
   const { source } = model.spec;
   if (source.pvc) {
     return {
@@ -55,7 +74,20 @@ function weights(model: GptOssModel): { volume: Obj; modelPath: string } | null 
       modelPath: `${WEIGHTS_MOUNT}/${source.hostPath.path.slice(dir.length).replace(/^\/+/, '')}`,
     };
   }
-  return null;
+  const files = source.url!.files;
+  let modelPath: string;
+  try {
+    modelPath = fetchedModelPath(files, WEIGHTS_MOUNT);
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  // node-local: the files count against the node's ephemeral storage, so the scheduler must know
+  const storage = `${Math.ceil(fetchStorageBytes(weightsBytes) / MiB)}Mi`;
+  return {
+    volume: { name: 'weights', emptyDir: { sizeLimit: storage } },
+    modelPath,
+    fetch: { args: fetchArgs(files, WEIGHTS_MOUNT, FETCH_PORT, { listenAddress: '$(POD_IP)' }), storage },
+  };
 }
 
 /** Our required terms ANDed with the user's: every pair of terms merged (terms are ORed, expressions ANDed). */
@@ -95,11 +127,11 @@ export interface ChildRef {
 
 export type PlannedChildren =
   | { ok: true; objects: Obj[]; prune: ChildRef[]; specHash: string }
-  | { ok: false; reason: 'SourceNotSupportedYet'; message: string };
+  | { ok: false; reason: 'InvalidSource'; message: string };
 
 export function planChildren(model: GptOssModel, placement: Placed, config: ChildrenConfig): PlannedChildren {
-  const w = weights(model);
-  if (!w) return { ok: false, reason: 'SourceNotSupportedYet', message: 'url sources are accepted but not served yet: use pvc or hostPath' };
+  const w = weights(model, placement.need.weightsMiB * MiB);
+  if ('problem' in w) return { ok: false, reason: 'InvalidSource', message: `spec.source.url: ${w.problem}` };
   const { spec, metadata } = model;
   const name = metadata.name;
   const namespace = metadata.namespace;
@@ -107,7 +139,8 @@ export function planChildren(model: GptOssModel, placement: Placed, config: Chil
   const owner = { apiVersion: model.apiVersion, kind: model.kind, name, uid: metadata.uid, controller: true, blockOwnerDeletion: true };
   const meta = (objectName: string) => ({ name: objectName, namespace, labels: { ...labels, 'app.kubernetes.io/managed-by': 'gptoss-operator' }, ownerReferences: [owner] });
   const runtime = spec.runtime ?? {};
-  const requests = { ...(runtime.resources?.requests ?? {}), [placement.resourceName]: String(placement.gpusPerReplica) };
+  const storage = w.fetch ? { 'ephemeral-storage': w.fetch.storage } : {};
+  const requests = { ...(runtime.resources?.requests ?? {}), ...storage, [placement.resourceName]: String(placement.gpusPerReplica) };
   const limits = { ...(runtime.resources?.limits ?? {}), [placement.resourceName]: String(placement.gpusPerReplica) };
   const cpus = cpuCount(runtime.resources?.requests?.cpu ?? runtime.resources?.limits?.cpu);
   const args = [
@@ -127,16 +160,30 @@ export function planChildren(model: GptOssModel, placement: Placed, config: Chil
     image: runtime.image ?? config.runtimeImage,
     args,
     ports: [{ name: 'grpc', containerPort: GRPC_PORT }, { name: 'http', containerPort: HTTP_PORT }],
-    env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, ...(runtime.env ?? [])],
+    env: [POD_IP_ENV, ...(runtime.env ?? [])],
     resources: { requests, limits },
     volumeMounts: [{ name: 'weights', mountPath: WEIGHTS_MOUNT, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
     startupProbe: { grpc: { port: GRPC_PORT, service: RUNTIME_SERVICE }, periodSeconds: 10, failureThreshold: Math.ceil(loadSeconds / 10) },
     readinessProbe: { grpc: { port: GRPC_PORT, service: RUNTIME_SERVICE }, periodSeconds: 5, failureThreshold: 2 },
     // liveness on HTTP: the process answers while it drains, when gRPC health is NOT_SERVING on purpose
     livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+    securityContext: CONTAINER_SECURITY,
+    ...TERMINATION_MESSAGE,
+  };
+  // url sources: download and verify every file before the runtime starts; /progress on the pod IP
+  const fetch = w.fetch && {
+    name: 'fetch',
+    image: runtime.image ?? config.runtimeImage,
+    args: w.fetch.args,
+    ports: [{ name: 'fetch', containerPort: FETCH_PORT }],
+    env: [POD_IP_ENV],
+    resources: { requests: storage, limits: {} },
+    volumeMounts: [{ name: 'weights', mountPath: WEIGHTS_MOUNT }, { name: 'tmp', mountPath: '/tmp' }],
+    securityContext: CONTAINER_SECURITY,
+    ...TERMINATION_MESSAGE,
   };
   const podSpec = {
+    ...(fetch ? { initContainers: [fetch] } : {}),
     containers: [container],
     volumes: [w.volume, { name: 'tmp', emptyDir: {} }],
     securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },

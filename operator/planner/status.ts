@@ -12,13 +12,15 @@ export const REASONS = {
   placed: 'Placed',
   noFittingGpu: 'NoFittingGPU',
   insufficientGpuMemory: 'InsufficientGPUMemory',
-  sourceNotSupportedYet: 'SourceNotSupportedYet',
+  invalidSource: 'InvalidSource',
+  downloadingWeights: 'DownloadingWeights',
   ready: 'Ready',
   scaledToZero: 'ScaledToZero',
   noReplicaReady: 'NoReplicaReady',
   rollingOut: 'RollingOut',
   stable: 'Stable',
   podsUnschedulable: 'PodsUnschedulable',
+  containersFailing: 'ContainersFailing',
   notPlaced: 'NotPlaced',
   healthy: 'Healthy',
 } as const;
@@ -33,13 +35,22 @@ export interface ObservedDeployment {
   upToDate: boolean;
 }
 
-export interface Observed {
-  /** null: no Deployment exists. */
-  deployment: ObservedDeployment | null;
+export interface ObservedPods {
   /** The scheduler's message for a Pending runtime pod, if any. */
   unschedulable: string | null;
+  /** The last failure of a container that keeps failing, if any. */
+  failing: string | null;
+  /** Weights downloads in progress (url sources), summed over pods. */
+  download: { bytesDone: number; bytesTotal: number } | null;
+}
+
+export interface Observed extends ObservedPods {
+  /** null: no Deployment exists. */
+  deployment: ObservedDeployment | null;
   selector: string;
 }
+
+const GiB = 1024 ** 3;
 
 export function planStatus(
   model: GptOssModel,
@@ -74,11 +85,18 @@ export function planStatus(
       ? condition('Ready', 'True', REASONS.ready, `${ready}/${desired} replicas ready`)
       : condition('Ready', 'False', REASONS.noReplicaReady, `0/${desired} replicas ready`);
   const rolling = d !== null && (!d.upToDate || d.updatedReplicas < desired || ready !== desired || d.replicas !== desired);
-  const progressingCondition = rolling
+  const download = observed.download;
+  const progressingCondition = download
+    ? condition('Progressing', 'True', REASONS.downloadingWeights, download.bytesTotal > 0
+      ? `downloading weights: ${Math.floor((100 * download.bytesDone) / download.bytesTotal)}% (${(download.bytesDone / GiB).toFixed(1)} of ${(download.bytesTotal / GiB).toFixed(1)} GiB)`
+      : `downloading weights: ${(download.bytesDone / GiB).toFixed(1)} GiB so far`)
+    : rolling
     ? condition('Progressing', 'True', REASONS.rollingOut, `${d.updatedReplicas} updated, ${ready} ready, ${desired} desired`)
     : condition('Progressing', 'False', REASONS.stable, d ? 'the runtime matches the spec' : 'nothing to roll out');
   const degradedCondition = observed.unschedulable
     ? condition('Degraded', 'True', REASONS.podsUnschedulable, observed.unschedulable)
+    : observed.failing
+    ? condition('Degraded', 'True', REASONS.containersFailing, observed.failing)
     : placedCondition.status !== 'True' && d !== null
       ? condition('Degraded', 'True', REASONS.notPlaced, `serving with the last good Deployment: ${placedCondition.message}`)
       : condition('Degraded', 'False', REASONS.healthy, 'no problem seen');

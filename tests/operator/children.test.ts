@@ -88,9 +88,27 @@ describe('children of a GptOssModel (pure)', () => {
     expect(children(model('ns', { ...pvc120b, contextSize: 16384 })).specHash).not.toBe(a);
   });
 
-  it('url sources wait for the fetch init container', () => {
-    const m = model('ns', { variant: 'gpt-oss-20b', source: { url: { files: [{ url: 'https://x.test/m.gguf', sha256: 'a'.repeat(64) }] } } });
-    expect(planChildren(m, placed(m), CONFIG)).toMatchObject({ ok: false, reason: 'SourceNotSupportedYet' });
+  it('url sources: a fetch init container downloads every shard into a node-local volume the runtime reads, with the storage requested', () => {
+    const files = [1, 2, 3].map((i) => ({ url: `https://models.example/gpt-oss-120b/model-0000${i}-of-00003.gguf`, sha256: String(i).repeat(64) }));
+    const m = model('ns', { variant: 'gpt-oss-120b', source: { url: { files } } });
+    const pod = children(m).byKind('Deployment').spec.template.spec;
+    const [fetch] = pod.initContainers;
+    expect(fetch.args).toEqual(['fetch', '--dest', '/models', '--listen-address', '$(POD_IP)', '--port', '8090', ...files.flatMap((f) => ['--file', `${f.url}=${f.sha256}`])]);
+    expect(fetch.image).toBe(CONFIG.runtimeImage);
+    expect(fetch.volumeMounts[0]).toEqual({ name: 'weights', mountPath: '/models' });
+    expect(pod.containers[0].volumeMounts[0]).toEqual({ name: 'weights', mountPath: '/models', readOnly: true });
+    expect(pod.containers[0].args.slice(1, 3)).toEqual(['--model', '/models/model-00001-of-00003.gguf']);
+    // 60,444 MiB of weights, 2% and 256 MiB of room
+    const storage = pod.volumes[0].emptyDir.sizeLimit;
+    expect(Number.parseInt(storage, 10)).toBeGreaterThan(60_444);
+    expect(Number.parseInt(storage, 10)).toBeLessThan(60_444 * 1.03 + 256);
+    expect(fetch.resources.requests['ephemeral-storage']).toBe(storage);
+    expect(pod.containers[0].resources.requests['ephemeral-storage']).toBe(storage);
+  });
+
+  it('a url the API server accepts but that names no file is a condition, not a crash loop', () => {
+    const m = model('ns', { variant: 'gpt-oss-20b', source: { url: { files: [{ url: 'https://models.example/', sha256: 'a'.repeat(64) }] } } });
+    expect(planChildren(m, placed(m), CONFIG)).toEqual({ ok: false, reason: 'InvalidSource', message: 'spec.source.url: https://models.example/: the URL must end in a file name' });
   });
 
   it.each([['2', 2], ['1500m', 1], [4, 4], ['500m', 0], ['lots', null], [undefined, null]] as const)('cpuCount(%j) = %j', (q, n) => {

@@ -12,7 +12,8 @@ const model = (spec: Record<string, unknown> = {}, status?: GptOssModel['status'
 });
 const T0 = new Date('2026-11-28T10:00:00.000Z');
 const T1 = new Date('2026-11-28T10:05:00.000Z');
-const observed = (deployment: Observed['deployment'], unschedulable: string | null = null): Observed => ({ deployment, unschedulable, selector: 'gptoss.io/model=chat' });
+const observed = (deployment: Observed['deployment'], unschedulable: string | null = null, pods: Partial<Observed> = {}): Observed =>
+  ({ deployment, unschedulable, failing: null, download: null, selector: 'gptoss.io/model=chat', ...pods });
 const conditions = (s: ReturnType<typeof planStatus>) => Object.fromEntries(s.conditions!.map((c) => [c.type, `${c.status}/${c.reason}`]));
 
 describe('status from plan and observation (pure, table)', () => {
@@ -24,9 +25,20 @@ describe('status from plan and observation (pure, table)', () => {
     ['rolling out', {}, observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 1, upToDate: true }), { Ready: 'True/Ready', Progressing: 'True/RollingOut' }],
     ['pods the scheduler cannot place', {}, observed({ replicas: 2, readyReplicas: 1, updatedReplicas: 2, upToDate: true }, '0/10 nodes are available: 10 Insufficient nvidia.com/gpu.'),
       { Ready: 'True/Ready', Degraded: 'True/PodsUnschedulable' }],
+    ['a container that keeps failing (a missing model file)', {}, observed({ replicas: 2, readyReplicas: 0, updatedReplicas: 2, upToDate: true }, null,
+      { failing: 'container runtime of pod chat-1 exited 1: gptoss serve: model file /models/m.gguf not found; restarts: 3' }),
+      { Ready: 'False/NoReplicaReady', Degraded: 'True/ContainersFailing' }],
+    ['weights downloading', {}, observed({ replicas: 2, readyReplicas: 0, updatedReplicas: 2, upToDate: true }, null, { download: { bytesDone: 3 * 2 ** 30, bytesTotal: 12 * 2 ** 30 } }),
+      { Ready: 'False/NoReplicaReady', Progressing: 'True/DownloadingWeights', Degraded: 'False/Healthy' }],
   ] as const)('%s', (_name, spec, obs, expected) => {
     const m = model(spec);
     expect(conditions(planStatus(m, placedFor(m), null, obs, T0))).toMatchObject(expected);
+  });
+
+  it('download progress reads as a percentage', () => {
+    const m = model();
+    const s = planStatus(m, placedFor(m), null, observed(null, null, { download: { bytesDone: 3 * 2 ** 30, bytesTotal: 12 * 2 ** 30 } }), T0);
+    expect(s.conditions!.find((c) => c.type === 'Progressing')!.message).toBe('downloading weights: 25% (3.0 of 12.0 GiB)');
   });
 
   it('nothing fits: a new model is not placed; a serving one keeps its Deployment and is Degraded', () => {
