@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runs } from '../../cluster/processes.js';
 import { toolPath } from '../../scripts/tools.js';
 import {
-  agentDeployment, isReady, listPods, pidOf, podEvents, readyPods, RUNTIME_SERVICE, runtimeContainer, useAgentProcess,
+  agentDeployment, core, isReady, listPods, pidOf, podEvents, readyPods, RUNTIME_SERVICE, runtimeContainer, useAgentProcess,
 } from '../helpers/agent.js';
 import { clusterAccess, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
 import { TEST_MODELS } from '../helpers/models.js';
@@ -107,7 +107,15 @@ describe('runtime pods on the dev agent (real control plane, real gptoss serve)'
     kubectl(['delete', 'pod', name, '-n', ns.name, '--timeout=30s']);
     expect(runs(pid, process.execPath)).toBe(false);
     expect((await podEvents(ns.name, name)).map((e) => e.reason)).toContain('Killing');
-    kubectl(['scale', 'deployment', 'chat', '-n', ns.name, '--replicas=0']);
-    await waitFor(async () => (await listPods(ns.name, 'chat')).length === 0, 30_000, 'the pods scaled away');
   }, 60_000);
+
+  it('stops every pod process and deletes its node when the agent process gets SIGTERM, exiting 0', async () => {
+    // the Deployment has replaced the deleted pod
+    const running = await readyPods(ns.name, 'chat', 2);
+    const pids = running.map((p) => pidOf(p.status?.containerStatuses?.[0]?.containerID));
+    expect(pids.every((pid) => runs(pid, process.execPath))).toBe(true);
+    expect(await handle.stop()).toBe(0);
+    expect(pids.filter((pid) => runs(pid, process.execPath))).toEqual([]);
+    await expect(core().readNode({ name: handle.nodeName })).rejects.toMatchObject({ code: 404 });
+  }, 90_000);
 });

@@ -22,23 +22,23 @@ export function useAgent(prefix: string, overrides: Partial<AgentConfigInput> = 
   const handle = {
     nodeName: `${prefix}-${randomBytes(3).toString('hex')}`,
     agent: null as RunningAgent | null,
+    stateDir: '',
     stopped: false,
     async stop() {
       if (!handle.stopped) await handle.agent?.stop();
       handle.stopped = true;
     },
   };
-  let stateDir = '';
   beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), `gptoss-agent-${prefix}-`));
+    handle.stateDir = mkdtempSync(join(tmpdir(), `gptoss-agent-${prefix}-`));
     handle.agent = await startAgent({
-      kubeconfig: clusterAccess().kubeconfig, nodeName: handle.nodeName, stateDir, deleteNodeOnStop: true,
+      kubeconfig: clusterAccess().kubeconfig, nodeName: handle.nodeName, stateDir: handle.stateDir, deleteNodeOnStop: true,
       backOffInitialMs: 500, backOffMaxMs: 2000, log: createLogger(process.env.GPTOSS_TEST_LOG ?? 'warn'), ...overrides,
     });
   });
   afterAll(async () => {
     await handle.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(handle.stateDir, { recursive: true, force: true });
   });
   return handle;
 }
