@@ -24,10 +24,16 @@ export interface PodWorkerDeps extends Omit<ContainerDeps, 'graceMs' | 'event'> 
   event: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
 }
 
-const unsupportedProbe = (c: V1Container): NotRunnable | null => {
-  const exec = [c.startupProbe, c.readinessProbe, c.livenessProbe].some((p) => p?.exec);
-  return exec ? notRunnable('ProbeNotSupportedByDevAgent', `container ${c.name}: exec probes are not supported by the dev agent (grpc, httpGet and tcpSocket are)`) : null;
-};
+/** What a container asks for that the agent cannot do, checked before anything starts. */
+function unsupported(c: V1Container): NotRunnable | null {
+  if ([c.startupProbe, c.readinessProbe, c.livenessProbe].some((p) => p?.exec)) {
+    return notRunnable('ProbeNotSupportedByDevAgent', `container ${c.name}: exec probes are not supported by the dev agent (grpc, httpGet and tcpSocket are)`);
+  }
+  if (c.restartPolicy === 'Always') {
+    return notRunnable('SidecarNotSupportedByDevAgent', `init container ${c.name}: sidecar init containers (restartPolicy: Always) are not supported by the dev agent`);
+  }
+  return null;
+}
 
 /** Delays that terminate() can cut short. */
 class Sleeper {
@@ -74,7 +80,7 @@ export class PodWorker {
     const context: ContainerContext = { ...this.deps.context, pod: this.pod, podIP: this.podIP, hostIP: this.deps.hostIP };
     const problems: Array<[Container, NotRunnable]> = [];
     for (const c of [...this.init, ...this.main]) {
-      const resolved = volumeProblem ?? unsupportedProbe(c.spec) ?? localProcess(c.spec, context);
+      const resolved = volumeProblem ?? unsupported(c.spec) ?? localProcess(c.spec, context);
       if (isNotRunnable(resolved)) problems.push([c, resolved]);
       else this.processes.set(c, resolved);
     }

@@ -31,6 +31,9 @@ export interface ProcessSpec {
   pidDir: string;
 }
 
+/** Where pid files of running containers live. */
+export const pidDir = (stateDir: string) => join(stateDir, 'pids');
+
 const signalGroup = (pid: number, signal: NodeJS.Signals) => {
   try {
     process.kill(-pid, signal);

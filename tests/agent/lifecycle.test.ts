@@ -87,26 +87,34 @@ describe('pod lifecycle on the dev agent (real control plane)', () => {
         containers: [{ name: 'runtime', image: GPTOSS_IMAGE, args: ['serve'], volumeMounts: [{ name: 's', mountPath: '/s' }] }],
         volumes: [{ name: 's', secret: { secretName: 'nope' } }],
       })),
+      JSON.parse(bare('sidecar', {
+        initContainers: [{ name: 'side', image: GPTOSS_IMAGE, args: ['serve'], restartPolicy: 'Always' }],
+        containers: [{ name: 'runtime', image: GPTOSS_IMAGE, args: ['serve'] }],
+      })),
     ] }));
     const expected: Record<string, [string, RegExp]> = {
       'busybox': ['ImageNotRunnableByDevAgent', /image "docker.io\/library\/busybox:1.36" is not one the dev agent runs/],
       'exec-probe': ['ProbeNotSupportedByDevAgent', /exec probes are not supported by the dev agent/],
       'secret-volume': ['VolumeNotSupportedByDevAgent', /volume s: secret volumes are not supported by the dev agent/],
+      'sidecar': ['SidecarNotSupportedByDevAgent', /init container side: sidecar init containers \(restartPolicy: Always\) are not supported/],
     };
     for (const [name, [reason, message]] of Object.entries(expected)) {
       let current: V1Pod | undefined;
+      const refused = () => [...current?.status?.initContainerStatuses ?? [], ...current?.status?.containerStatuses ?? []]
+        .find((s) => s.state?.waiting?.reason === reason);
       await waitFor(async () => {
         current = await pod(name);
-        return current.status?.containerStatuses?.[0]?.state?.waiting?.reason === reason;
+        return refused() !== undefined;
       }, 30_000, `${name} waiting with ${reason}`, 200);
       expect(current!.status?.phase).toBe('Pending');
-      expect(current!.status?.containerStatuses?.[0]?.state?.waiting?.message).toMatch(message);
+      expect(refused()?.state?.waiting?.message).toMatch(message);
       const events = await podEvents(ns.name, name);
       expect(events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'Failed', message: expect.stringContaining(reason) }));
     }
     // nothing ran, so nothing to wait for: the pods go as soon as they are deleted
     await Promise.all(Object.keys(expected).map((name) => core().deleteNamespacedPod({ namespace: ns.name, name })));
-    await waitFor(async () => (await listPods(ns.name, 'busybox')).length === 0, 10_000, 'the refused pods gone', 200);
+    const selector = `app in (${Object.keys(expected).join(',')})`;
+    await waitFor(async () => (await core().listNamespacedPod({ namespace: ns.name, labelSelector: selector })).items.length === 0, 10_000, 'the refused pods gone', 200);
   }, 60_000);
 
   it('backs off a crashing container (CrashLoopBackOff between tries) with its restartCount going up', async () => {
