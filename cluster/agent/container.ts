@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { V1Container, V1ContainerStatus, V1Probe } from '@kubernetes/client-node';
+import { describeError } from '../../cli/fail.js';
 import type { LocalProcessSpec } from './containerSpec.js';
 import type { ContainerRecord } from './podStatus.js';
 import { ProbeLoop, probeCheck, type ProbeResult } from './probes.js';
@@ -57,10 +58,20 @@ export class Container {
   /** Starts an instance and resolves with its exit, whatever ended it. */
   async run(process: LocalProcessSpec, isInit: boolean): Promise<ExitStatus> {
     if (this.record.state.kind === 'terminated') this.record.lastTerminated = this.record.state;
-    const instance = startProcess({ ...process, cwd: this.deps.cwd, logFile: this.logFile, pidDir: this.deps.pidDir });
+    const startedAt = this.deps.now();
+    let instance: ContainerProcess;
+    try {
+      instance = await startProcess({ ...process, cwd: this.deps.cwd, logFile: this.logFile, pidDir: this.deps.pidDir });
+    } catch (error) {
+      // as kubelet reports a container its runtime could not start: terminated, StartError, 128
+      const message = describeError(error);
+      this.record.state = { kind: 'terminated', exitCode: 128, signal: null, reason: 'StartError', message, startedAt, finishedAt: this.deps.now(), containerID: '' };
+      this.deps.event('Warning', 'Failed', `Error: ${message}`);
+      this.deps.onChange();
+      return { exitCode: 128, signal: null };
+    }
     this.instance = instance;
     const containerID = `devagent://${instance.pid}`;
-    const startedAt = this.deps.now();
     this.record.state = { kind: 'running', startedAt, containerID };
     this.record.ready = false;
     this.record.started = isInit || !this.spec.startupProbe;

@@ -48,7 +48,7 @@ type Json = Record<string, unknown>;
 function terminatedJson(t: Terminated): Json {
   return {
     exitCode: t.exitCode, reason: t.reason, ...(t.signal ? { signal: t.signal } : {}), ...(t.message ? { message: t.message } : {}),
-    startedAt: rfc3339(t.startedAt), finishedAt: rfc3339(t.finishedAt), containerID: t.containerID,
+    startedAt: rfc3339(t.startedAt), finishedAt: rfc3339(t.finishedAt), ...(t.containerID ? { containerID: t.containerID } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { describeError } from '../../cli/fail.js';
 import { Container, type ContainerDeps } from './container.js';
 import { isNotRunnable, localProcess, notRunnable, type ContainerContext, type LocalProcessSpec, type NotRunnable } from './containerSpec.js';
 import type { PodSnapshot } from './podStatus.js';
@@ -91,7 +92,8 @@ export class PodWorker {
       }
       return;
     }
-    this.done = this.run();
+    // run() handles every container's failures itself: a rejection here is a bug, shown on the pod
+    this.done = this.run().catch((error: unknown) => this.deps.event('Warning', 'Failed', `Error: ${describeError(error)}`));
   }
 
   snapshot(): PodSnapshot {

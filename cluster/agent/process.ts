@@ -42,18 +42,22 @@ const signalGroup = (pid: number, signal: NodeJS.Signals) => {
   }
 };
 
-export function startProcess(spec: ProcessSpec): ContainerProcess {
+export async function startProcess(spec: ProcessSpec): Promise<ContainerProcess> {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   mkdirSync(spec.pidDir, { recursive: true });
   const out = openSync(spec.logFile, 'a');
-  let child;
+  const child = spawn(spec.argv[0]!, spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', out, out] });
   try {
-    child = spawn(spec.argv[0]!, spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', out, out] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+  } catch (cause) {
+    throw new Error(`starting ${spec.argv.join(' ')} in ${spec.cwd}`, { cause });
   } finally {
     closeSync(out);
   }
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`starting ${spec.argv.join(' ')}`);
+  const pid = child.pid!;
   const pidFile = join(spec.pidDir, String(pid));
   writeFileSync(pidFile, spec.argv.join(' '));
   const exited = new Promise<ExitStatus>((resolve) => {

@@ -66,6 +66,9 @@ describe('pod lifecycle on the dev agent (real control plane)', () => {
       { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: ns.name },
         spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'manual', volumeName: pv, resources: { requests: { storage: '1Gi' } } } },
     ] }));
+    // bound first, so the scheduler need not come back to the pod later
+    await waitFor(async () => (await core().readNamespacedPersistentVolumeClaim({ namespace: ns.name, name: 'data' })).status?.phase === 'Bound',
+      30_000, 'the claim bound', 200);
     kubectl(['apply', '-f', '-'], bare('write-pvc', {
       restartPolicy: 'Never',
       containers: [{ name: 'synth', image: GPTOSS_IMAGE, args: synthArgs('/data/m.gguf'), volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
