@@ -30,6 +30,8 @@ export class Container {
   readonly record: ContainerRecord;
   private instance: ContainerProcess | null = null;
   private probes: ProbeLoop[] = [];
+  /** Set by shutDown(): an instance that was still starting then is stopped as soon as it runs. */
+  private shutDownGraceMs: number | null = null;
 
   /** `previous`: the container's status before this agent took the pod over; an instance that ran then counts as a restart. */
   constructor(readonly spec: V1Container, private readonly deps: ContainerDeps, waitingReason: string, previous?: V1ContainerStatus) {
@@ -71,6 +73,7 @@ export class Container {
       return { exitCode: 128, signal: null };
     }
     this.instance = instance;
+    if (this.shutDownGraceMs !== null) void instance.stop(this.shutDownGraceMs);
     const containerID = `devagent://${instance.pid}`;
     this.record.state = { kind: 'running', startedAt, containerID };
     this.record.ready = false;
@@ -94,9 +97,15 @@ export class Container {
   }
 
   /** Stops the running instance, if any (SIGTERM, SIGKILL after graceMs). */
-  async kill(graceMs: number): Promise<void> {
+  private async kill(graceMs: number): Promise<void> {
     this.stopProbes();
     await this.instance?.stop(graceMs);
+  }
+
+  /** The pod is going: stops the running instance, and one still starting once it runs. */
+  async shutDown(graceMs: number): Promise<void> {
+    this.shutDownGraceMs = graceMs;
+    await this.kill(graceMs);
   }
 
   private startProbes(): void {

@@ -114,7 +114,7 @@ export class PodWorker {
     this.terminating = true;
     this.sleeper.cancel();
     for (const c of [...this.init, ...this.main]) if (c.pid !== null) this.deps.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
-    await Promise.all([...this.init, ...this.main].map((c) => c.kill(graceMs)));
+    await Promise.all([...this.init, ...this.main].map((c) => c.shutDown(graceMs)));
     await this.done;
   }
 
@@ -135,13 +135,13 @@ export class PodWorker {
     let failures = 0;
     for (;;) {
       if (this.terminating) return false;
-      const started = Date.now();
+      const started = this.deps.now().getTime();
       const exit = await c.run(this.processes.get(c)!, isInit);
       if (this.terminating) return false;
       if (isInit && exit.exitCode === 0) return true;
       // an init container that failed is retried unless the policy is Never
       if (isInit ? this.pod.spec?.restartPolicy === 'Never' : !this.restarts(exit)) return false;
-      if (Date.now() - started >= this.deps.backOff.resetMs) failures = 0;
+      if (this.deps.now().getTime() - started >= this.deps.backOff.resetMs) failures = 0;
       const { initialMs, maxMs } = this.deps.backOff;
       const delay = failures === 0 ? 0 : Math.min(maxMs, initialMs * 2 ** (failures - 1));
       failures++;
