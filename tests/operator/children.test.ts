@@ -44,7 +44,7 @@ describe('children of a GptOssModel (pure)', () => {
     expect(container.env).toEqual([{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]);
     expect(container.resources).toEqual({ requests: { cpu: '8', memory: '96Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } });
     expect(container.readinessProbe.grpc).toEqual({ port: 50051, service: 'gptoss.runtime.v1.Runtime' });
-    expect(container.startupProbe.failureThreshold).toBe(Math.ceil((Math.ceil(60444 / 500) + 60) / 10));
+    expect(container.startupProbe).toMatchObject({ periodSeconds: 2, failureThreshold: Math.ceil((Math.ceil(60444 / 500) + 60) / 2) });
     expect(pod.volumes[0]).toEqual({ name: 'weights', persistentVolumeClaim: { claimName: 'weights', readOnly: true } });
     expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0])
