@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../runtime/config.js';
 import { createLogger } from '../runtime/log.js';
 import { fail } from './fail.js';
@@ -16,16 +18,29 @@ export function registerOperator(program: Command): void {
     .option('--lease-namespace <ns>', 'namespace of the leader-election Lease', 'default')
     .option('--lease-duration-seconds <n>', 'how long a leader\'s Lease lasts without renewal', '15')
     .option('--workers <n>', 'models reconciled at once', '4')
-    .action(async (flags: Record<string, string | string[] | undefined>) => {
+    .option('--config <file>', 'YAML file of settings (the keys of operator/config.ts, as the Helm chart mounts it); flags given override it')
+    .action(async (flags: Record<string, string | string[] | undefined>, command: Command) => {
       const log = createLogger(program.opts().logLevel as string);
       const [{ operatorConfigSchema }, { startOperator }, { KubeConfig }] = await Promise.all([
         import('../operator/config.js'), import('../operator/controller/manager.js'), import('@kubernetes/client-node'),
       ]);
-      const parsed = operatorConfigSchema.safeParse({
+      const fromFlags: Record<string, unknown> = {
         namespaces: flags.namespace, listenAddress: flags.listenAddress, port: Number(flags.port),
         runtimeImage: flags.runtimeImage, leaseNamespace: flags.leaseNamespace,
         leaseDurationSeconds: Number(flags.leaseDurationSeconds), workers: Number(flags.workers),
-      });
+      };
+      // the file's settings over the flags' defaults, and the flags given on the command line over both
+      let fromFile: Record<string, unknown> = {};
+      if (typeof flags.config === 'string') {
+        try {
+          fromFile = (parseYaml(readFileSync(flags.config, 'utf8')) ?? {}) as Record<string, unknown>;
+        } catch (error) {
+          fail('operator', new ConfigError(`--config ${flags.config}: ${(error as Error).message}`));
+        }
+      }
+      const optionName = (key: string) => key === 'namespaces' ? 'namespace' : key;
+      const given = Object.fromEntries(Object.entries(fromFlags).filter(([key]) => command.getOptionValueSource(optionName(key)) === 'cli'));
+      const parsed = operatorConfigSchema.safeParse({ ...fromFlags, ...fromFile, ...given });
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         fail('operator', new ConfigError(`--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${issue.message}`));
