@@ -1,11 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../runtime/paths.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
+import { toolPath } from '../../scripts/tools.js';
 import { assembleImage, IMAGE_NODE_VERSION, IMAGES, imagePackageJson } from '../../scripts/images.js';
 import { dashboardQueries, metricNamesUsed, operatorCommand, render, sampleNames } from '../helpers/chart.js';
 import { serveAddresses, startProcess, type StartedProcess } from '../helpers/cli.js';
@@ -82,6 +83,17 @@ describe('image contents', () => {
       expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     }
     expect(execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${IMAGE_NODE_VERSION}`);
+  });
+
+  it('both Dockerfiles pass BuildKit\'s checks (what docker build --check reports), which do catch a broken one', () => {
+    const dockerfiles = Object.keys(IMAGES).map((image) => join(PACKAGE_ROOT, 'images', `${image}.Dockerfile`));
+    const check = (files: string[]) => spawnSync(toolPath('dockerfile-check'), files, { encoding: 'utf8' });
+    const ours = check(dockerfiles);
+    expect(ours.stdout).toBe('');
+    expect(ours.status).toBe(0);
+    const broken = join(root, 'broken.Dockerfile');
+    writeFileSync(broken, readFileSync(join(PACKAGE_ROOT, 'images', 'runtime.Dockerfile'), 'utf8').replace('FROM ${CUDA_IMAGE}', 'FROM ${CUDA_BASE}'));
+    expect(check([broken]).stdout).toContain("UndefinedArgInFrom: FROM argument 'CUDA_BASE' is not declared");
   });
 
   it('the image user cannot write to either tree', () => {
