@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheRoot, ensureGoBinaries, goInstall, type GoBinaries } from './goBuild.js';
+import { cacheRoot, ensureGoBinaries, goInstall, wrapperModule, type GoBinaries } from './goBuild.js';
 
 const PROMTOOL_GO = goInstall('promtool-v0.316.0', 'promtool', 'github.com/prometheus/prometheus/cmd/promtool', 'v0.316.0',
   '-X github.com/prometheus/common/version.Version=0.316.0');
@@ -34,11 +34,71 @@ const promtool: GoBinaries = existsSync('/usr/bin/apt-get') ? {
   },
 } : PROMTOOL_GO;
 
+const BUILDKIT = 'v0.34.2';
+
+/**
+ * `docker build --check` without a Docker engine: BuildKit's own Dockerfile linter
+ * (dockerfile2llb.DockerfileLint, the rules `docker build --check` reports) over the files named on
+ * the command line; it prints one line per warning and exits 1 when there is any. BuildKit ships no
+ * such command, hence this small main.
+ */
+const dockerfileCheck = wrapperModule({
+  key: `dockerfile-check-buildkit-${BUILDKIT}`,
+  binaries: ['dockerfile-check'],
+  goMod: () => ['module gptoss.local/dockerfile-check', '', 'go 1.24.0', '', `require github.com/moby/buildkit ${BUILDKIT}`, ''].join('\n'),
+  files: {
+    'main.go': `package main
+
+import (
+\t"context"
+\t"fmt"
+\t"os"
+
+\t"github.com/moby/buildkit/client/llb"
+\t"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+)
+
+func main() {
+\tfailed := false
+\tfor _, file := range os.Args[1:] {
+\t\tdt, err := os.ReadFile(file)
+\t\tif err != nil {
+\t\t\tfmt.Fprintln(os.Stderr, err)
+\t\t\tos.Exit(2)
+\t\t}
+\t\tsourceMap := llb.NewSourceMap(nil, file, "Dockerfile", dt)
+\t\tsourceMap.Definition = &llb.Definition{}
+\t\tres, err := dockerfile2llb.DockerfileLint(context.Background(), dt, dockerfile2llb.ConvertOpt{SourceMap: sourceMap})
+\t\tif err != nil {
+\t\t\tfmt.Printf("%s: %v\\n", file, err)
+\t\t\tfailed = true
+\t\t\tcontinue
+\t\t}
+\t\tfor _, w := range res.Warnings {
+\t\t\tline := 0
+\t\t\tif len(w.Location.Ranges) > 0 {
+\t\t\t\tline = int(w.Location.Ranges[0].Start.Line)
+\t\t\t}
+\t\t\tfmt.Printf("%s:%d: %s: %s\\n", file, line, w.RuleName, w.Detail)
+\t\t\tfailed = true
+\t\t}
+\t}
+\tif failed {
+\t\tos.Exit(1)
+\t}
+}
+`,
+  },
+  packages: ['.'],
+  ldflags: '-s -w',
+});
+
 /** Real clients the tests use, built from the Go module proxy on first use (see goBuild.ts). */
 const TOOLS = {
   grpcurl: goInstall('grpcurl-v1.9.4', 'grpcurl', 'github.com/fullstorydev/grpcurl/cmd/grpcurl', 'v1.9.4', '-X main.version=v1.9.4'),
   'grpc-health-probe': goInstall('grpc-health-probe-v0.4.63', 'grpc-health-probe', 'github.com/grpc-ecosystem/grpc-health-probe', 'v0.4.63'),
   promtool,
+  'dockerfile-check': dockerfileCheck,
 } satisfies Record<string, GoBinaries>;
 
 export type ToolName = keyof typeof TOOLS;

@@ -10,6 +10,29 @@ export function runGptoss(args: string[], timeoutMs = 60_000) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+export interface StartedProcess {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a process and resolves once its stdout satisfies `ready`; rejects if it exits first. */
+export function startProcess(command: string, args: string[], ready: (stdout: string) => boolean, env: NodeJS.ProcessEnv = process.env): Promise<StartedProcess> {
+  const child = spawn(command, args, { env });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (ready(out)) resolve({ child, stdout: () => out, stderr: () => err, exited });
+    });
+    void exited.then((code) => reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited ${code} before it was ready: ${err}`)));
+  });
+}
+
 export interface ServeProcess {
   child: ChildProcessWithoutNullStreams;
   grpc: string;
@@ -18,22 +41,18 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
+/** The GRPC= and HTTP= lines `gptoss serve` prints once it is ready. */
+export const serveAddresses = (stdout: string) => {
+  const grpc = /GRPC=(\S+)/.exec(stdout)?.[1];
+  const http = /HTTP=(\S+)/.exec(stdout)?.[1];
+  return grpc && http ? { grpc, http } : null;
+};
+
 /** Starts `gptoss serve` and resolves once it prints its GRPC= and HTTP= lines. */
-export function startServe(args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [GPTOSS, 'serve', '--grpc-port', '0', '--http-port', '0', '--threads', '1', '--gpu', 'cpu', ...args]);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const grpc = /GRPC=(\S+)/.exec(out)?.[1];
-      const http = /HTTP=(\S+)/.exec(out)?.[1];
-      if (grpc && http) resolve({ child, grpc, http, stderr: () => err, exited });
-    });
-    void exited.then((code) => reject(new Error(`gptoss serve exited ${code} before it was ready: ${err}`)));
-  });
+export async function startServe(args: string[]): Promise<ServeProcess> {
+  const started = await startProcess(process.execPath,
+    [GPTOSS, 'serve', '--grpc-port', '0', '--http-port', '0', '--threads', '1', '--gpu', 'cpu', ...args], (out) => serveAddresses(out) !== null);
+  return { child: started.child, ...serveAddresses(started.stdout())!, stderr: started.stderr, exited: started.exited };
 }
 
 export interface GptossProcess {

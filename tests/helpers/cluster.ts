@@ -22,17 +22,29 @@ export function clusterAccess() {
   return { kubeconfig, kubectlPath, kc };
 }
 
+/** kubectl against any cluster: `run` gives stdout or throws with stderr; `result` may fail. */
+export function kubectlFor(kubeconfig: string, kubectlPath: string) {
+  const args = (rest: string[]) => [`--kubeconfig=${kubeconfig}`, ...rest];
+  return {
+    run: (rest: string[], input?: string): string =>
+      execFileSync(kubectlPath, args(rest), { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] }),
+    result: (rest: string[], input?: string) => {
+      const r = spawnSync(kubectlPath, args(rest), { encoding: 'utf8', input });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+}
+
 /** kubectl against the test cluster: stdout, or throws with stderr. */
 export function kubectl(args: string[], input?: string): string {
   const { kubeconfig, kubectlPath } = clusterAccess();
-  return execFileSync(kubectlPath, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  return kubectlFor(kubeconfig, kubectlPath).run(args, input);
 }
 
 /** kubectl that may fail: status, stdout and stderr. */
 export function kubectlResult(args: string[], input?: string) {
   const { kubeconfig, kubectlPath } = clusterAccess();
-  const r = spawnSync(kubectlPath, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', input });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return kubectlFor(kubeconfig, kubectlPath).result(args, input);
 }
 
 /** A namespace of its own for a test file, created before its tests and deleted after. */

@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../runtime/paths.js';
+
+/**
+ * What goes into each container image, in one place. The Dockerfiles (images/) run
+ * `node dist/scripts/images.js assemble <image> <dir>` after `npm run build`, and
+ * tests/helm/images.test.ts assembles the same trees and runs them read-only as a non-root user:
+ * with no Docker engine on our machines, that is how the images' contents are proven.
+ */
+export interface ImageContents {
+  /** Built output and data files copied from the repository (source maps left out). */
+  files: string[];
+  /** Dependencies of package.json the image leaves out, with all they alone pull in. */
+  withoutDependencies: string[];
+  /**
+   * node-llama-cpp's prebuilt binaries are optional dependencies, every platform's installed by
+   * default; the image takes only these, at the version the lockfile pins.
+   */
+  nativePackages: string[];
+}
+
+export const IMAGES = {
+  /** gptoss operator: Kubernetes client, planner and controller; no inference engine. */
+  operator: {
+    files: ['dist/cli', 'dist/operator', 'dist/runtime'],
+    withoutDependencies: ['node-llama-cpp'],
+    nativePackages: [],
+  },
+  /** gptoss serve: node-llama-cpp with its CUDA 13 binaries, and the CPU ones for --gpu cpu. */
+  runtime: {
+    files: ['dist/cli', 'dist/runtime', 'runtime/proto'],
+    withoutDependencies: [],
+    nativePackages: ['@node-llama-cpp/linux-x64', '@node-llama-cpp/linux-x64-cuda'],
+  },
+} as const satisfies Record<string, ImageContents>;
+
+export type ImageName = keyof typeof IMAGES;
+
+/** The Node.js release the images run (the Dockerfiles' NODE_VERSION must match; a test checks). */
+export const IMAGE_NODE_VERSION = '24.21.0';
+
+interface PackageJson {
+  name: string;
+  version: string;
+  dependencies: Record<string, string>;
+  [field: string]: unknown;
+}
+
+/** package.json for the image: production dependencies, less the left-out ones, plus the native packages. */
+export function imagePackageJson(image: ImageName, root = PACKAGE_ROOT): PackageJson {
+  const spec = IMAGES[image] as ImageContents;
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+  const dependencies = Object.fromEntries(Object.entries(pkg.dependencies).filter(([name]) => !spec.withoutDependencies.includes(name)));
+  for (const name of spec.nativePackages) {
+    const locked = lock.packages[`node_modules/${name}`]?.version;
+    if (!locked) throw new Error(`${name} is not in package-lock.json`);
+    dependencies[name] = locked;
+  }
+  return {
+    name: pkg.name, version: pkg.version, private: true, type: pkg.type, license: pkg.license, engines: pkg.engines, bin: pkg.bin, dependencies,
+  };
+}
+
+/**
+ * Builds the image's tree in `out`: package.json and the lockfile, `npm ci --omit=dev
+ * --omit=optional` (install scripts off: nothing is built or downloaded besides the packages), then
+ * the listed files. Needs dist/ (npm run build) and the npm registry or its cache.
+ */
+export function assembleImage(image: ImageName, out: string, root = PACKAGE_ROOT): void {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'package.json'), `${JSON.stringify(imagePackageJson(image, root), null, 2)}\n`);
+  cpSync(join(root, 'package-lock.json'), join(out, 'package-lock.json'));
+  try {
+    execFileSync('npm', ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+      { cwd: out, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (cause) {
+    throw new Error(`npm ci for the ${image} image`, { cause });
+  }
+  for (const path of IMAGES[image].files) {
+    const from = join(root, path);
+    if (!existsSync(from)) throw new Error(`${path} is missing: run npm run build first`);
+    cpSync(from, join(out, path), { recursive: true, filter: (source) => !source.endsWith('.map') });
+  }
+}
+
+if (process.argv[1]?.endsWith('images.js')) {
+  const [command, image, out] = process.argv.slice(2);
+  if (command !== 'assemble' || !image || !(image in IMAGES) || !out) {
+    process.stderr.write(`usage: node dist/scripts/images.js assemble <${Object.keys(IMAGES).join('|')}> <dir>\n`);
+    process.exit(2);
+  }
+  assembleImage(image as ImageName, out);
+  process.stdout.write(`assembled the ${image} image in ${out}\n`);
+}
