@@ -65,7 +65,7 @@ yet is a create as well as a patch; reads of children go through informers and l
   verbs: ["get", "patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "watch", "create", "patch"]
+  verbs: ["list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["services"]
   verbs: ["create", "patch"]
@@ -77,7 +77,7 @@ yet is a create as well as a patch; reads of children go through informers and l
   verbs: ["list", "watch"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}
 
 {{/* Cluster-scoped reads: GPU nodes and their labels, to size and place replicas. */}}

@@ -12,6 +12,7 @@ import type { OperatorConfig } from '../config.js';
 import { CacheReads } from './cacheReads.js';
 import { Executor, type ExecutorHooks } from './executor.js';
 import { InformerSupervisor } from './informerSupervisor.js';
+import { ScopedInformer } from './scopedInformer.js';
 import { reuseConnections } from './keepAlive.js';
 import { LeaderElector } from './leaderElection.js';
 import { operatorMetrics } from './operatorMetrics.js';
@@ -51,11 +52,20 @@ export async function startOperator(
   const core = kc.makeApiClient(CoreV1Api);
   const watched = (ns: string | undefined) => config.namespaces.length === 0 || config.namespaces.includes(ns ?? '');
 
-  const models = makeInformer<GptOssModel & KubernetesObject>(kc, `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-    () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }) as Promise<KubernetesListObject<GptOssModel & KubernetesObject>>);
-  const deployments = makeInformer<V1Deployment>(kc, '/apis/apps/v1/deployments',
-    () => apps.listDeploymentForAllNamespaces({ labelSelector: RUNTIME_SELECTOR }), RUNTIME_SELECTOR);
-  const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: RUNTIME_SELECTOR }), RUNTIME_SELECTOR);
+  const scoped = <T extends KubernetesObject>(path: (ns?: string) => string, list: (ns?: string) => Promise<KubernetesListObject<T>>, selector?: string) =>
+    new ScopedInformer<T>(kc, config.namespaces, path, list, selector);
+  const models = scoped<GptOssModel & KubernetesObject>(
+    (ns) => `/apis/${GROUP}/${VERSION}${ns ? `/namespaces/${ns}` : ''}/${PLURAL}`,
+    (ns) => (ns ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
+      : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<KubernetesListObject<GptOssModel & KubernetesObject>>);
+  const deployments = scoped<V1Deployment>(
+    (ns) => `/apis/apps/v1${ns ? `/namespaces/${ns}` : ''}/deployments`,
+    (ns) => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: RUNTIME_SELECTOR }) : apps.listDeploymentForAllNamespaces({ labelSelector: RUNTIME_SELECTOR })),
+    RUNTIME_SELECTOR);
+  const pods = scoped<V1Pod>(
+    (ns) => `/api/v1${ns ? `/namespaces/${ns}` : ''}/pods`,
+    (ns) => (ns ? core.listNamespacedPod({ namespace: ns, labelSelector: RUNTIME_SELECTOR }) : core.listPodForAllNamespaces({ labelSelector: RUNTIME_SELECTOR })),
+    RUNTIME_SELECTOR);
   const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
 
   const enqueueModel = (o: KubernetesObject) => { if (watched(o.metadata?.namespace)) queue.add(keyOf(o)); };
@@ -91,12 +101,17 @@ export async function startOperator(
   nodes.on('update', (n) => nodeChanged(n));
   nodes.on('delete', (n) => nodeChanged(n, true));
 
-  const supervisors = ([['gptossmodels', models], ['deployments', deployments], ['pods', pods], ['nodes', nodes]] as const).map(([name, informer]) =>
-    new InformerSupervisor({
-      informer: informer as Informer<KubernetesObject>, name, log,
-      options: { stallMs: config.informerStallSeconds * 1000, backoffBaseMs: 500, backoffMaxMs: 60_000 },
-      onRestart: () => metrics.informerRestarts.inc({ informer: name }),
-    }));
+  const supervised: Array<[string, Informer<KubernetesObject>]> = [
+    ...models.informers.map((i) => ['gptossmodels', i] as const),
+    ...deployments.informers.map((i) => ['deployments', i] as const),
+    ...pods.informers.map((i) => ['pods', i] as const),
+    ['nodes', nodes],
+  ].map(([name, informer]) => [name as string, informer as unknown as Informer<KubernetesObject>]);
+  const supervisors = supervised.map(([name, informer]) => new InformerSupervisor({
+    informer, name, log,
+    options: { stallMs: config.informerStallSeconds * 1000, backoffBaseMs: 500, backoffMaxMs: 60_000 },
+    onRestart: () => metrics.informerRestarts.inc({ informer: name }),
+  }));
 
   const app = express();
   let ready = false;

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { operatorConfigSchema } from '../../operator/config.js';
 import { runHelm } from '../../scripts/chart.js';
 import { CHART_CRD_FILE, CRD_FILE, renderChartCrd } from '../../scripts/genCrd.js';
@@ -179,11 +179,11 @@ describe('bad values', () => {
     ['a misspelt top-level value', { replicas: 3 }, "additional properties 'replicas' not allowed"],
     ['an invalid namespace name', { watchNamespaces: ['Team_A'] }, "at '/watchNamespaces/0': 'Team_A' does not match pattern"],
   ])('%s', async (_name, values, message) => {
-    const r = runHelm(await helmPath(), ['install', 'bad', CHART_DIR, '--namespace', ns.name, '--set', 'crds.install=false'], values);
+    const r = runHelm(await helmPath(), ['install', 'bad', CHART_DIR, '--namespace', ns.name, '--set', 'crds.install=false', '--kubeconfig', inject('kubeconfig')], values);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("values don't meet the specifications of the schema(s)");
     expect(r.stderr).toContain(message);
-    const releases = runHelm(await helmPath(), ['list', '--all', '--short', '--namespace', ns.name]);
+    const releases = runHelm(await helmPath(), ['list', '--all', '--short', '--namespace', ns.name, '--kubeconfig', inject('kubeconfig')]);
     expect(releases.status).toBe(0);
     expect(releases.stdout).toBe('');
     expect(kubectl(['get', 'deployments,configmaps,serviceaccounts', '-n', ns.name, '-l', 'app.kubernetes.io/instance=bad', '-o', 'name'])).toBe('');

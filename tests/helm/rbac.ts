@@ -30,9 +30,6 @@ export interface AuditedRequest {
  */
 export const NOT_EXERCISED: Array<{ group: string; resource: string; verbs: string[]; why: string }> = [
   { group: 'gptoss.io', resource: 'gptossmodels/scale', verbs: ['get', 'patch'], why: 'the builtin autoscaler sets replicas through the scale subresource' },
-  { group: '', resource: 'pods', verbs: ['watch'], why: 'a runtime pod informer' },
-  { group: '', resource: 'nodes', verbs: ['watch'], why: 'a node informer' },
-  { group: '', resource: 'events', verbs: ['patch'], why: 'a repeated Event is counted on the existing one' },
   { group: 'policy', resource: 'poddisruptionbudgets', verbs: ['delete'], why: 'scaling a model down to one replica removes its PodDisruptionBudget' },
 ];
 

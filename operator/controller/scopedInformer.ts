@@ -1,0 +1,52 @@
+import {
+  makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache, type ObjectCallback,
+} from '@kubernetes/client-node';
+
+type Verb = 'add' | 'update' | 'delete';
+
+/**
+ * Watches one resource where the operator may: everywhere, or one informer per watched namespace
+ * (what the chart's namespaced Roles allow: a cluster-wide list would be forbidden). Seen from
+ * outside as one cache with one set of handlers.
+ */
+export class ScopedInformer<T extends KubernetesObject> implements ObjectCache<T> {
+  readonly informers: Array<Informer<T> & ObjectCache<T>>;
+  private readonly byNamespace = new Map<string, Informer<T> & ObjectCache<T>>();
+
+  constructor(
+    kc: KubeConfig,
+    namespaces: readonly string[],
+    /** The watch path, cluster-wide (no namespace) or in one namespace. */
+    path: (namespace?: string) => string,
+    list: (namespace?: string) => Promise<KubernetesListObject<T>>,
+    labelSelector?: string,
+  ) {
+    if (namespaces.length === 0) {
+      this.informers = [makeInformer<T>(kc, path(), () => list(), labelSelector)];
+    } else {
+      this.informers = namespaces.map((ns) => {
+        const informer = makeInformer<T>(kc, path(ns), () => list(ns), labelSelector);
+        this.byNamespace.set(ns, informer);
+        return informer;
+      });
+    }
+  }
+
+  on(verb: Verb, callback: ObjectCallback<T>): void {
+    for (const informer of this.informers) informer.on(verb, callback);
+  }
+
+  list(namespace?: string): ReadonlyArray<T> {
+    if (namespace === undefined) return this.informers.flatMap((i) => [...i.list()]);
+    const scoped = this.byNamespace.get(namespace) ?? (this.byNamespace.size === 0 ? this.informers[0] : undefined);
+    return scoped?.list(namespace) ?? [];
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    for (const informer of namespace && this.byNamespace.has(namespace) ? [this.byNamespace.get(namespace)!] : this.informers) {
+      const found = informer.get(name, namespace);
+      if (found) return found;
+    }
+    return undefined;
+  }
+}
