@@ -12,13 +12,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { HarmonyChatWrapper, LlamaChat, LlamaLogLevel, getLlama } from 'node-llama-cpp';
-import { modelCacheDir } from '../cli/start.js';
 import { Engine } from '../runtime/engine/engine.js';
 import { defaultThreads } from '../runtime/engine/threads.js';
 import { systemClock } from '../runtime/engine/types.js';
 import { createLogger } from '../runtime/log.js';
 import { RuntimeClient } from '../runtime/grpc/protos.js';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { modelCacheDir, PACKAGE_ROOT } from '../runtime/paths.js';
 import { synthModel } from '../runtime/synth/synthModel.js';
 
 const { values: args } = parseArgs({

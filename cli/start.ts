@@ -1,48 +1,46 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadServeConfig } from '../runtime/config.js';
-import { cacheRoot } from '../runtime/paths.js';
-import { createLogger } from '../runtime/log.js';
-import { serveInForeground } from './serve.js';
+import { fail } from './fail.js';
 
-/** Where generated models live: outside the repository, reused across runs. */
-export function modelCacheDir(): string {
-  return join(cacheRoot(), 'models');
+/** What `npm start` prints: how to talk to the demo model with tools nobody here wrote. */
+function examples(grpc: string, http: string, model: string): string {
+  return [
+    '',
+    'Try it (the stack keeps running; npm run stop stops it):',
+    `  grpcurl -plaintext -d '{"messages":[{"role":"user","content":"Hi"}]}' ${grpc} gptoss.runtime.v1.Runtime/Chat`,
+    `  curl -s ${http}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"${model}","messages":[{"role":"user","content":"Hi"}]}'`,
+    `  node -e "new (require('openai').OpenAI)({baseURL:'${http}/v1',apiKey:'none'}).chat.completions.create({model:'${model}',messages:[{role:'user',content:'Hi'}]}).then(r=>console.log(r.choices[0].message))"`,
+    '  kubectl --kubeconfig "$KUBECONFIG" get gptossmodels -A',
+    '',
+  ].join('\n');
 }
-
-const DEMO_SEED = 1;
 
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('the local demo: serve a synthetic gpt-oss model that answers in harmony, in the foreground')
-    .option('--grpc-port <port>', 'gRPC port', '50051')
-    .option('--http-port <port>', 'HTTP port', '8080')
-    .action(async (flags: { grpcPort: string; httpPort: string }) => {
-      const log = createLogger(program.opts().logLevel as string);
-      const dir = modelCacheDir();
-      const modelPath = join(dir, `gpt-oss-tiny-scripted-seed${DEMO_SEED}.gguf`);
-      const exists = await stat(modelPath).then(() => true, () => false);
-      if (!exists) {
-        await mkdir(dir, { recursive: true });
-        const { synthModel } = await import('../runtime/synth/synthModel.js');
-        await synthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: DEMO_SEED, out: modelPath });
-        log.info({ path: modelPath }, 'Wrote synthetic model');
+    .description('the local demo: cluster, operator, dev agent and a synthetic gpt-oss model; streams one answer and leaves it running')
+    .action(async () => {
+      const say = (line: string) => process.stderr.write(`${line}\n`);
+      try {
+        const { startDemo, streamOneAnswer, DEMO_MODEL } = await import('../cluster/demo.js');
+        const stack = await startDemo(say);
+        say(`\nGptOssModel ${DEMO_MODEL} is Ready (pod ${stack.pod}). One answer over gRPC:`);
+        await streamOneAnswer(stack.grpc, (text) => process.stderr.write(text));
+        process.stdout.write(`KUBECONFIG=${stack.kubeconfig}\nGRPC=${stack.grpc}\nHTTP=${stack.http}\n`);
+        say(examples(stack.grpc, stack.http, DEMO_MODEL));
+      } catch (error) {
+        fail('start', error);
       }
-      const config = loadServeConfig({
-        modelPath, modelName: 'gpt-oss-demo', grpcPort: flags.grpcPort, httpPort: flags.httpPort, parallel: 4, contextSize: 2048,
-      });
-      await serveInForeground(config, log, 'start', (grpc, http) => {
-        process.stderr.write([
-          '',
-          'Try it:',
-          `  grpcurl -plaintext -d '{"messages":[{"role":"user","content":"Hi"}]}' ${grpc} gptoss.runtime.v1.Runtime/Chat`,
-          `  curl -s ${http}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"gpt-oss-demo","messages":[{"role":"user","content":"Hi"}]}'`,
-          `  node -e "new (require('openai').OpenAI)({baseURL:'${http}/v1',apiKey:'none'}).chat.completions.create({model:'gpt-oss-demo',messages:[{role:'user',content:'Hi'}]}).then(r=>console.log(r.choices[0].message))"`,
-          'Ctrl-C stops it.',
-          '',
-        ].join('\n'));
-      });
+    });
+
+  program
+    .command('stop')
+    .description('stop the local demo stack that `gptoss start` left running')
+    .action(async () => {
+      try {
+        const { stopDemo } = await import('../cluster/demo.js');
+        await stopDemo((line) => process.stderr.write(`${line}\n`));
+      } catch (error) {
+        fail('stop', error);
+      }
     });
 }

@@ -21,3 +21,8 @@ export const RUNTIME_PROTO = 'gptoss/runtime/v1/runtime.proto';
 export function cacheRoot(): string {
   return process.env.GPTOSS_CACHE_ROOT ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gptoss');
 }
+
+/** Where generated models live: outside the repository, reused across runs. */
+export function modelCacheDir(): string {
+  return join(cacheRoot(), 'models');
+}

@@ -1,7 +1,7 @@
 import type { GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
 import { labelsFor, planChildren, type ChildrenConfig } from '../planner/children.js';
-import { gpuClasses } from '../planner/gpuClasses.js';
+import { gpuClasses, nodesMatching } from '../planner/gpuClasses.js';
 import { planPlacement, type PlacementSettings } from '../planner/placement.js';
 import { planStatus, statusChanged } from '../planner/status.js';
 import type { Executor } from './executor.js';
@@ -38,7 +38,8 @@ export async function reconcileModel(
   if (!model) return { applied: [], statusWritten: false, status: null, desiredReplicas: 0 };
   // the API server defaulted the spec; parsing again types it and catches a CRD older than us
   model.spec = gptOssModelSpec.parse(model.spec);
-  const placement = planPlacement(model.spec, gpuClasses(await reads.listNodes(), config.catalogue), config, model.status?.placement);
+  const nodes = nodesMatching(await reads.listNodes(), model.spec.gpu?.nodeSelector);
+  const placement = planPlacement(model.spec, gpuClasses(nodes, config.catalogue), config, model.status?.placement);
   const applied: string[] = [];
   let childrenProblem: { reason: string; message: string } | null = null;
   if (placement.placed) {

@@ -75,3 +75,9 @@ export function gpuClasses(nodes: readonly NodeInfo[], catalogue: Record<string,
   }
   return [...classes.values()].sort((a, b) => a.memoryMiB - b.memoryMiB || a.cost - b.cost || a.product.localeCompare(b.product));
 }
+
+/** The nodes a model's own node selector allows: placement chooses among these only. */
+export function nodesMatching(nodes: readonly NodeInfo[], selector: Record<string, string> | undefined): NodeInfo[] {
+  if (!selector) return [...nodes];
+  return nodes.filter((n) => Object.entries(selector).every(([k, v]) => n.labels[k] === v));
+}

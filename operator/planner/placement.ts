@@ -54,10 +54,10 @@ export interface PlacementSettings {
 
 type PlannedSpec = Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots' | 'gpu'>;
 
-/** The spec fields placement reads; a change to any of them (and only them) re-plans. */
+/** The spec fields placement reads (the node selector narrows the nodes it chooses from); a change to any of them (and only them) re-plans. */
 export function placementHash(spec: PlannedSpec): string {
   const { variant, contextSize, parallelSlots } = spec;
-  const gpu = { count: spec.gpu?.count, minMemoryMiB: spec.gpu?.minMemoryMiB, products: spec.gpu?.products };
+  const gpu = { count: spec.gpu?.count, minMemoryMiB: spec.gpu?.minMemoryMiB, products: spec.gpu?.products, nodeSelector: spec.gpu?.nodeSelector };
   return createHash('sha256').update(JSON.stringify({ variant, contextSize, parallelSlots, gpu })).digest('hex').slice(0, 16);
 }
 

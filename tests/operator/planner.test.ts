@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATALOGUE, gpuClasses, type NodeInfo } from '../../operator/planner/gpuClasses.js';
+import { DEFAULT_CATALOGUE, gpuClasses, nodesMatching, type NodeInfo } from '../../operator/planner/gpuClasses.js';
 import { replicaMemory } from '../../operator/planner/memory.js';
 import { planPlacement } from '../../operator/planner/placement.js';
 import { POOL } from '../helpers/nodePool.js';
@@ -166,5 +166,15 @@ describe('sizing settings (pure)', () => {
     expect(custom.computeMiB - base.computeMiB).toBe(100);
     expect(custom.marginMiB).toBe(1024);
     expect(custom.weightsMiB).toBe(base.weightsMiB);
+  });
+});
+
+describe('the model\'s node selector narrows the nodes placement chooses from (pure)', () => {
+  it('a selector for the L4 pool makes the L4 the choice, not the smaller T4 elsewhere', () => {
+    const selected = nodesMatching(POOL, { 'nvidia.com/gpu.product': 'NVIDIA-L4' });
+    expect(selected.map((n) => n.name).sort()).toEqual(['gpu-l4-0', 'gpu-l4-1']);
+    const p = planPlacement(spec('gpt-oss-20b'), gpuClasses(selected), { catalogue: DEFAULT_CATALOGUE });
+    expect(p).toMatchObject({ placed: true, gpuClass: 'NVIDIA-L4', fittingNodes: 2 });
+    expect(nodesMatching(POOL, undefined)).toHaveLength(POOL.length);
   });
 });

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
+import { RuntimeClient } from '../runtime/grpc/protos.js';
+import { modelCacheDir, PACKAGE_ROOT } from '../runtime/paths.js';
+import { CRD_FILE } from '../scripts/genCrd.js';
+import { down, readState, stateDir, up, type ClusterState } from './cluster.js';
+import { freePort, runs, startDaemon, stopDaemon, waitFor } from './processes.js';
+
+/**
+ * The local demo stack (`npm start`, `npm run stop`): the `demo` cluster, the CRD, the operator and
+ * a dev agent as background processes, and a GptOssModel served by a synthetic gpt-oss model that
+ * answers in harmony. Everything is started again only where it is not already running.
+ */
+
+/** GPTOSS_DEMO_CLUSTER names another cluster (the demo's own test uses one, so it never touches yours). */
+export const DEMO_CLUSTER = process.env.GPTOSS_DEMO_CLUSTER ?? 'demo';
+export const DEMO_NAMESPACE = 'gptoss-demo';
+export const DEMO_MODEL = 'gpt-oss-demo';
+const AGENT_NODE = 'gptoss-dev-0';
+const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
+const AGENT = join(PACKAGE_ROOT, 'dist', 'cluster', 'agent', 'cli.js');
+const MODEL_FILE = join(modelCacheDir(), 'gpt-oss-tiny-scripted-seed1.gguf');
+
+interface DemoProcesses { operator?: { pid: number; metrics: string }; agent?: { pid: number } }
+const processesFile = () => join(stateDir(DEMO_CLUSTER), 'demo.json');
+const readProcesses = (): DemoProcesses => (existsSync(processesFile()) ? JSON.parse(readFileSync(processesFile(), 'utf8')) as DemoProcesses : {});
+
+export interface DemoStack {
+  kubeconfig: string;
+  grpc: string;
+  http: string;
+  pod: string;
+}
+
+type Say = (line: string) => void;
+
+async function ensureModelFile(say: Say): Promise<void> {
+  if (await stat(MODEL_FILE).then(() => true, () => false)) return;
+  await mkdir(modelCacheDir(), { recursive: true });
+  const { synthModel } = await import('../runtime/synth/synthModel.js');
+  await synthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: 1, out: MODEL_FILE });
+  say(`wrote the synthetic model ${MODEL_FILE}`);
+}
+
+function ensureBackground(cluster: ClusterState, say: Say): Promise<DemoProcesses> {
+  const processes = readProcesses();
+  const logs = join(cluster.dir, 'logs');
+  const env = { ...process.env, KUBECONFIG: cluster.kubeconfig };
+  if (!processes.agent || !runs(processes.agent.pid, process.execPath)) {
+    processes.agent = { pid: startDaemon(process.execPath, [AGENT, '--name', DEMO_CLUSTER, '--node-name', AGENT_NODE], join(logs, 'agent.log'), env) };
+    say(`started the dev agent (node ${AGENT_NODE}, pid ${processes.agent.pid}; log ${join(logs, 'agent.log')})`);
+  }
+  return (async () => {
+    if (!processes.operator || !runs(processes.operator.pid, process.execPath)) {
+      const port = await freePort();
+      processes.operator = {
+        pid: startDaemon(process.execPath, [GPTOSS, 'operator', '--namespace', DEMO_NAMESPACE, '--lease-namespace', DEMO_NAMESPACE,
+          '--port', String(port), '--lease-duration-seconds', '5'], join(logs, 'operator.log'), env),
+        metrics: `http://127.0.0.1:${port}/metrics`,
+      };
+      say(`started the operator (pid ${processes.operator.pid}; metrics ${processes.operator.metrics}; log ${join(logs, 'operator.log')})`);
+    }
+    writeFileSync(processesFile(), JSON.stringify(processes, null, 2));
+    return processes;
+  })();
+}
+
+type Model = { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string; message: string }> } };
+
+/** Brings the stack up (or finds it up), waits for the model to be Ready telling what happens, and returns its pod's addresses. */
+export async function startDemo(say: Say): Promise<DemoStack> {
+  await ensureModelFile(say);
+  const cluster = await up({ name: DEMO_CLUSTER, log: say });
+  const kubectl = (args: string[], input?: string) =>
+    execFileSync(cluster.binaries.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  kubectl(['apply', '--server-side', '--field-manager=gptoss-demo', '-f', CRD_FILE]);
+  kubectl(['wait', '--for=condition=Established', `crd/${PLURAL}.${GROUP}`, '--timeout=60s']);
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEMO_NAMESPACE } }));
+  await ensureBackground(cluster, say);
+  kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: `${GROUP}/${VERSION}`, kind: 'GptOssModel', metadata: { name: DEMO_MODEL, namespace: DEMO_NAMESPACE },
+    spec: {
+      variant: 'gpt-oss-20b', contextSize: 2048, parallelSlots: 4, reasoningEffort: 'medium',
+      source: { hostPath: { path: MODEL_FILE } },
+      // the dev agent's node, where pods really run; the kwok nodes run nothing
+      gpu: { nodeSelector: { 'gptoss.io/dev-agent': 'true' } },
+      runtime: { args: ['--gpu', 'cpu'], terminationGracePeriodSeconds: 10 },
+    },
+  }));
+  say(`applied GptOssModel ${DEMO_NAMESPACE}/${DEMO_MODEL}; waiting for it to be Ready`);
+
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const seen = new Set<string>();
+  await waitFor(async () => {
+    const model = await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: DEMO_NAMESPACE, plural: PLURAL, name: DEMO_MODEL }) as Model;
+    for (const c of model.status?.conditions ?? []) {
+      const line = `  ${c.type}=${c.status} ${c.reason}: ${c.message}`;
+      if (!seen.has(line)) say(line);
+      seen.add(line);
+    }
+    return model.status?.observedGeneration === model.metadata.generation
+      && (model.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  }, 300_000, `GptOssModel ${DEMO_MODEL} to be Ready`, 500);
+
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `gptoss.io/model=${DEMO_MODEL}` });
+  const pod = pods.items.find((p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))!;
+  const ip = pod.status!.podIP!;
+  return { kubeconfig: cluster.kubeconfig, grpc: `${ip}:50051`, http: `http://${ip}:8080`, pod: pod.metadata!.name! };
+}
+
+type Delta = { channel?: string; text?: string; usage?: { completion_tokens?: number } };
+
+/** One chat over gRPC, reasoning (analysis channel) and answer (final channel) written apart as they stream. */
+export function streamOneAnswer(grpc: string, write: (text: string) => void): Promise<void> {
+  const client = new RuntimeClient(grpc, credentials.createInsecure()) as { Chat(r: object): ClientReadableStream<Delta>; close(): void };
+  const stream = client.Chat({ messages: [{ role: 'user', content: 'Hi! What can you do?' }] });
+  let channel = '';
+  return new Promise<void>((resolve, reject) => {
+    stream.on('data', (d: Delta) => {
+      if (d.text && d.channel && d.channel !== channel) {
+        channel = d.channel;
+        write(channel === 'CHANNEL_ANALYSIS' ? '\nreasoning: ' : channel === 'CHANNEL_FINAL' ? '\nanswer:    ' : `\n${channel}: `);
+      }
+      if (d.text) write(d.text);
+      if (d.usage) write(`\n(${d.usage.completion_tokens} tokens)\n`);
+    });
+    stream.on('error', reject);
+    stream.on('end', () => resolve());
+  }).finally(() => client.close());
+}
+
+/** `npm run stop`: the operator and the agent (its pods' processes with it), then the cluster. */
+export async function stopDemo(say: Say): Promise<void> {
+  const processes = readProcesses();
+  if (processes.operator) await stopDaemon(processes.operator.pid, process.execPath);
+  if (processes.agent) await stopDaemon(processes.agent.pid, process.execPath, 30_000);
+  if (readState(DEMO_CLUSTER)) await down(DEMO_CLUSTER, say);
+  say('stopped the demo stack');
+}
