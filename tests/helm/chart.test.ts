@@ -9,7 +9,7 @@ import { CHART_CRD_FILE, CRD_FILE, renderChartCrd } from '../../scripts/genCrd.j
 import { DEPLOY_FILE, renderDeploy } from '../../scripts/genDeploy.js';
 import { PACKAGE_ROOT } from '../../runtime/paths.js';
 import {
-  CHART, CHART_DIR, DASHBOARD_FILE, dashboardQueries, find, helmPath, metricNamesUsed, monitoringCrdFiles, one, podSpec, promtool, render,
+  CHART, CHART_DIR, DASHBOARD_FILE, dashboardQueries, find, helmPath, metricNamesUsed, thirdPartyCrdFiles, one, podSpec, promtool, render,
   ruleGroups, valueKeys, type K8sObject,
 } from '../helpers/chart.js';
 import { ensureCrd, kubectl, kubectlResult, useNamespace } from '../helpers/cluster.js';
@@ -49,10 +49,11 @@ describe('the rendered chart on the real API server', () => {
   const watchedB = useNamespace('watched');
   beforeAll(() => {
     ensureCrd(CRD_FILE);
-    // the Prometheus Operator's own CRDs, so ServiceMonitor, PodMonitor and PrometheusRule are validated for real
-    for (const file of monitoringCrdFiles()) kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', file]);
-    for (const crd of ['servicemonitors', 'podmonitors', 'prometheusrules']) {
-      kubectl(['wait', '--for=condition=Established', `crd/${crd}.monitoring.coreos.com`, '--timeout=30s']);
+    // the Prometheus Operator's and KEDA's own CRDs, so ServiceMonitor, PodMonitor, PrometheusRule and
+    // the ScaledObject example are validated for real
+    for (const { file, crd } of thirdPartyCrdFiles()) {
+      kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', file]);
+      kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=30s']);
     }
     // warnings for templates that would break the restricted standard come back with the dry run
     kubectl(['label', 'namespace', release.name, 'pod-security.kubernetes.io/warn=restricted', 'pod-security.kubernetes.io/enforce=restricted']);

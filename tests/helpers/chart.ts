@@ -87,12 +87,18 @@ export function sampleNames(exposition: string): Set<string> {
   return new Set(exposition.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]));
 }
 
-/** The Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule) from its Go module. */
+/** The Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule) and KEDA's ScaledObject, from their Go modules. */
 export const PROMETHEUS_OPERATOR = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
-export function monitoringCrdFiles(): string[] {
-  const info = JSON.parse(execFileSync('go', ['mod', 'download', '-json', PROMETHEUS_OPERATOR], { encoding: 'utf8' })) as { Dir: string };
-  return ['servicemonitors', 'podmonitors', 'prometheusrules']
-    .map((kind) => join(info.Dir, 'example', 'prometheus-operator-crd', `monitoring.coreos.com_${kind}.yaml`));
+export const KEDA = 'github.com/kedacore/keda/v2@v2.18.1';
+const moduleDir = (module: string) => (JSON.parse(execFileSync('go', ['mod', 'download', '-json', module], { encoding: 'utf8' })) as { Dir: string }).Dir;
+export function thirdPartyCrdFiles(): Array<{ file: string; crd: string }> {
+  const monitoring = moduleDir(PROMETHEUS_OPERATOR);
+  return [
+    ...['servicemonitors', 'podmonitors', 'prometheusrules'].map((kind) => ({
+      file: join(monitoring, 'example', 'prometheus-operator-crd', `monitoring.coreos.com_${kind}.yaml`), crd: `${kind}.monitoring.coreos.com`,
+    })),
+    { file: join(moduleDir(KEDA), 'config', 'crd', 'bases', 'keda.sh_scaledobjects.yaml'), crd: 'scaledobjects.keda.sh' },
+  ];
 }
 
 /** Leaf keys of a values tree, dotted (lists and empty maps count as leaves). */
