@@ -23,7 +23,8 @@ const PROGRESS_TIMEOUT_MS = 1000;
  * The pods' story in three parts, each null when there is nothing to say: the scheduler's message
  * for an unschedulable pod, the last failure of a container that keeps failing (CrashLoopBackOff or
  * restarted, with its termination message), and the sum of the weights downloads in progress (read
- * from each fetching pod's /progress on its IP, as the runtime knows nothing of Kubernetes).
+ * from each fetching pod's /progress on its IP, as the runtime knows nothing of Kubernetes; a pod
+ * whose fetch does not answer yet counts as a download at 0 of unknown bytes).
  */
 export async function observePods(pods: readonly V1Pod[], fetchPort: number): Promise<ObservedPods> {
   const downloads = await Promise.all(pods.map(async (pod) => {
@@ -34,7 +35,8 @@ export async function observePods(pods: readonly V1Pod[], fetchPort: number): Pr
       const body = await response.json() as { bytesDone?: number; bytesTotal?: number | null };
       return { bytesDone: body.bytesDone ?? 0, bytesTotal: body.bytesTotal ?? 0 };
     } catch {
-      return null; // not listening yet, or gone: the next reconcile asks again
+      // not listening yet: still a download under way, so the reconcile asks again soon
+      return { bytesDone: 0, bytesTotal: 0 };
     }
   }));
   const active = downloads.filter((d) => d !== null);

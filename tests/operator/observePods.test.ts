@@ -19,7 +19,7 @@ describe('observePods', () => {
   });
   afterAll(() => { server.close(); });
 
-  it('sums the downloads of pods whose fetch init container runs, read from their pod IPs; one that does not answer counts as none', async () => {
+  it('sums the downloads of pods whose fetch init container runs, read from their pod IPs; one that does not answer yet counts as 0 of unknown', async () => {
     const fetching = (name: string, ip: string) => pod(name, { podIP: ip, initContainerStatuses: [{ name: 'fetch', state: { running: {} }, ready: false, restartCount: 0, image: 'i', imageID: '' }] });
     const observed = await observePods([fetching('a', '127.0.0.1'), fetching('b', '127.0.0.1'), fetching('c', '127.0.0.9'), pod('d', { podIP: '127.0.0.1' })], port);
     expect(observed.download).toEqual({ bytesDone: 2048, bytesTotal: 8192 });
