@@ -1,0 +1,111 @@
+/**
+ * Stack benchmark: time from `kubectl apply` of a GptOssModel to the first streamed token, on the
+ * local cluster with the dev agent running the pod (synthetic model, weights already on disk),
+ * against a baseline measured in the same run: `gptoss serve` started directly on the same model,
+ * from spawn to first token. The ratio is what the control plane path costs (scheduling, the
+ * agent, probes, the operator's reconciles) on top of starting the runtime.
+ *
+ *   npm run bench:stack [-- --rounds 3]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { up } from '../cluster/cluster.js';
+import { freePort, waitFor } from '../cluster/processes.js';
+import { RuntimeClient } from '../runtime/grpc/protos.js';
+import { modelCacheDir, PACKAGE_ROOT } from '../runtime/paths.js';
+import { synthModel } from '../runtime/synth/synthModel.js';
+import { CRD_FILE } from '../scripts/genCrd.js';
+
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+const ROUNDS = Number(args.rounds);
+const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
+const AGENT = join(PACKAGE_ROOT, 'dist', 'cluster', 'agent', 'cli.js');
+const NAMESPACE = 'bench-stack';
+const NODE = 'bench-dev-0';
+
+type Stream = ClientReadableStream<{ text?: string }>;
+
+/** Milliseconds until the first text of a Chat on `address`, retrying while nothing listens. */
+async function firstToken(address: string, started: number): Promise<number> {
+  for (;;) {
+    const client = new RuntimeClient(address, credentials.createInsecure()) as { Chat(r: object): Stream; close(): void };
+    const got = await new Promise<boolean>((resolve) => {
+      const stream = client.Chat({ messages: [{ role: 'user', content: 'Hi' }] });
+      stream.on('data', (d: { text?: string }) => { if (d.text) { resolve(true); stream.cancel(); } });
+      stream.on('error', () => resolve(false));
+      stream.on('end', () => resolve(false));
+    });
+    client.close();
+    if (got) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function baseline(model: string): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [GPTOSS, 'serve', '--model', model, '--gpu', 'cpu', '--threads', '1', '--grpc-port', String(port), '--http-port', '0',
+    '--parallel', '2', '--context-size', '1024'], { stdio: 'ignore' });
+  try {
+    return await firstToken(`127.0.0.1:${port}`, started);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function main() {
+  const model = join(modelCacheDir(), 'gpt-oss-tiny-scripted-seed1.gguf');
+  await synthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: 1, out: model });
+  const cluster = await up({ name: 'bench' });
+  const kubectl = (a: string[], input?: string) => execFileSync(cluster.binaries.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...a], { input, encoding: 'utf8' });
+  kubectl(['apply', '--server-side', '-f', CRD_FILE]);
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }));
+  const env = { ...process.env, KUBECONFIG: cluster.kubeconfig };
+  const agent = spawn(process.execPath, [AGENT, '--kubeconfig', cluster.kubeconfig, '--node-name', NODE, '--delete-node-on-stop', '--log-level', 'warn'], { stdio: 'ignore' });
+  const operator = spawn(process.execPath, [GPTOSS, '--log-level', 'warn', 'operator', '--namespace', NAMESPACE, '--lease-namespace', NAMESPACE, '--port', '0'],
+    { env, stdio: 'ignore' });
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const rows: Array<{ baselineMs: number; stackMs: number }> = [];
+  try {
+    await waitFor(async () => (await core.readNode({ name: NODE }).then(() => true, () => false)), 60_000, 'the agent node');
+    for (let round = 0; round < ROUNDS; round++) {
+      const baselineMs = await baseline(model);
+      const name = `m-${round}`;
+      const started = performance.now();
+      kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name, namespace: NAMESPACE },
+        spec: { variant: 'gpt-oss-20b', contextSize: 1024, parallelSlots: 2, source: { hostPath: { path: model } },
+          gpu: { nodeSelector: { 'kubernetes.io/hostname': NODE } }, runtime: { args: ['--gpu', 'cpu', '--threads', '1'] } },
+      }));
+      let ip = '';
+      await waitFor(async () => {
+        const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `gptoss.io/model=${name}` });
+        ip = pods.items.find((p) => p.status?.podIP)?.status?.podIP ?? '';
+        return ip !== '';
+      }, 120_000, 'a pod IP', 10);
+      const stackMs = await firstToken(`${ip}:50051`, started);
+      rows.push({ baselineMs, stackMs });
+      kubectl(['delete', 'gom', name, '-n', NAMESPACE, '--wait=true']);
+    }
+  } finally {
+    operator.kill('SIGTERM');
+    agent.kill('SIGTERM');
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log('| round | gptoss serve: spawn to first token | kubectl apply to first token | ratio |');
+  console.log('|---|---|---|---|');
+  rows.forEach((r, i) => console.log(`| ${i + 1} | ${(r.baselineMs / 1000).toFixed(2)} s | ${(r.stackMs / 1000).toFixed(2)} s | ${(r.stackMs / r.baselineMs).toFixed(2)} |`));
+  const b = median(rows.map((r) => r.baselineMs));
+  const s = median(rows.map((r) => r.stackMs));
+  console.log(`| median | ${(b / 1000).toFixed(2)} s | ${(s / 1000).toFixed(2)} s | ${(s / b).toFixed(2)} |`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
