@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { stateDir } from '../../cluster/cluster.js';
+import { runs } from '../../cluster/processes.js';
 import { SCRIPTED_ANSWER, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
 import { toolPath } from '../../scripts/tools.js';
 import { GPTOSS } from '../helpers/cli.js';
@@ -52,9 +53,9 @@ describe('the local demo (gptoss start / stop), on a cluster of its own', () => 
 
     const stop = await gptoss(['stop'], 120_000);
     expect(stop.code, stop.stderr).toBe(0);
-    const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-    expect(alive(processes.operator.pid)).toBe(false);
-    expect(alive(processes.agent.pid)).toBe(false);
+    // runs() reads /proc: a process that exited but was not yet reaped (a zombie) counts as gone
+    expect(runs(processes.operator.pid, process.execPath)).toBe(false);
+    expect(runs(processes.agent.pid, process.execPath)).toBe(false);
     expect(existsSync(join(stateDir(CLUSTER), 'state.json'))).toBe(false);
     await expect(fetch(`${http}/healthz`)).rejects.toThrow(); // the runtime process went with the agent
   }, 900_000);

@@ -75,7 +75,9 @@ describe('gptoss operator (process)', () => {
 
   it('pods the scheduler cannot place make the model Degraded with the scheduler\'s reason (seen through the pod watch)', async () => {
     const op = await start('pending');
-    kubectl(['apply', '-f', '-'], model(ns.name, 'nowhere', { gpu: { nodeSelector: { pool: 'does-not-exist' } } }));
+    // an affinity term no node satisfies: the plan is made, the scheduler cannot follow it
+    kubectl(['apply', '-f', '-'], model(ns.name, 'nowhere', { gpu: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['does-not-exist'] }] }] } } } } }));
     await waitFor(() => condition(readModel(ns.name, 'nowhere'), 'Degraded')?.reason === 'PodsUnschedulable', 60_000, `Degraded: ${op.logs()}`);
     const m = readModel(ns.name, 'nowhere');
     expect(condition(m, 'Placed')?.status).toBe('True'); // the plan is fine; the pool the user asked for is not there
