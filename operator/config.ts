@@ -10,6 +10,8 @@ const whole = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number({ error: 
   .min(min, max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`)
   .max(max, `must be between ${min} and ${max}`);
 
+const AUTOSCALER_DEFAULTS = { intervalSeconds: 15, scrapeTimeoutMs: 2000, tolerance: 0.1 };
+
 const catalogueEntry = z.strictObject({
   memoryMiB: whole(1),
   resourceName: z.string().regex(/^[a-z0-9.-]+\/[A-Za-z0-9._-]+$/, 'must be an extended resource name such as nvidia.com/gpu').optional(),
@@ -45,6 +47,16 @@ export const operatorConfigSchema = z.strictObject({
     marginMiB: whole(0).default(DEFAULT_SIZING.marginMiB),
     marginRatio: z.number().min(0).max(1).default(DEFAULT_SIZING.marginRatio),
   }).default(DEFAULT_SIZING),
+  /** The builtin autoscaler (models with autoscaling.mode builtin), run by the leader. */
+  autoscaler: z.strictObject({
+    /** One decision per model per interval; windows and delays are counted in these. */
+    intervalSeconds: whole(1, 3600).default(AUTOSCALER_DEFAULTS.intervalSeconds),
+    /** How long a runtime pod's /metrics may take; one that does not answer in time counts as missing. */
+    scrapeTimeoutMs: whole(10, 60_000).default(AUTOSCALER_DEFAULTS.scrapeTimeoutMs),
+    /** HPA's tolerance: demand within this ratio of the current replicas changes nothing. */
+    tolerance: z.number().min(0).max(1).default(AUTOSCALER_DEFAULTS.tolerance),
+  }).default(AUTOSCALER_DEFAULTS).refine((a) => a.scrapeTimeoutMs < a.intervalSeconds * 1000,
+    { message: 'must be shorter than the interval', path: ['scrapeTimeoutMs'] }),
   /** Test hook for crash-point tests: exit the process right after this many API writes. */
   exitAfterWrites: whole(1).optional(),
 });

@@ -5,7 +5,8 @@ import { FETCH_PORT } from '../planner/children.js';
 import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
 import { nodeInfo, observedDeployment, observePods, type WorldReads } from './reads.js';
 
-const hasLabels = (labels: Record<string, string>) => (pod: V1Pod) =>
+/** Pods carrying every one of these labels. */
+export const hasLabels = (labels: Record<string, string>) => (pod: V1Pod) =>
   Object.entries(labels).every(([k, v]) => pod.metadata?.labels?.[k] === v);
 
 /**

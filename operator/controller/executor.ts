@@ -152,6 +152,35 @@ export class Executor implements WorldReads {
     this.hooks.afterWrite?.(`event ${reason}`);
   }
 
+  /** spec.replicas of a model through its scale subresource, with the resourceVersion to write against; null when the model is gone. */
+  async readScale(namespace: string, name: string): Promise<{ replicas: number; resourceVersion: string } | null> {
+    try {
+      const scale = await this.custom.getNamespacedCustomObjectScale({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as
+        { metadata?: { resourceVersion?: string }; spec?: { replicas?: number } };
+      return { replicas: scale.spec?.replicas ?? 0, resourceVersion: scale.metadata?.resourceVersion ?? '' };
+    } catch (cause) {
+      if (isNotFound(cause)) return null;
+      throw new Error(`reading the scale of GptOssModel ${namespace}/${name}`, { cause });
+    }
+  }
+
+  /**
+   * Sets spec.replicas through the scale subresource (as HPA does), against the resourceVersion it
+   * was read at: a concurrent change (kubectl scale) makes this fail with a conflict instead of
+   * being overwritten.
+   */
+  async writeScale(namespace: string, name: string, replicas: number, resourceVersion: string): Promise<void> {
+    try {
+      await this.custom.replaceNamespacedCustomObjectScale({
+        group: GROUP, version: VERSION, namespace, plural: PLURAL, name, fieldManager: FIELD_MANAGER,
+        body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name, namespace, resourceVersion }, spec: { replicas } },
+      });
+    } catch (cause) {
+      throw new Error(`scaling GptOssModel ${namespace}/${name} to ${replicas} replicas`, { cause });
+    }
+    this.hooks.afterWrite?.('scale');
+  }
+
   async writeStatus(model: GptOssModel, status: GptOssModelStatus): Promise<void> {
     const { namespace, name } = model.metadata;
     try {

@@ -9,6 +9,7 @@ import express from 'express';
 import type { Logger } from '../../runtime/log.js';
 import { GROUP, PLURAL, VERSION, type GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { OperatorConfig } from '../config.js';
+import { Autoscaler } from './autoscaler.js';
 import { CacheReads } from './cacheReads.js';
 import { Executor, type ExecutorHooks } from './executor.js';
 import { InformerSupervisor } from './informerSupervisor.js';
@@ -128,6 +129,7 @@ export async function startOperator(
   ready = true;
   const reads = new CacheReads(executor, nodes, deployments, pods);
   let workers: Promise<void> | null = null;
+  const autoscaler = new Autoscaler({ settings: config.autoscaler, models, pods, api: executor, enqueue: (key) => queue.add(key), log, watched });
   // the level-based safety net: everything is applied again, children nobody watches included
   const resync = setInterval(() => {
     executor.forget();
@@ -138,7 +140,7 @@ export async function startOperator(
     const [namespace, name] = key.split('/') as [string, string];
     const end = metrics.duration.startTimer();
     try {
-      const outcome = await reconcileModel({ namespace, name }, executor, config, () => new Date(), reads);
+      const outcome = await reconcileModel({ namespace, name }, executor, config, () => new Date(), reads, (ns, n) => autoscaler.status(ns, n));
       metrics.reconciles.inc({ result: 'success' });
       metrics.setModel(namespace, name, outcome.status, outcome.desiredReplicas);
       if (outcome.statusWritten) log.info({ kind: 'GptOssModel', namespace, name, applied: outcome.applied }, 'Reconciled model');
@@ -161,11 +163,13 @@ export async function startOperator(
         metrics.reconciles.inc({ result: 'error' });
         log.error({ key, err: String(error), cause: String((error as Error).cause ?? '') }, 'Failed to reconcile model');
       });
+      autoscaler.start();
     },
     onStoppedLeading: () => {
       metrics.leader.set(0);
       log.error({ identity: config.identity }, 'Lost leadership');
       queue.shutDown();
+      void autoscaler.stop();
       onLostLeadership();
     },
     onError: (error) => log.warn({ err: String(error) }, 'Failed to renew the Lease'),
@@ -175,6 +179,7 @@ export async function startOperator(
     url: `http://${config.listenAddress}:${port}`,
     async stop() {
       clearInterval(resync);
+      await autoscaler.stop();
       queue.shutDown();
       await workers;
       await elector.stop(true);

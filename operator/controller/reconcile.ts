@@ -1,4 +1,4 @@
-import type { GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
+import type { AutoscalingStatus, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
 import { labelsFor, planChildren, type ChildrenConfig } from '../planner/children.js';
 import { gpuClasses, nodesMatching } from '../planner/gpuClasses.js';
@@ -33,6 +33,8 @@ export async function reconcileModel(
   config: ReconcileConfig,
   now: () => Date,
   reads: WorldReads = executor,
+  /** The builtin autoscaler's last decision for a model (it keeps it in memory; status has one writer: this). */
+  autoscaling: (namespace: string, name: string) => AutoscalingStatus | undefined = () => undefined,
 ): Promise<ReconcileOutcome> {
   const model = await reads.readModel(key.namespace, key.name);
   if (!model) return { applied: [], statusWritten: false, status: null, desiredReplicas: 0 };
@@ -61,7 +63,7 @@ export async function reconcileModel(
     ...await reads.observePods(key.namespace, labels),
     selector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
   };
-  const status = planStatus(model, placement, childrenProblem, observed, now());
+  const status = planStatus(model, placement, childrenProblem, observed, now(), autoscaling(key.namespace, key.name));
   const changed = statusChanged(model.status, status);
   if (changed) {
     await executor.writeStatus(model, status);

@@ -198,8 +198,9 @@ export function planChildren(model: GptOssModel, placement: Placed, config: Chil
     automountServiceAccountToken: false,
     enableServiceLinks: false,
   };
-  // children carry a hash of what made them, so drift is cheap to see (KubeAI's habit)
-  const specHash = createHash('sha256').update(JSON.stringify({ podSpec, replicas: spec.replicas })).digest('hex').slice(0, 16);
+  // children carry a hash of what made them, so drift is cheap to see (KubeAI's habit); not of
+  // the replicas: the hash is in the pod template too, and scaling must not roll every pod
+  const specHash = createHash('sha256').update(JSON.stringify(podSpec)).digest('hex').slice(0, 16);
   const objects: Obj[] = [
     {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { ...meta(name), annotations: { 'gptoss.io/spec-hash': specHash } },

@@ -1,4 +1,4 @@
-import type { GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
+import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import { GRPC_PORT, HTTP_PORT } from './children.js';
 import type { Placement } from './placement.js';
 
@@ -58,6 +58,8 @@ export function planStatus(
   childrenProblem: { reason: string; message: string } | null,
   observed: Observed,
   now: Date,
+  /** The builtin autoscaler's last decision in this process; without one (a new leader), status keeps the last written. */
+  autoscaling?: AutoscalingStatus,
 ): GptOssModelStatus {
   const previous = new Map((model.status?.conditions ?? []).map((c) => [c.type, c]));
   const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -70,6 +72,7 @@ export function planStatus(
     };
   };
   const desired = model.spec.replicas;
+  const lastAutoscaling = model.spec.autoscaling?.mode === 'builtin' ? autoscaling ?? model.status?.autoscaling : undefined;
   const d = observed.deployment;
   const ready = d?.readyReplicas ?? 0;
 
@@ -120,6 +123,7 @@ export function planStatus(
         labelSources: placement.labelSources,
       },
     } : {}),
+    ...(lastAutoscaling ? { autoscaling: lastAutoscaling } : {}),
     endpoint: { httpService: model.metadata.name, httpPort: HTTP_PORT, grpcService: `${model.metadata.name}-grpc`, grpcPort: GRPC_PORT },
     conditions: [readyCondition, placedCondition, progressingCondition, degradedCondition],
   };

@@ -86,6 +86,10 @@ describe('children of a GptOssModel (pure)', () => {
     const a = children(model('ns', pvc120b)).specHash;
     expect(children(model('ns', pvc120b)).specHash).toBe(a);
     expect(children(model('ns', { ...pvc120b, contextSize: 16384 })).specHash).not.toBe(a);
+    // scaling (by hand or by an autoscaler) changes the replicas, never the pod template: no rollout
+    const scaled = children(model('ns', { ...pvc120b, replicas: 5 }));
+    expect(scaled.specHash).toBe(a);
+    expect(scaled.byKind('Deployment').spec.template).toEqual(children(model('ns', pvc120b)).byKind('Deployment').spec.template);
   });
 
   it('url sources: a fetch init container downloads every shard into a node-local volume the runtime reads, with the storage requested', () => {

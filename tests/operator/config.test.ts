@@ -14,6 +14,8 @@ describe('operator config (file, flags on top, validated once)', () => {
     const c = loadOperatorConfig({});
     expect(c).toMatchObject({ namespaces: [], leaseDurationSeconds: 15, workers: 4, port: 8081, sizing: DEFAULT_SIZING });
     expect(c.catalogue).toEqual(DEFAULT_CATALOGUE);
+    expect(c.autoscaler).toEqual({ intervalSeconds: 15, scrapeTimeoutMs: 2000, tolerance: 0.1 });
+    expect(loadOperatorConfig({}, file('autoscaler.yaml', 'autoscaler: { intervalSeconds: 5 }\n')).autoscaler).toEqual({ intervalSeconds: 5, scrapeTimeoutMs: 2000, tolerance: 0.1 });
   });
 
   it('the file sets the catalogue (merged over the built-in one) and sizing; flags override the file', () => {
@@ -40,6 +42,9 @@ describe('operator config (file, flags on top, validated once)', () => {
     ['a malformed resource name', {}, 'catalogue:\n  h100: { memoryMiB: 81559, resourceName: gpu }\n', 'catalogue.h100.resourceName must be an extended resource name such as nvidia.com/gpu'],
     ['a misspelt setting', {}, 'workerz: 3\n', 'unknown setting(s) workerz'],
     ['a margin ratio above 1', {}, 'sizing: { marginRatio: 2 }\n', 'sizing.marginRatio'],
+    ['an autoscaler interval of 0', {}, 'autoscaler: { intervalSeconds: 0 }\n', 'autoscaler.intervalSeconds must be between 1 and 3600'],
+    ['a scrape timeout as long as the interval', {}, 'autoscaler: { intervalSeconds: 2, scrapeTimeoutMs: 2000 }\n', 'autoscaler.scrapeTimeoutMs must be shorter than the interval'],
+    ['a misspelt autoscaler setting', {}, 'autoscaler: { interval: 5 }\n', 'unknown setting(s) interval'],
     ['not a mapping', {}, '- a\n- b\n', 'must be a YAML mapping'],
     ['not YAML', {}, 'a: [\n', '--config'],
   ] as const)('%s is refused with a message naming it', (_name, flags, text, message) => {

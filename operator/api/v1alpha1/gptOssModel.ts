@@ -51,12 +51,12 @@ const source = z.object({
 const autoscaling = z.object({
   mode: z.enum(['off', 'builtin', 'external']).default('off')
     .describe('off: spec.replicas as written. builtin: the operator scales on gptoss_runtime_utilization. external: HPA or KEDA scale through the scale subresource.'),
-  minReplicas: int('Fewest replicas the autoscaler keeps (0 allows scaling to zero).').min(0).optional(),
-  maxReplicas: int('Most replicas the autoscaler asks for.').min(1).optional(),
+  minReplicas: int('Fewest replicas the autoscaler keeps (0 allows scaling to zero); default 1.').min(0).optional(),
+  maxReplicas: int('Most replicas the autoscaler asks for; default 4, or minReplicas when larger.').min(1).optional(),
   targetUtilization: z.number().gt(0).optional()
-    .describe('Target of gptoss_runtime_utilization per replica: (busy slots + waiting requests) / slots; may exceed 1.'),
-  scaleDownDelaySeconds: int('How long after a scale-up before scaling down is considered.').min(0).optional(),
-  stabilizationWindowSeconds: int('Scale down to the highest recommendation seen over this window.').min(0).optional(),
+    .describe('Target of gptoss_runtime_utilization per replica: (busy slots + waiting requests) / slots; may exceed 1; default 0.8.'),
+  scaleDownDelaySeconds: int('How long after a scale-up before scaling down is considered; default 300.').min(0).optional(),
+  stabilizationWindowSeconds: int('Scale down to the highest recommendation seen over this window; default 300.').min(0).optional(),
 }).meta({
   'x-kubernetes-validations': [{
     rule: '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
@@ -147,12 +147,25 @@ export const gptOssModelStatus = z.object({
     grpcService: z.string().optional().describe('Headless Service of the gRPC API (one address per ready pod).'),
     grpcPort: int('gRPC (headless service: clients balance per stream).').optional(),
   }).optional().describe('How to reach the model.'),
+  autoscaling: z.object({
+    desiredReplicas: int('Replicas the builtin autoscaler asked for at its last decision.').min(0),
+    utilization: z.number().min(0).describe('Sum of gptoss_runtime_utilization over the ready runtime pods that answered, at the last decision.'),
+    sampledPods: int('Ready runtime pods that answered the scrape of the last decision.').min(0),
+    lastScaleTime: z.string().optional().describe('When the autoscaler last changed spec.replicas (RFC 3339).'),
+    lastDecision: z.object({
+      reason: z.string().describe('ScaledUp, ScaledDown, Steady, ScalingLimited, ScaleDownStabilizing, ScaleDownDelayed or NoSignal.'),
+      message: z.string().describe('The utilisation read, the target and the replica change or why there was none.'),
+      time: z.string().describe('When the decision was first taken (RFC 3339); unchanged while the same decision holds.'),
+    }).describe('The last decision and why.'),
+  }).optional().describe('The builtin autoscaler\'s last decision (autoscaling.mode builtin only); it changes when the decision does, not at every interval.'),
   conditions: z.array(condition).optional().describe('Ready, Placed, Progressing and Degraded, each with a constant reason.').meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
 }).describe('What the operator observed and decided.');
 
 export type GptOssModelSpec = z.output<typeof gptOssModelSpec>;
 export type GptOssModelSpecInput = z.input<typeof gptOssModelSpec>;
 export type GptOssModelStatus = z.output<typeof gptOssModelStatus>;
+export type AutoscalingSpec = NonNullable<GptOssModelSpec['autoscaling']>;
+export type AutoscalingStatus = NonNullable<GptOssModelStatus['autoscaling']>;
 
 export interface GptOssModel {
   apiVersion: `${typeof GROUP}/${typeof VERSION}`;
