@@ -62,7 +62,7 @@ yet is a create as well as a patch; reads of children go through informers and l
   verbs: ["patch"]
 - apiGroups: ["gptoss.io"]
   resources: ["gptossmodels/scale"]
-  verbs: ["get", "patch"]
+  verbs: ["get", "update"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["list", "watch", "create", "patch"]
