@@ -8,6 +8,8 @@
  *   npm run bench:stack [-- --rounds 3]
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
@@ -56,6 +58,53 @@ async function baseline(model: string): Promise<number> {
   }
 }
 
+const INTERVAL_S = 2;
+const STREAMS = 4;
+
+type Kubectl = (a: string[], input?: string) => string;
+
+/** A load step against one replica of a builtin-autoscaled model: seconds to the decision and to a new replica answering. */
+async function autoscalerReaction(kubectl: Kubectl, core: CoreV1Api, model: string) {
+  const name = 'scaled';
+  kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name, namespace: NAMESPACE },
+    spec: { variant: 'gpt-oss-20b', contextSize: 2048, parallelSlots: 2, source: { hostPath: { path: model } },
+      gpu: { nodeSelector: { 'kubernetes.io/hostname': NODE } }, runtime: { args: ['--gpu', 'cpu', '--threads', '1'] },
+      autoscaling: { mode: 'builtin', minReplicas: 1, maxReplicas: 2, targetUtilization: 0.5, scaleDownDelaySeconds: 600 } },
+  }));
+  const ready = async () => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `gptoss.io/model=${name}` })).items
+    .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  await waitFor(async () => (await ready()).length === 1, 120_000, 'one ready replica', 100);
+  const [first] = await ready();
+  let loading = true;
+  const load = Array.from({ length: STREAMS }, async (_, i) => {
+    while (loading) {
+      const client = new RuntimeClient(`${first!.status!.podIP}:50051`, credentials.createInsecure()) as { Generate(r: object): Stream; close(): void };
+      await new Promise<void>((resolve) => {
+        const stream = client.Generate({ prompt: `load ${i}`, max_tokens: 1500, seed: i });
+        stream.on('data', () => undefined);
+        stream.on('error', () => resolve());
+        stream.on('end', () => resolve());
+      });
+      client.close();
+    }
+  });
+  const started = performance.now();
+  await waitFor(() => Number(kubectl(['get', 'gom', name, '-n', NAMESPACE, '-o', 'jsonpath={.spec.replicas}'])) > 1, 120_000, 'the decision', 50);
+  const decisionS = (performance.now() - started) / 1000;
+  let second: string | undefined;
+  await waitFor(async () => {
+    second = (await ready()).find((p) => p.metadata!.name !== first!.metadata!.name)?.status?.podIP;
+    return second !== undefined;
+  }, 120_000, 'the new replica', 50);
+  await firstToken(`${second}:50051`, started);
+  const servingS = (performance.now() - started) / 1000;
+  loading = false;
+  await Promise.all(load);
+  kubectl(['delete', 'gom', name, '-n', NAMESPACE, '--wait=true']);
+  return { decisionS, servingS };
+}
+
 async function main() {
   const model = join(modelCacheDir(), 'gpt-oss-tiny-scripted-seed1.gguf');
   await synthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: 1, out: model });
@@ -65,12 +114,15 @@ async function main() {
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }));
   const env = { ...process.env, KUBECONFIG: cluster.kubeconfig };
   const agent = spawn(process.execPath, [AGENT, '--kubeconfig', cluster.kubeconfig, '--node-name', NODE, '--delete-node-on-stop', '--log-level', 'warn'], { stdio: 'ignore' });
-  const operator = spawn(process.execPath, [GPTOSS, '--log-level', 'warn', 'operator', '--namespace', NAMESPACE, '--lease-namespace', NAMESPACE, '--port', '0'],
-    { env, stdio: 'ignore' });
+  const configFile = join(mkdtempSync(join(tmpdir(), 'gptoss-bench-')), 'operator.yaml');
+  writeFileSync(configFile, `autoscaler:\n  intervalSeconds: ${INTERVAL_S}\n  scrapeTimeoutMs: 1000\n`);
+  const operator = spawn(process.execPath, [GPTOSS, '--log-level', 'warn', 'operator', '--config', configFile, '--namespace', NAMESPACE,
+    '--lease-namespace', NAMESPACE, '--port', '0'], { env, stdio: 'ignore' });
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const rows: Array<{ baselineMs: number; stackMs: number }> = [];
+  let reaction = { decisionS: 0, servingS: 0 };
   try {
     await waitFor(async () => (await core.readNode({ name: NODE }).then(() => true, () => false)), 60_000, 'the agent node');
     for (let round = 0; round < ROUNDS; round++) {
@@ -92,6 +144,7 @@ async function main() {
       rows.push({ baselineMs, stackMs });
       kubectl(['delete', 'gom', name, '-n', NAMESPACE, '--wait=true']);
     }
+    reaction = await autoscalerReaction(kubectl, core, model);
   } finally {
     operator.kill('SIGTERM');
     agent.kill('SIGTERM');
@@ -103,6 +156,9 @@ async function main() {
   const b = median(rows.map((r) => r.baselineMs));
   const s = median(rows.map((r) => r.stackMs));
   console.log(`| median | ${(b / 1000).toFixed(2)} s | ${(s / 1000).toFixed(2)} s | ${(s / b).toFixed(2)} |`);
+  console.log(`\nAutoscaler (interval ${INTERVAL_S} s, ${STREAMS} streams on one 2-slot replica, target 0.5): decision after `
+    + `${reaction.decisionS.toFixed(1)} s (${(reaction.decisionS / INTERVAL_S).toFixed(1)} intervals), new replica serving after `
+    + `${reaction.servingS.toFixed(1)} s (${(reaction.servingS / INTERVAL_S).toFixed(1)} intervals)`);
 }
 
 main().catch((error: unknown) => {
