@@ -1,11 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CRD_FILE } from '../../scripts/genCrd.js';
-import { useAgentProcess } from '../helpers/agent.js';
-import { ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
-import { converged, readModel, startOperatorProcess, type OperatorProcess } from '../helpers/operator.js';
+import { describe, expect, it } from 'vitest';
+import { kubectl, waitFor } from '../helpers/cluster.js';
+import { converged, readModel } from '../helpers/operator.js';
 import { collect } from '../helpers/runtime.js';
-import { applyModel, e2eModel, podClients, readyRuntimePods } from '../helpers/stack.js';
+import { applyModel, e2eModel, podClients, readyRuntimePods, useStack } from '../helpers/stack.js';
 
 const INTERVAL_S = 2;
 const DELAY_S = 8;
@@ -21,21 +19,15 @@ const UP_WITHIN_INTERVALS = 3;
  * target 0.5: 4 replicas wanted, 3 allowed).
  */
 describe('end to end: builtin autoscaling on runtime utilisation', () => {
-  const ns = useNamespace('e2e-scale');
-  const agent = useAgentProcess('e2e-scale');
-  let operator: OperatorProcess;
-  beforeAll(async () => {
-    ensureCrd(CRD_FILE);
-    operator = await startOperatorProcess(ns.name, 'e2e-scale', { autoscaler: { intervalSeconds: INTERVAL_S, scrapeTimeoutMs: 1000 } });
-  });
-  afterAll(() => { operator?.kill('SIGTERM'); });
+  const stack = useStack('e2e-scale', { autoscaler: { intervalSeconds: INTERVAL_S, scrapeTimeoutMs: 1000 } });
+  const { ns, agent } = stack;
 
   it(`scales up within ${UP_WITHIN_INTERVALS} intervals under load, holds without flapping, scales down after the delay, never leaves [1, 3]`, async () => {
     applyModel(e2eModel(ns.name, 'chat', agent.nodeName, 'tiny', {
       contextSize: 2048, parallelSlots: 2,
       autoscaling: { mode: 'builtin', minReplicas: 1, maxReplicas: 3, targetUtilization: 0.5, scaleDownDelaySeconds: DELAY_S, stabilizationWindowSeconds: WINDOW_S },
     }));
-    await waitFor(() => converged(ns.name, 'chat', 1), 120_000, `one ready replica: ${operator.logs()}`);
+    await waitFor(() => converged(ns.name, 'chat', 1), 120_000, `one ready replica: ${stack.operator.logs()}`);
     const [pod] = await readyRuntimePods(ns.name, 'chat');
 
     const replicas: Array<{ at: number; n: number }> = [];

@@ -1,24 +1,19 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CRD_FILE } from '../../scripts/genCrd.js';
-import { pidOf, useAgentProcess } from '../helpers/agent.js';
-import { ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
-import { converged, startOperatorProcess, type OperatorProcess } from '../helpers/operator.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { pidOf } from '../helpers/agent.js';
+import { kubectl, waitFor } from '../helpers/cluster.js';
+import { converged } from '../helpers/operator.js';
 import { collect } from '../helpers/runtime.js';
-import { applyModel, e2eModel, podClients, readyRuntimePods } from '../helpers/stack.js';
+import { applyModel, e2eModel, podClients, readyRuntimePods, useStack } from '../helpers/stack.js';
 
 /** Two replicas on the dev agent: a runtime killed under load, and a rollout, never leave clients without a ready replica or a silent failure. */
 describe('end to end: failures and rollouts with two replicas', () => {
-  const ns = useNamespace('e2e-res');
-  const agent = useAgentProcess('e2e-res');
-  let operator: OperatorProcess;
+  const stack = useStack('e2e-res');
+  const { ns, agent } = stack;
   beforeAll(async () => {
-    ensureCrd(CRD_FILE);
-    operator = await startOperatorProcess(ns.name, 'e2e-res');
     applyModel(e2eModel(ns.name, 'chat', agent.nodeName, 'tiny', { replicas: 2 }));
-    await waitFor(() => converged(ns.name, 'chat', 2), 120_000, `two ready replicas: ${operator.logs()}`);
+    await waitFor(() => converged(ns.name, 'chat', 2), 120_000, `two ready replicas: ${stack.operator.logs()}`);
   });
-  afterAll(() => { operator?.kill('SIGTERM'); });
 
   const generate = (pod: V1Pod, i: number) => {
     const { grpc } = podClients(pod);

@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SCRIPTED_ANSWER, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
-import { CRD_FILE } from '../../scripts/genCrd.js';
-import { useAgentProcess } from '../helpers/agent.js';
-import { ensureCrd, useNamespace, waitFor } from '../helpers/cluster.js';
-import { converged, startOperatorProcess, type OperatorProcess } from '../helpers/operator.js';
+import { waitFor } from '../helpers/cluster.js';
+import { converged } from '../helpers/operator.js';
 import { collect, unary } from '../helpers/runtime.js';
-import { applyModel, e2eModel, podClients, readyRuntimePods } from '../helpers/stack.js';
+import { applyModel, e2eModel, podClients, readyRuntimePods, useStack } from '../helpers/stack.js';
 
 /**
  * The whole loop on the real control plane: kubectl apply → the operator's Deployment → the
@@ -13,18 +11,12 @@ import { applyModel, e2eModel, podClients, readyRuntimePods } from '../helpers/s
  * pod's own IP.
  */
 describe('end to end: apply, Ready, tokens', () => {
-  const ns = useNamespace('e2e');
-  const agent = useAgentProcess('e2e');
-  let operator: OperatorProcess;
-  beforeAll(async () => {
-    ensureCrd(CRD_FILE);
-    operator = await startOperatorProcess(ns.name, 'e2e');
-  });
-  afterAll(() => { operator?.kill('SIGTERM'); });
+  const stack = useStack('e2e');
+  const { ns, agent } = stack;
 
   it('a scripted model streams its reasoning and answer apart, with exact usage, over gRPC and the openai SDK', async () => {
     applyModel(e2eModel(ns.name, 'chat', agent.nodeName, 'scripted', { reasoningEffort: 'high' }));
-    await waitFor(() => converged(ns.name, 'chat', 1), 120_000, `the model to be Ready: ${operator.logs()}`);
+    await waitFor(() => converged(ns.name, 'chat', 1), 120_000, `the model to be Ready: ${stack.operator.logs()}`);
     const [pod] = await readyRuntimePods(ns.name, 'chat');
     expect(pod!.spec!.nodeName).toBe(agent.nodeName);
     const { ip, grpc, openai } = podClients(pod!);

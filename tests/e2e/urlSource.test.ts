@@ -2,13 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRIPTED_ANSWER } from '../../runtime/synth/harmonyScript.js';
-import { CRD_FILE } from '../../scripts/genCrd.js';
-import { useAgentProcess } from '../helpers/agent.js';
-import { ensureCrd, useNamespace, waitFor } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/cluster.js';
 import { startFileServer, type FileServer } from '../helpers/fileServer.js';
 import { modelPath } from '../helpers/models.js';
-import { condition, converged, readModel, startOperatorProcess, type OperatorProcess } from '../helpers/operator.js';
-import { applyModel, e2eModel, podClients, readyRuntimePods } from '../helpers/stack.js';
+import { condition, converged, readModel } from '../helpers/operator.js';
+import { applyModel, e2eModel, podClients, readyRuntimePods, useStack } from '../helpers/stack.js';
 
 /**
  * A url source end to end: the operator's fetch init container (run by the dev agent) downloads the
@@ -16,21 +14,15 @@ import { applyModel, e2eModel, podClients, readyRuntimePods } from '../helpers/s
  * and the runtime then serves what was downloaded.
  */
 describe('end to end: weights from a URL', () => {
-  const ns = useNamespace('e2e-url');
-  const agent = useAgentProcess('e2e-url');
-  let operator: OperatorProcess;
+  const stack = useStack('e2e-url');
+  const { ns, agent } = stack;
   let server: FileServer;
   const body = readFileSync(modelPath('scripted'));
   beforeAll(async () => {
-    ensureCrd(CRD_FILE);
     // slow enough (about 7 s) that the operator's 2-second progress polls see it half way
     server = await startFileServer({ 'gpt-oss-demo.gguf': body }, { trickle: { chunkBytes: 4096, intervalMs: 100 } });
-    operator = await startOperatorProcess(ns.name, 'e2e-url');
   });
-  afterAll(async () => {
-    operator?.kill('SIGTERM');
-    await server?.close();
-  });
+  afterAll(async () => { await server?.close(); });
 
   it('downloads and verifies the file, shows a percentage while it does, then serves it', async () => {
     const sha256 = createHash('sha256').update(body).digest('hex');
@@ -42,7 +34,7 @@ describe('end to end: weights from a URL', () => {
       const p = condition(readModel(ns.name, 'fetched'), 'Progressing') as { reason: string; message?: string } | undefined;
       if (p?.reason === 'DownloadingWeights') progress.add(p.message ?? '');
       return converged(ns.name, 'fetched', 1);
-    }, 120_000, `the model to be Ready: ${operator.logs()}`, 200);
+    }, 120_000, `the model to be Ready: ${stack.operator.logs()}`, 200);
     expect([...progress].some((m) => /^downloading weights: \d+% \(0\.0 of 0\.0 GiB\)$/.test(m)), [...progress].join(' | ')).toBe(true);
     expect(server.gets('gpt-oss-demo.gguf').length).toBeGreaterThanOrEqual(1);
 

@@ -2,8 +2,12 @@ import { credentials } from '@grpc/grpc-js';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import OpenAI from 'openai';
 import { RuntimeClient } from '../../runtime/grpc/protos.js';
-import { clusterAccess, kubectl } from './cluster.js';
+import { afterAll, beforeAll } from 'vitest';
+import { CRD_FILE } from '../../scripts/genCrd.js';
+import { useAgentProcess } from './agent.js';
+import { clusterAccess, ensureCrd, kubectl, useNamespace } from './cluster.js';
 import { MODELS_DIR, TEST_MODELS, type TestModel } from './models.js';
+import { startOperatorProcess, type OperatorProcess } from './operator.js';
 import type { RuntimeStub } from './runtime.js';
 
 /**
@@ -40,4 +44,20 @@ export function podClients(pod: V1Pod) {
     openai: new OpenAI({ baseURL: `http://${ip}:8080/v1`, apiKey: 'unused', maxRetries: 0 }),
     httpUrl: `http://${ip}:8080`,
   };
+}
+
+/**
+ * The stack an end-to-end test file runs on: a namespace of its own, a dev agent (its node runs the
+ * pods), the CRD and `gptoss operator` watching the namespace with `settings`, stopped after.
+ */
+export function useStack(prefix: string, settings: Record<string, unknown> = {}) {
+  const ns = useNamespace(prefix);
+  const agent = useAgentProcess(prefix);
+  const stack = { ns, agent, operator: null as unknown as OperatorProcess };
+  beforeAll(async () => {
+    ensureCrd(CRD_FILE);
+    stack.operator = await startOperatorProcess(ns.name, prefix, settings);
+  });
+  afterAll(() => { stack.operator?.kill('SIGTERM'); });
+  return stack;
 }
