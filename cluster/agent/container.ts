@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Container, V1ContainerStatus, V1Probe } from '@kubernetes/client-node';
 import { describeError } from '../../cli/fail.js';
@@ -85,15 +86,32 @@ export class Container {
     const exit = await instance.exited;
     this.stopProbes();
     this.instance = null;
+    const message = this.terminationMessage(exit.exitCode);
     this.record.state = {
       kind: 'terminated', exitCode: exit.exitCode, signal: exit.signal, reason: exit.exitCode === 0 ? 'Completed' : 'Error',
-      startedAt, finishedAt: this.deps.now(), containerID,
+      startedAt, finishedAt: this.deps.now(), containerID, ...(message ? { message } : {}),
     };
     // a finished init container counts as ready, as kubelet reports it
     this.record.ready = isInit && exit.exitCode === 0;
     this.record.started = false;
     this.deps.onChange();
     return exit;
+  }
+
+  /**
+   * terminationMessagePolicy FallbackToLogsOnError, as kubelet does it: a failed container's message is
+   * the tail of its log (80 lines, 2048 bytes at most). There is no termination-log file to read here.
+   */
+  private terminationMessage(exitCode: number): string | undefined {
+    if (exitCode === 0 || this.spec.terminationMessagePolicy !== 'FallbackToLogsOnError') return undefined;
+    let log: string;
+    try {
+      log = readFileSync(this.logFile, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const tail = log.trimEnd().split('\n').slice(-80).join('\n');
+    return tail.length > 2048 ? tail.slice(-2048) : tail || undefined;
   }
 
   /** Stops the running instance, if any (SIGTERM, SIGKILL after graceMs). */

@@ -53,7 +53,7 @@ export async function startOperatorProcess(
   };
 }
 
-type Condition = { type: string; status: string; reason: string; lastTransitionTime?: string };
+type Condition = { type: string; status: string; reason: string; message?: string; lastTransitionTime?: string };
 export interface ModelObject {
   metadata: { name: string; generation: number };
   spec: Record<string, unknown>;
