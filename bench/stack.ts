@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { DEV_AGENT_TAINT } from '../cluster/agent/config.js';
 import { up } from '../cluster/cluster.js';
 import { freePort, waitFor } from '../cluster/processes.js';
 import { RuntimeClient } from '../runtime/grpc/protos.js';
@@ -69,7 +70,7 @@ async function autoscalerReaction(kubectl: Kubectl, core: CoreV1Api, model: stri
   kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name, namespace: NAMESPACE },
     spec: { variant: 'gpt-oss-20b', contextSize: 2048, parallelSlots: 2, source: { hostPath: { path: model } },
-      gpu: { nodeSelector: { 'kubernetes.io/hostname': NODE } }, runtime: { args: ['--gpu', 'cpu', '--threads', '1'] },
+      gpu: { nodeSelector: { 'kubernetes.io/hostname': NODE }, tolerations: [DEV_AGENT_TAINT] }, runtime: { args: ['--gpu', 'cpu', '--threads', '1'] },
       autoscaling: { mode: 'builtin', minReplicas: 1, maxReplicas: 2, targetUtilization: 0.5, scaleDownDelaySeconds: 600 } },
   }));
   const ready = async () => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `gptoss.io/model=${name}` })).items
@@ -132,7 +133,7 @@ async function main() {
       kubectl(['apply', '-f', '-'], JSON.stringify({
         apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name, namespace: NAMESPACE },
         spec: { variant: 'gpt-oss-20b', contextSize: 1024, parallelSlots: 2, source: { hostPath: { path: model } },
-          gpu: { nodeSelector: { 'kubernetes.io/hostname': NODE } }, runtime: { args: ['--gpu', 'cpu', '--threads', '1'] } },
+          gpu: { nodeSelector: { 'kubernetes.io/hostname': NODE }, tolerations: [DEV_AGENT_TAINT] }, runtime: { args: ['--gpu', 'cpu', '--threads', '1'] } },
       }));
       let ip = '';
       await waitFor(async () => {

@@ -8,6 +8,7 @@ import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js'
 import { RuntimeClient } from '../runtime/grpc/protos.js';
 import { modelCacheDir, PACKAGE_ROOT } from '../runtime/paths.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
+import { DEV_AGENT_TAINT } from './agent/config.js';
 import { down, readState, stateDir, up, type ClusterState } from './cluster.js';
 import { freePort, runs, startDaemon, stopDaemon, waitFor } from './processes.js';
 
@@ -88,7 +89,7 @@ export async function startDemo(say: Say): Promise<DemoStack> {
       variant: 'gpt-oss-20b', contextSize: 2048, parallelSlots: 4, reasoningEffort: 'medium',
       source: { hostPath: { path: MODEL_FILE } },
       // the dev agent's node, where pods really run; the kwok nodes run nothing
-      gpu: { nodeSelector: { 'gptoss.io/dev-agent': 'true' } },
+      gpu: { nodeSelector: { 'gptoss.io/dev-agent': 'true' }, tolerations: [DEV_AGENT_TAINT] },
       runtime: { args: ['--gpu', 'cpu'], terminationGracePeriodSeconds: 10 },
     },
   }));

@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { cacheRoot } from '../../runtime/paths.js';
 
+/** What a pod tolerates to run on a dev agent's node. */
+export const DEV_AGENT_TAINT = { key: 'gptoss.io/dev-agent', operator: 'Exists', effect: 'NoSchedule' } as const;
+
 /** The dev agent's settings: one typed object, defaulted and validated at start-up. */
 
 const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -30,9 +33,12 @@ export const agentConfigSchema = z.object({
   cpu: z.string().regex(/^\d+$/, 'must be a whole number of CPUs').default('16'),
   memory: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/, 'must be a quantity such as 64Gi').default('64Gi'),
   maxPods: z.number().int().min(1).max(1000).default(32),
-  /** The taint GPU node pools carry (GKE, Karpenter); [] for none. */
+  /**
+   * The taint GPU node pools carry (GKE, Karpenter), and one of its own: pods land here only when they
+   * tolerate gptoss.io/dev-agent, so other pods of a shared cluster (the kwok pool's) never do. [] for none.
+   */
   taints: z.array(z.object({ key: z.string().min(1), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) }))
-    .default([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]),
+    .default([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }, { key: DEV_AGENT_TAINT.key, value: 'true', effect: 'NoSchedule' }]),
   /** Images whose repository path ends in one of these run the project's own `gptoss` command. */
   runnableImages: z.array(z.string().min(1)).min(1).default(['gptoss/runtime', 'gptoss/operator']),
   /** The command those images run (their entrypoint is `gptoss`). */

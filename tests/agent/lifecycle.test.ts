@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { DEV_AGENT_TAINT } from '../../cluster/agent/config.js';
 import { pvcDir } from '../../cluster/agent/volumes.js';
 import { runs } from '../../cluster/processes.js';
 import { agentDeployment, core, listPods, pidOf, podEvents, readyPods, runtimeContainer, useAgent } from '../helpers/agent.js';
@@ -21,7 +22,7 @@ describe('pod lifecycle on the dev agent (real control plane)', () => {
   const bare = (name: string, spec: Record<string, unknown>) => JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns.name, labels: { app: name } },
     spec: {
-      nodeSelector: { 'kubernetes.io/hostname': handle.nodeName }, tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }],
+      nodeSelector: { 'kubernetes.io/hostname': handle.nodeName }, tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }, DEV_AGENT_TAINT],
       terminationGracePeriodSeconds: 5, ...spec,
     },
   });

@@ -29,6 +29,8 @@ describe('dev agent Node (real control plane)', () => {
     expect(node.status?.allocatable).toEqual(node.status?.capacity);
     expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
     expect(node.spec?.taints).toContainEqual(expect.objectContaining({ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }));
+    // only pods that ask for the dev agent land here, never the rest of a shared cluster's
+    expect(node.spec?.taints).toContainEqual(expect.objectContaining({ key: 'gptoss.io/dev-agent', value: 'true', effect: 'NoSchedule' }));
 
     // the node lifecycle controller agrees: no not-ready taint, and kubectl shows it Ready
     await waitFor(async () => !(await core().readNode({ name })).spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/')), 20_000, 'no not-ready taint');

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
 import { startAgent, type RunningAgent } from '../../cluster/agent/agent.js';
-import type { AgentConfigInput } from '../../cluster/agent/config.js';
+import { DEV_AGENT_TAINT, type AgentConfigInput } from '../../cluster/agent/config.js';
 import { createLogger } from '../../runtime/log.js';
 import { clusterAccess, waitFor } from './cluster.js';
 import { MODELS_DIR, TEST_MODELS, type TestModel } from './models.js';
@@ -117,7 +117,7 @@ export function agentDeployment(name: string, namespace: string, nodeName: strin
         metadata: { labels },
         spec: {
           nodeSelector: { 'gptoss.io/dev-agent': 'true', 'kubernetes.io/hostname': nodeName },
-          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, DEV_AGENT_TAINT],
           terminationGracePeriodSeconds: 10,
           volumes: [{ name: 'models', hostPath: { path: MODELS_DIR, type: 'Directory' } }],
           ...podSpec,

@@ -3,6 +3,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import OpenAI from 'openai';
 import { RuntimeClient } from '../../runtime/grpc/protos.js';
 import { afterAll, beforeAll } from 'vitest';
+import { DEV_AGENT_TAINT } from '../../cluster/agent/config.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { useAgentProcess } from './agent.js';
 import { clusterAccess, ensureCrd, kubectl, useNamespace } from './cluster.js';
@@ -20,7 +21,7 @@ export function e2eModel(namespace: string, name: string, nodeName: string, mode
     spec: {
       variant: 'gpt-oss-20b', contextSize: 1024, parallelSlots: 2,
       source: { hostPath: { path: `${MODELS_DIR}/${TEST_MODELS[model].file}` } },
-      gpu: { nodeSelector: { 'gptoss.io/dev-agent': 'true', 'kubernetes.io/hostname': nodeName } },
+      gpu: { nodeSelector: { 'gptoss.io/dev-agent': 'true', 'kubernetes.io/hostname': nodeName }, tolerations: [DEV_AGENT_TAINT] },
       runtime: { args: ['--gpu', 'cpu', '--threads', '1'], terminationGracePeriodSeconds: 10 },
       ...spec,
     },
