@@ -36,6 +36,9 @@ export class LeaderElector {
     this.api = KubernetesObjectApi.makeApiClient(kc);
   }
 
+  /** The acquire-or-renew request in flight, if any. */
+  private attempt: Promise<boolean> | null = null;
+
   get isLeader(): boolean {
     return this.leading;
   }
@@ -46,7 +49,8 @@ export class LeaderElector {
       if (this.stopped) return;
       let leads = false;
       try {
-        leads = await this.tryAcquireOrRenew();
+        this.attempt = this.tryAcquireOrRenew();
+        leads = await this.attempt;
       } catch (error) {
         events.onError?.(error);
       }
@@ -63,15 +67,22 @@ export class LeaderElector {
     void tick();
   }
 
-  /** Stops trying; with `release`, hands the lease back so another candidate need not wait. */
+  /**
+   * Stops trying; with `release`, hands the lease back so another candidate need not wait. A renewal
+   * in flight is let finish first: otherwise it could land after the release and hold the Lease.
+   */
   async stop(release = true): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.attempt?.catch(() => undefined);
     if (release && this.leading) {
-      const lease = await this.read();
-      if (lease?.spec?.holderIdentity === this.config.identity) {
-        await this.api.replace({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.now()) } } as Lease)
-          .catch(() => undefined); // a conflict means someone else moved on: nothing to release
+      // a conflict with our own last write is retried; a lease someone else holds is not ours to release
+      for (let tries = 0; tries < 3; tries++) {
+        const lease = await this.read().catch(() => null);
+        if (lease?.spec?.holderIdentity !== this.config.identity) break;
+        const released = await this.api.replace({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.now()) } } as Lease)
+          .then(() => true, () => false);
+        if (released) break;
       }
     }
     this.leading = false;
