@@ -6,7 +6,6 @@
  *   npm run bench [-- --preset small --tokens 128 --rounds 2]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +17,7 @@ import { systemClock } from '../runtime/engine/types.js';
 import { createLogger } from '../runtime/log.js';
 import { RuntimeClient } from '../runtime/grpc/protos.js';
 import { modelCacheDir, PACKAGE_ROOT } from '../runtime/paths.js';
-import { synthModel } from '../runtime/synth/synthModel.js';
+import { ensureSynthModel } from '../runtime/synth/synthModel.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,10 +44,8 @@ interface Sample {
 const prompt = (i: number) => [{ role: 'user', content: `Benchmark request ${i}: tell me a long story about the sea.` }];
 
 async function ensureModel(): Promise<string> {
-  const dir = modelCacheDir();
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `gpt-oss-${args.preset}-seed1.gguf`);
-  if (!existsSync(path)) await synthModel({ arch: 'gpt-oss', preset: args.preset as 'small', seed: 1, out: path });
+  const path = join(modelCacheDir(), `gpt-oss-${args.preset}-seed1.gguf`);
+  await ensureSynthModel({ arch: 'gpt-oss', preset: args.preset as 'small', seed: 1, out: path });
   return path;
 }
 

@@ -16,10 +16,10 @@ import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { DEV_AGENT_TAINT } from '../cluster/agent/config.js';
 import { up } from '../cluster/cluster.js';
+import { ensureDemoModel } from '../cluster/demo.js';
 import { freePort, waitFor } from '../cluster/processes.js';
 import { RuntimeClient } from '../runtime/grpc/protos.js';
-import { modelCacheDir, PACKAGE_ROOT } from '../runtime/paths.js';
-import { synthModel } from '../runtime/synth/synthModel.js';
+import { PACKAGE_ROOT } from '../runtime/paths.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
@@ -107,8 +107,7 @@ async function autoscalerReaction(kubectl: Kubectl, core: CoreV1Api, model: stri
 }
 
 async function main() {
-  const model = join(modelCacheDir(), 'gpt-oss-tiny-scripted-seed1.gguf');
-  await synthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: 1, out: model });
+  const model = await ensureDemoModel();
   const cluster = await up({ name: 'bench' });
   const kubectl = (a: string[], input?: string) => execFileSync(cluster.binaries.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...a], { input, encoding: 'utf8' });
   kubectl(['apply', '--server-side', '-f', CRD_FILE]);

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -40,15 +39,15 @@ export interface DemoStack {
 
 type Say = (line: string) => void;
 
-async function ensureModelFile(say: Say): Promise<void> {
-  if (await stat(MODEL_FILE).then(() => true, () => false)) return;
-  await mkdir(modelCacheDir(), { recursive: true });
-  const { synthModel } = await import('../runtime/synth/synthModel.js');
-  await synthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: 1, out: MODEL_FILE });
-  say(`wrote the synthetic model ${MODEL_FILE}`);
+/** The demo's model (scripted harmony, tiny), written once into the model cache; its path. */
+export async function ensureDemoModel(say: Say = () => undefined): Promise<string> {
+  const { ensureSynthModel } = await import('../runtime/synth/synthModel.js');
+  if (await ensureSynthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: 1, out: MODEL_FILE })) say(`wrote the synthetic model ${MODEL_FILE}`);
+  return MODEL_FILE;
 }
 
-function ensureBackground(cluster: ClusterState, say: Say): Promise<DemoProcesses> {
+/** The agent and the operator as background processes, started only where their recorded pid no longer runs them. */
+async function ensureBackground(cluster: ClusterState, say: Say): Promise<void> {
   const processes = readProcesses();
   const logs = join(cluster.dir, 'logs');
   const env = { ...process.env, KUBECONFIG: cluster.kubeconfig };
@@ -56,26 +55,23 @@ function ensureBackground(cluster: ClusterState, say: Say): Promise<DemoProcesse
     processes.agent = { pid: startDaemon(process.execPath, [AGENT, '--name', DEMO_CLUSTER, '--node-name', AGENT_NODE], join(logs, 'agent.log'), env) };
     say(`started the dev agent (node ${AGENT_NODE}, pid ${processes.agent.pid}; log ${join(logs, 'agent.log')})`);
   }
-  return (async () => {
-    if (!processes.operator || !runs(processes.operator.pid, process.execPath)) {
-      const port = await freePort();
-      processes.operator = {
-        pid: startDaemon(process.execPath, [GPTOSS, 'operator', '--namespace', DEMO_NAMESPACE, '--lease-namespace', DEMO_NAMESPACE,
-          '--port', String(port), '--lease-duration-seconds', '5'], join(logs, 'operator.log'), env),
-        metrics: `http://127.0.0.1:${port}/metrics`,
-      };
-      say(`started the operator (pid ${processes.operator.pid}; metrics ${processes.operator.metrics}; log ${join(logs, 'operator.log')})`);
-    }
-    writeFileSync(processesFile(), JSON.stringify(processes, null, 2));
-    return processes;
-  })();
+  if (!processes.operator || !runs(processes.operator.pid, process.execPath)) {
+    const port = await freePort();
+    processes.operator = {
+      pid: startDaemon(process.execPath, [GPTOSS, 'operator', '--namespace', DEMO_NAMESPACE, '--lease-namespace', DEMO_NAMESPACE,
+        '--port', String(port), '--lease-duration-seconds', '5'], join(logs, 'operator.log'), env),
+      metrics: `http://127.0.0.1:${port}/metrics`,
+    };
+    say(`started the operator (pid ${processes.operator.pid}; metrics ${processes.operator.metrics}; log ${join(logs, 'operator.log')})`);
+  }
+  writeFileSync(processesFile(), JSON.stringify(processes, null, 2));
 }
 
 type Model = { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string; message: string }> } };
 
 /** Brings the stack up (or finds it up), waits for the model to be Ready telling what happens, and returns its pod's addresses. */
 export async function startDemo(say: Say): Promise<DemoStack> {
-  await ensureModelFile(say);
+  await ensureDemoModel(say);
   const cluster = await up({ name: DEMO_CLUSTER, log: say });
   const kubectl = (args: string[], input?: string) =>
     execFileSync(cluster.binaries.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });

@@ -4,7 +4,7 @@ import {
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
-import { FETCH_PORT, type ChildRef } from '../planner/children.js';
+import { FETCH_PORT, selectorText, type ChildRef } from '../planner/children.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
 import { nodeInfo, observedDeployment, observePods, type WorldReads } from './reads.js';
@@ -124,8 +124,7 @@ export class Executor implements WorldReads {
   async observePods(namespace: string, labels: Record<string, string>): Promise<ObservedPods> {
     let pods;
     try {
-      const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-      pods = (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+      pods = (await this.core.listNamespacedPod({ namespace, labelSelector: selectorText(labels) })).items;
     } catch (cause) {
       throw new Error(`listing runtime pods in ${namespace}`, { cause });
     }

@@ -1,6 +1,6 @@
 import type { AutoscalingStatus, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
-import { labelsFor, planChildren, type ChildrenConfig } from '../planner/children.js';
+import { labelsFor, planChildren, selectorText, type ChildrenConfig } from '../planner/children.js';
 import { gpuClasses, nodesMatching } from '../planner/gpuClasses.js';
 import { planPlacement, type PlacementSettings } from '../planner/placement.js';
 import { planStatus, statusChanged } from '../planner/status.js';
@@ -61,7 +61,7 @@ export async function reconcileModel(
   const observed = {
     deployment: await reads.observeDeployment(key.namespace, key.name),
     ...await reads.observePods(key.namespace, labels),
-    selector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+    selector: selectorText(labels),
   };
   const status = planStatus(model, placement, childrenProblem, observed, now(), autoscaling(key.namespace, key.name));
   const changed = statusChanged(model.status, status);

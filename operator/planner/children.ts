@@ -40,6 +40,9 @@ export function labelsFor(model: GptOssModel): Record<string, string> {
   };
 }
 
+/** A label selector's text form (k=v,k=v), as the API and the scale subresource take it. */
+export const selectorText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+
 /** CPUs of a quantity ("2", "1500m", 4), rounded down; null when unset or not a CPU quantity. */
 export function cpuCount(quantity: string | number | undefined): number | null {
   if (quantity === undefined) return null;

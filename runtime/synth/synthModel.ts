@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeGguf, type WrittenGguf } from '../gguf/writer.js';
 import { synthDocument, type SynthModelOptions } from './model.js';
 import { GPT_OSS_SHAPES } from './presets.js';
@@ -20,4 +23,12 @@ export async function synthModel(request: SynthModelRequest): Promise<WrittenGgu
     sparse: request.sparse ?? false,
     onProgress: request.onProgress,
   });
+}
+
+/** Writes the model only when its file is not there yet (a cache keyed by file name); true when it wrote. */
+export async function ensureSynthModel(request: SynthModelRequest): Promise<boolean> {
+  if (existsSync(request.out)) return false;
+  await mkdir(dirname(request.out), { recursive: true });
+  await synthModel(request);
+  return true;
 }

@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot } from '../../runtime/paths.js';
-import { synthModel } from '../../runtime/synth/synthModel.js';
+import { ensureSynthModel } from '../../runtime/synth/synthModel.js';
 
 /** Synthetic models the tests share, written once per machine into a cache outside the repo. */
 export const MODELS_DIR = join(cacheRoot(), 'test-models');
@@ -20,9 +19,8 @@ export type TestModel = keyof typeof TEST_MODELS;
 export const modelPath = (name: TestModel) => join(MODELS_DIR, TEST_MODELS[name].file);
 
 export async function ensureTestModels(): Promise<void> {
-  mkdirSync(MODELS_DIR, { recursive: true });
   for (const [name, m] of Object.entries(TEST_MODELS)) {
     const out = modelPath(name as TestModel);
-    if (!existsSync(out)) await synthModel({ arch: m.arch, preset: m.preset, scripted: m.scripted, seed: 1, out });
+    await ensureSynthModel({ arch: m.arch, preset: m.preset, scripted: m.scripted, seed: 1, out });
   }
 }

@@ -18,6 +18,8 @@ const int = (description: string) => z.number().int().describe(description);
 const stringMap = (description: string) => z.record(z.string(), z.string()).describe(description);
 /** Kubernetes types we pass through untouched (tolerations, affinity, ...): the API server keeps them as given. */
 const passthroughObject = (description: string) => z.object({}).loose().describe(description);
+/** A CEL rule the API server checks, for what the schema alone cannot say. */
+const celRule = (rule: string, message: string) => ({ 'x-kubernetes-validations': [{ rule, message }] });
 /** A resource quantity: 2, "500m", "16Gi". */
 const quantity = z.union([z.number().int(), z.string()]).meta({ 'x-kubernetes-int-or-string': true });
 
@@ -41,12 +43,10 @@ const source = z.object({
   pvc: pvcSource.optional(),
   url: urlSource.optional(),
   hostPath: hostPathSource.optional(),
-}).meta({
-  'x-kubernetes-validations': [{
-    rule: '[has(self.pvc), has(self.url), has(self.hostPath)].filter(x, x).size() == 1',
-    message: 'exactly one of pvc, url or hostPath must be set',
-  }],
-}).describe('Where the weights come from: exactly one of pvc, url or hostPath.');
+}).meta(celRule(
+  '[has(self.pvc), has(self.url), has(self.hostPath)].filter(x, x).size() == 1',
+  'exactly one of pvc, url or hostPath must be set',
+)).describe('Where the weights come from: exactly one of pvc, url or hostPath.');
 
 const autoscaling = z.object({
   mode: z.enum(['off', 'builtin', 'external']).default('off')
@@ -57,12 +57,10 @@ const autoscaling = z.object({
     .describe('Target of gptoss_runtime_utilization per replica: (busy slots + waiting requests) / slots; may exceed 1; default 0.8.'),
   scaleDownDelaySeconds: int('How long after a scale-up before scaling down is considered; default 300.').min(0).optional(),
   stabilizationWindowSeconds: int('Scale down to the highest recommendation seen over this window; default 300.').min(0).optional(),
-}).meta({
-  'x-kubernetes-validations': [{
-    rule: '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
-    message: 'minReplicas must not exceed maxReplicas',
-  }],
-}).describe('Who owns spec.replicas, and how it is scaled.');
+}).meta(celRule(
+  '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
+  'minReplicas must not exceed maxReplicas',
+)).describe('Who owns spec.replicas, and how it is scaled.');
 
 const gpu = z.object({
   count: int('GPUs per replica; fewer than the model needs gives Placed=False (InsufficientGPUMemory).').min(1).optional(),
@@ -77,12 +75,10 @@ const resourceMap = z.record(z.string(), quantity);
 const resources = z.object({
   requests: resourceMap.optional().describe('CPU and memory requests.'),
   limits: resourceMap.optional().describe('CPU and memory limits.'),
-}).meta({
-  'x-kubernetes-validations': [{
-    rule: "(!has(self.requests) || !('nvidia.com/gpu' in self.requests)) && (!has(self.limits) || !('nvidia.com/gpu' in self.limits))",
-    message: 'nvidia.com/gpu is set through spec.gpu, not spec.runtime.resources',
-  }],
-}).describe('CPU and memory of the runtime container (GPUs come from spec.gpu).');
+}).meta(celRule(
+  "(!has(self.requests) || !('nvidia.com/gpu' in self.requests)) && (!has(self.limits) || !('nvidia.com/gpu' in self.limits))",
+  'nvidia.com/gpu is set through spec.gpu, not spec.runtime.resources',
+)).describe('CPU and memory of the runtime container (GPUs come from spec.gpu).');
 
 const runtime = z.object({
   image: z.string().min(1).optional().describe('Runtime image; default: the operator\'s configured runtime image.'),
