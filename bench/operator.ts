@@ -18,7 +18,7 @@ import { stringify } from 'yaml';
 import { up } from '../cluster/cluster.js';
 import { waitFor } from '../cluster/processes.js';
 import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { PACKAGE_ROOT } from '../contract/paths.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
 
 const { values: args } = parseArgs({ options: { models: { type: 'string', default: '200,1000' }, workers: { type: 'string', default: '4' } } });

@@ -13,10 +13,10 @@ import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { HarmonyChatWrapper, LlamaChat, LlamaLogLevel, getLlama } from 'node-llama-cpp';
 import { Engine } from '../runtime/engine/engine.js';
 import { defaultThreads } from '../runtime/engine/threads.js';
-import { systemClock } from '../runtime/engine/types.js';
-import { createLogger } from '../runtime/log.js';
-import { RuntimeClient } from '../runtime/grpc/protos.js';
-import { modelCacheDir, PACKAGE_ROOT } from '../runtime/paths.js';
+import { systemClock } from '../contract/clock.js';
+import { createLogger } from '../contract/log.js';
+import { RuntimeClient } from '../contract/grpc/protos.js';
+import { modelCacheDir, PACKAGE_ROOT } from '../contract/paths.js';
 import { ensureSynthModel } from '../runtime/synth/synthModel.js';
 
 const { values: args } = parseArgs({

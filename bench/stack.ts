@@ -18,8 +18,9 @@ import { DEV_AGENT_TAINT } from '../cluster/agent/config.js';
 import { up } from '../cluster/cluster.js';
 import { ensureDemoModel } from '../cluster/demo.js';
 import { freePort, waitFor } from '../cluster/processes.js';
-import { RuntimeClient } from '../runtime/grpc/protos.js';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { RuntimeClient } from '../contract/grpc/protos.js';
+import { MODEL_LABEL, RUNTIME_GRPC_PORT, hostPort } from '../contract/names.js';
+import { PACKAGE_ROOT } from '../contract/paths.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
@@ -73,14 +74,14 @@ async function autoscalerReaction(kubectl: Kubectl, core: CoreV1Api, model: stri
       gpu: { nodeSelector: { 'kubernetes.io/hostname': NODE }, tolerations: [DEV_AGENT_TAINT] }, runtime: { args: ['--gpu', 'cpu', '--threads', '1'] },
       autoscaling: { mode: 'builtin', minReplicas: 1, maxReplicas: 2, targetUtilization: 0.5, scaleDownDelaySeconds: 600 } },
   }));
-  const ready = async () => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `gptoss.io/model=${name}` })).items
+  const ready = async () => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `${MODEL_LABEL}=${name}` })).items
     .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   await waitFor(async () => (await ready()).length === 1, 120_000, 'one ready replica', 100);
   const [first] = await ready();
   let loading = true;
   const load = Array.from({ length: STREAMS }, async (_, i) => {
     while (loading) {
-      const client = new RuntimeClient(`${first!.status!.podIP}:50051`, credentials.createInsecure()) as { Generate(r: object): Stream; close(): void };
+      const client = new RuntimeClient(hostPort(first!.status!.podIP!, RUNTIME_GRPC_PORT), credentials.createInsecure()) as { Generate(r: object): Stream; close(): void };
       await new Promise<void>((resolve) => {
         const stream = client.Generate({ prompt: `load ${i}`, max_tokens: 1500, seed: i });
         stream.on('data', () => undefined);
@@ -98,7 +99,7 @@ async function autoscalerReaction(kubectl: Kubectl, core: CoreV1Api, model: stri
     second = (await ready()).find((p) => p.metadata!.name !== first!.metadata!.name)?.status?.podIP;
     return second !== undefined;
   }, 120_000, 'the new replica', 50);
-  await firstToken(`${second}:50051`, started);
+  await firstToken(hostPort(second!, RUNTIME_GRPC_PORT), started);
   const servingS = (performance.now() - started) / 1000;
   loading = false;
   await Promise.all(load);
@@ -136,11 +137,11 @@ async function main() {
       }));
       let ip = '';
       await waitFor(async () => {
-        const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `gptoss.io/model=${name}` });
+        const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `${MODEL_LABEL}=${name}` });
         ip = pods.items.find((p) => p.status?.podIP)?.status?.podIP ?? '';
         return ip !== '';
       }, 120_000, 'a pod IP', 10);
-      const stackMs = await firstToken(`${ip}:50051`, started);
+      const stackMs = await firstToken(hostPort(ip, RUNTIME_GRPC_PORT), started);
       rows.push({ baselineMs, stackMs });
       kubectl(['delete', 'gom', name, '-n', NAMESPACE, '--wait=true']);
     }

@@ -1,14 +1,35 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { registerFetch } from './fetch.js';
-import { registerOperator } from './operator.js';
-import { registerServe } from './serve.js';
-import { registerStart } from './start.js';
-import { registerSynthModel } from './synthModel.js';
+import type { CommandModule } from './command.js';
 
-/** `gptoss`: one command for the runtime and its tools. Heavy modules load inside each action. */
+/**
+ * `gptoss`: one command for the runtime, the operator and their tools. Only the subcommand being
+ * run is loaded (the others are listed by name for help), so a process loads nothing it does not
+ * use and each image runs with only its own code: the operator image has no runtime in it.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  serve: { summary: 'serve a GGUF model over gRPC and OpenAI-compatible HTTP', load: () => import('./serve.js') },
+  'synth-model': {
+    summary: 'write a synthetic GGUF model with seeded random weights (real architectures and shapes)',
+    load: () => import('./synthModel.js'),
+  },
+  fetch: {
+    summary: 'download model files into a folder, resuming and checking each SHA-256 (the init container of url sources)',
+    load: () => import('./fetch.js'),
+  },
+  operator: {
+    summary: 'run the GptOssModel operator (kubeconfig from KUBECONFIG, ~/.kube/config or in-cluster)',
+    load: () => import('./operator.js'),
+  },
+  start: {
+    summary: 'the local demo: cluster, operator, dev agent and a synthetic gpt-oss model; streams one answer and leaves it running',
+    load: () => import('./start.js'),
+  },
+  stop: { summary: 'stop the local demo stack that `gptoss start` left running', load: () => import('./start.js') },
+};
+
 const program = new Command('gptoss')
-  .description('Kubernetes-native serving stack for gpt-oss: runtime, tools and local demo')
+  .description('Kubernetes-native serving stack for gpt-oss: runtime, operator, tools and local demo')
   .showHelpAfterError()
   // usage errors exit 2, as our own argument checks do; subcommands inherit this
   .exitOverride((error) => {
@@ -16,10 +37,16 @@ const program = new Command('gptoss')
   })
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'));
 
-registerServe(program);
-registerSynthModel(program);
-registerStart(program);
-registerOperator(program);
-registerFetch(program);
+/** The subcommand named on the command line (`gptoss help serve` names serve too). */
+function chosenCommand(argv: string[]): string | undefined {
+  const words = argv.filter((arg, i) => !arg.startsWith('-') && argv[i - 1] !== '--log-level');
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+const chosen = chosenCommand(process.argv.slice(2));
+for (const [name, { summary, load }] of Object.entries(COMMANDS)) {
+  const command = program.command(name).description(summary);
+  if (name === chosen) (await load()).configure(command, () => program.opts().logLevel as string, name);
+}
 
 await program.parseAsync(process.argv);

@@ -1,66 +1,59 @@
-import { Option, type Command } from 'commander';
-import { createLogger } from '../runtime/log.js';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { createLogger } from '../contract/log.js';
+import type { FlagTable } from '../contract/flags.js';
+import { operatorConfigSchema, type OperatorConfig } from '../operator/config.js';
 import { fail } from './fail.js';
+import { addFlags } from './flags.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-/** A number flag stays a number or undefined (absent: the file or the default decides); NaN fails validation by name. */
-const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+const setting = operatorConfigSchema.shape;
 
-export function registerOperator(program: Command): void {
-  program
-    .command('operator')
-    .description('run the GptOssModel operator (kubeconfig from KUBECONFIG, ~/.kube/config or in-cluster)')
-    .option('--config <file>', 'YAML settings (keys as in docs/operator.md); flags override it')
-    .option('--namespace <ns>', 'watch this namespace (repeat for several; default: all)', collect, [])
-    .option('--listen-address <addr>', 'address of /metrics, /healthz and /readyz (default 127.0.0.1)')
-    .option('--port <port>', 'port of /metrics, /healthz and /readyz; 0 picks a free one (default 8081)')
-    .option('--runtime-image <image>', 'default runtime image')
-    .option('--lease-namespace <ns>', 'namespace of the leader-election Lease (default: default)')
-    .option('--lease-name <name>', 'name of the leader-election Lease (default gptoss-operator)')
-    .option('--lease-duration-seconds <n>', 'how long a leader\'s Lease lasts without renewal (default 15)')
-    .option('--identity <id>', 'this candidate\'s name in the Lease (default: host name and pid)')
-    .option('--workers <n>', 'models reconciled at once (default 4)')
-    // crash-point tests only: exit right after the n-th API write
-    .addOption(new Option('--exit-after-writes <n>').hideHelp())
-    .action(async (flags: Record<string, string | string[] | undefined>) => {
-      const log = createLogger(program.opts().logLevel as string);
-      const [{ loadOperatorConfig }, { startOperator }, { KubeConfig }] = await Promise.all([
-        import('../operator/config.js'), import('../operator/controller/manager.js'), import('@kubernetes/client-node'),
-      ]);
-      let config;
-      try {
-        config = loadOperatorConfig({
-          namespaces: flags.namespace as string[], listenAddress: flags.listenAddress as string | undefined,
-          port: num(flags.port as string | undefined), runtimeImage: flags.runtimeImage as string | undefined,
-          leaseNamespace: flags.leaseNamespace as string | undefined, leaseName: flags.leaseName as string | undefined,
-          leaseDurationSeconds: num(flags.leaseDurationSeconds as string | undefined), identity: flags.identity as string | undefined,
-          workers: num(flags.workers as string | undefined), exitAfterWrites: num(flags.exitAfterWrites as string | undefined),
-        }, flags.config as string | undefined);
-      } catch (error) {
-        fail('operator', error);
-      }
-      const kc = new KubeConfig();
-      kc.loadFromDefault();
-      let writes = 0;
-      const exitAfter = config.exitAfterWrites;
-      const hooks = exitAfter ? {
-        afterWrite: (what: string) => {
-          writes += 1;
-          if (writes < exitAfter) return;
-          log.warn({ writes, last: what }, 'Exited at a crash point');
-          process.exit(3);
-        },
-      } : {};
-      let running;
-      try {
-        // another process may be leading by now: exit and come back as a fresh candidate
-        running = await startOperator(kc, config, log, () => process.exit(1), hooks);
-      } catch (error) {
-        fail('operator', new Error('starting the operator', { cause: error }));
-      }
-      process.stdout.write(`HTTP=${running.url}\n`);
-      const stop = () => { running.stop().then(() => process.exit(0), (error: unknown) => fail('operator', error)); };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+/**
+ * The flags of `gptoss operator`, each a setting of the config file (docs/operator.md) that it
+ * overrides; the schema holds the defaults, so an absent flag leaves the file's value or the default.
+ */
+const OPERATOR_FLAGS = {
+  config: { flag: '--config <file>', help: 'YAML settings (keys as in docs/operator.md); flags override it', schema: z.string().optional() },
+  namespace: { flag: '--namespace <ns>', help: 'watch this namespace (repeat for several; default: all)', repeat: true, schema: setting.namespaces },
+  listenAddress: { flag: '--listen-address <addr>', help: 'address of /metrics, /healthz and /readyz', schema: setting.listenAddress },
+  port: { flag: '--port <port>', help: 'port of /metrics, /healthz and /readyz; 0 picks a free one', schema: setting.port },
+  runtimeImage: { flag: '--runtime-image <image>', help: 'default runtime image', schema: setting.runtimeImage },
+  leaseNamespace: { flag: '--lease-namespace <ns>', help: 'namespace of the leader-election Lease', schema: setting.leaseNamespace },
+  leaseName: { flag: '--lease-name <name>', help: 'name of the leader-election Lease', schema: setting.leaseName },
+  leaseDurationSeconds: {
+    flag: '--lease-duration-seconds <n>', help: 'how long a leader\'s Lease lasts without renewal', schema: setting.leaseDurationSeconds,
+  },
+  identity: { flag: '--identity <id>', help: 'this candidate\'s name in the Lease (default: host name and pid)', schema: setting.identity.optional() },
+  workers: { flag: '--workers <n>', help: 'models reconciled at once', schema: setting.workers },
+} satisfies FlagTable;
+
+/** A number flag stays a number (NaN fails validation by name); the rest are text. */
+const NUMBERS = Object.fromEntries(['port', 'leaseDurationSeconds', 'workers'].map((key) => [key, Number]));
+
+export function configure(command: Command, logLevel: () => string): void {
+  addFlags(command, OPERATOR_FLAGS, NUMBERS).action(async ({ config: file, namespace, ...flags }: Record<string, unknown>) => {
+    const log = createLogger(logLevel());
+    const [{ loadOperatorConfig }, { startOperator }, { KubeConfig }] = await Promise.all([
+      import('../operator/config.js'), import('../operator/controller/manager.js'), import('@kubernetes/client-node'),
+    ]);
+    let config: OperatorConfig;
+    try {
+      config = loadOperatorConfig({ ...flags, namespaces: namespace as string[] | undefined }, file as string | undefined);
+    } catch (error) {
+      fail('operator', error);
+    }
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    let running;
+    try {
+      // another process may be leading by now: exit and come back as a fresh candidate
+      running = await startOperator(kc, config, log, () => process.exit(1));
+    } catch (error) {
+      fail('operator', new Error('starting the operator', { cause: error }));
+    }
+    process.stdout.write(`HTTP=${running.url}\n`);
+    const stop = () => { running.stop().then(() => process.exit(0), (error: unknown) => fail('operator', error)); };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
 }

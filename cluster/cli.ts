@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeError } from '../cli/fail.js';
+import { describeError } from '../contract/errors.js';
 import { down, status, up } from './cluster.js';
 
 /**

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { cacheRoot } from '../scripts/goBuild.js';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
-import { ensureClusterBinaries, kwokStagesDir, type Binary } from './binaries.js';
+import { PACKAGE_ROOT } from '../contract/paths.js';
+import { ensureClusterBinaries, kwokStagesDir, type Binary } from '../scripts/clusterBinaries.js';
 import { ensurePki, type Pki } from './pki.js';
 import { freePort, runs, startDaemon, stopDaemon, waitFor } from './processes.js';
 

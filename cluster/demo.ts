@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
-import { RuntimeClient } from '../runtime/grpc/protos.js';
-import { modelCacheDir, PACKAGE_ROOT } from '../runtime/paths.js';
+import { RuntimeClient } from '../contract/grpc/protos.js';
+import { MODEL_LABEL, RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT, hostPort } from '../contract/names.js';
+import { modelCacheDir, PACKAGE_ROOT } from '../contract/paths.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
 import { DEV_AGENT_TAINT } from './agent/config.js';
 import { down, readState, stateDir, up, type ClusterState } from './cluster.js';
@@ -106,10 +107,10 @@ export async function startDemo(say: Say): Promise<DemoStack> {
       && (model.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
   }, 300_000, `GptOssModel ${DEMO_MODEL} to be Ready`, 500);
 
-  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `gptoss.io/model=${DEMO_MODEL}` });
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `${MODEL_LABEL}=${DEMO_MODEL}` });
   const pod = pods.items.find((p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))!;
   const ip = pod.status!.podIP!;
-  return { kubeconfig: cluster.kubeconfig, grpc: `${ip}:50051`, http: `http://${ip}:8080`, pod: pod.metadata!.name! };
+  return { kubeconfig: cluster.kubeconfig, grpc: hostPort(ip, RUNTIME_GRPC_PORT), http: `http://${hostPort(ip, RUNTIME_HTTP_PORT)}`, pod: pod.metadata!.name! };
 }
 
 type Delta = { channel?: string; text?: string; usage?: { completion_tokens?: number } };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../runtime/config.js';
+import { ConfigError } from '../contract/errors.js';
 import { DEFAULT_CATALOGUE } from './planner/gpuClasses.js';
 import { DEFAULT_SIZING } from './planner/memory.js';
 
@@ -57,8 +57,6 @@ export const operatorConfigSchema = z.strictObject({
     tolerance: z.number().min(0).max(1).default(AUTOSCALER_DEFAULTS.tolerance),
   }).default(AUTOSCALER_DEFAULTS).refine((a) => a.scrapeTimeoutMs < a.intervalSeconds * 1000,
     { message: 'must be shorter than the interval', path: ['scrapeTimeoutMs'] }),
-  /** Test hook for crash-point tests: exit the process right after this many API writes. */
-  exitAfterWrites: whole(1).optional(),
 });
 
 export type OperatorConfigInput = z.input<typeof operatorConfigSchema>;

@@ -1,13 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { EngineRef } from './api/engineRef.js';
+import { UTILIZATION_METRIC, runtimeMetric } from '../contract/metrics.js';
+import type { EngineRef } from './engine/engineRef.js';
 import type { EngineObserver, Outcome } from './engine/types.js';
 
-const PREFIX = 'gptoss_runtime_';
-
 /**
- * The runtime's Prometheus metrics. gptoss_runtime_utilization, (busy slots + waiting requests) /
- * slots, is the one number autoscalers read: 1 means every slot is busy and nobody waits; above 1
- * requests are queueing. Gauges are read from the engine at scrape time, so they are never stale.
+ * The runtime's Prometheus metrics. gptoss_runtime_utilization (contract/metrics.ts) is the one
+ * number autoscalers read. Gauges are read from the engine at scrape time, so they are never stale.
  */
 export class RuntimeMetrics implements EngineObserver {
   readonly registry = new Registry();
@@ -27,21 +25,21 @@ export class RuntimeMetrics implements EngineObserver {
       slotsBusy: 0, slotsTotal: configuredSlots, requestsWaiting: 0, kvCellsUsed: 0, kvCellsTotal: 0,
     };
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name: PREFIX + name, help, registers: [registry], collect() { this.set(read()); } });
+      new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
 
-    gauge('requests_running', 'Requests generating now (holding a slot).', () => stats().slotsBusy);
-    gauge('requests_waiting', 'Requests queued for a free slot.', () => stats().requestsWaiting);
-    gauge('slots_busy', 'Parallel slots in use.', () => stats().slotsBusy);
-    gauge('slots_capacity', 'Parallel slots (--parallel).', () => stats().slotsTotal);
-    gauge('kv_cache_cells_used', 'KV cache cells holding tokens, over all slots (idle slots keep their prefix).', () => stats().kvCellsUsed);
-    gauge('kv_cache_cells_capacity', 'KV cache cells: context size times slots.', () => stats().kvCellsTotal);
-    gauge('utilization', '(busy slots + waiting requests) / slots; above 1 means requests are queueing.', () => {
+    gauge(runtimeMetric('requests_running'), 'Requests generating now (holding a slot).', () => stats().slotsBusy);
+    gauge(runtimeMetric('requests_waiting'), 'Requests queued for a free slot.', () => stats().requestsWaiting);
+    gauge(runtimeMetric('slots_busy'), 'Parallel slots in use.', () => stats().slotsBusy);
+    gauge(runtimeMetric('slots_capacity'), 'Parallel slots (--parallel).', () => stats().slotsTotal);
+    gauge(runtimeMetric('kv_cache_cells_used'), 'KV cache cells holding tokens, over all slots (idle slots keep their prefix).', () => stats().kvCellsUsed);
+    gauge(runtimeMetric('kv_cache_cells_capacity'), 'KV cache cells: context size times slots.', () => stats().kvCellsTotal);
+    gauge(UTILIZATION_METRIC, '(busy slots + waiting requests) / slots; above 1 means requests are queueing.', () => {
       const s = stats();
       return s.slotsTotal ? (s.slotsBusy + s.requestsWaiting) / s.slotsTotal : 0;
     });
     for (const [kind, name, help] of [['used', 'used', 'Device memory in use'], ['total', 'capacity', 'Device memory in all']] as const) {
       new Gauge({
-        name: `${PREFIX}device_memory_${name}_bytes`,
+        name: runtimeMetric(`device_memory_${name}_bytes`),
         help: `${help} (GPU; 0 on CPU-only runtimes).`,
         registers: [registry],
         async collect() {
@@ -50,26 +48,26 @@ export class RuntimeMetrics implements EngineObserver {
         },
       });
     }
-    this.promptTokensTotal = new Counter({ name: `${PREFIX}prompt_tokens_total`, help: 'Prompt tokens of admitted requests.', registers: [registry] });
-    this.generatedTokensTotal = new Counter({ name: `${PREFIX}generated_tokens_total`, help: 'Tokens generated, harmony control tokens included (added when a request ends).', registers: [registry] });
+    this.promptTokensTotal = new Counter({ name: runtimeMetric('prompt_tokens_total'), help: 'Prompt tokens of admitted requests.', registers: [registry] });
+    this.generatedTokensTotal = new Counter({ name: runtimeMetric('generated_tokens_total'), help: 'Tokens generated, harmony control tokens included (added when a request ends).', registers: [registry] });
     this.requestsTotal = new Counter({
-      name: `${PREFIX}requests_total`, help: 'Requests that finished generating, by finish reason.',
+      name: runtimeMetric('requests_total'), help: 'Requests that finished generating, by finish reason.',
       labelNames: ['finish_reason'], registers: [registry],
     });
     this.rejectedTotal = new Counter({
-      name: `${PREFIX}requests_rejected_total`, help: 'Requests refused or failed, by error code (queue_full, invalid_argument, ...).',
+      name: runtimeMetric('requests_rejected_total'), help: 'Requests refused or failed, by error code (queue_full, invalid_argument, ...).',
       labelNames: ['reason'], registers: [registry],
     });
     this.timeToFirstToken = new Histogram({
-      name: `${PREFIX}time_to_first_token_seconds`, help: 'From arrival (queueing included) to the first text.',
+      name: runtimeMetric('time_to_first_token_seconds'), help: 'From arrival (queueing included) to the first text.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],
     });
     this.interTokenLatency = new Histogram({
-      name: `${PREFIX}inter_token_latency_seconds`, help: 'Time between consecutive streamed deltas (about one token each) of a request.',
+      name: runtimeMetric('inter_token_latency_seconds'), help: 'Time between consecutive streamed deltas (about one token each) of a request.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
     });
     this.requestDuration = new Histogram({
-      name: `${PREFIX}request_duration_seconds`, help: 'From arrival to the last token.',
+      name: runtimeMetric('request_duration_seconds'), help: 'From arrival to the last token.',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers: [registry],
     });
   }

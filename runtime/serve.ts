@@ -4,19 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { EngineRef } from './api/engineRef.js';
+import { EngineRef } from './engine/engineRef.js';
 import type { ServeConfig } from './config.js';
 import { Engine } from './engine/engine.js';
-import { systemClock, type Clock } from './engine/types.js';
-import { reflectedDefinition, runtimeService } from './grpc/protos.js';
+import { systemClock, type Clock } from '../contract/clock.js';
+import { reflectedDefinition, runtimeService } from '../contract/grpc/protos.js';
 import { runtimeImplementation } from './grpc/service.js';
-import { hostPort } from './hostPort.js';
+import { RUNTIME_GRPC_SERVICE as SERVICE_NAME, hostPort } from '../contract/names.js';
 import { createHttpApp } from './http/app.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../contract/log.js';
 import { RuntimeMetrics } from './metrics.js';
 import { checkModelFile } from './modelFile.js';
 
-const SERVICE_NAME = 'gptoss.runtime.v1.Runtime';
 
 export interface RunningRuntime {
   grpcAddress: string;

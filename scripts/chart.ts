@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { PACKAGE_ROOT } from '../contract/paths.js';
 
 /** The Helm chart, rendered with the real helm binary (tests, and `npm run gen` for deploy/). */
 export const CHART_DIR = join(PACKAGE_ROOT, 'helm');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { renderApiDocs } from '../operator/api/v1alpha1/apiDocs.js';
 import { gptOssModelCrd } from '../operator/api/v1alpha1/crd.js';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { PACKAGE_ROOT } from '../contract/paths.js';
 
 /**
  * crds/, the Helm chart's CRD template and docs/api.md are generated from the API types: `npm run gen`. A test

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureClusterBinaries } from '../cluster/binaries.js';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { ensureClusterBinaries } from './clusterBinaries.js';
+import { PACKAGE_ROOT } from '../contract/paths.js';
 import { renderChart } from './chart.js';
 
 /**

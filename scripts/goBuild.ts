@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheRoot } from '../runtime/paths.js';
+import { cacheRoot } from '../contract/paths.js';
 
 export { cacheRoot };
 

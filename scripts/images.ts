@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../runtime/paths.js';
+import { PACKAGE_ROOT } from '../contract/paths.js';
 
 /**
  * What goes into each container image, in one place. The Dockerfiles (images/) run
@@ -30,7 +30,7 @@ export const IMAGES = {
   },
   /** gptoss serve: node-llama-cpp with its CUDA 13 binaries, and the CPU ones for --gpu cpu. */
   runtime: {
-    files: ['dist/cli', 'dist/runtime', 'runtime/proto'],
+    files: ['dist/cli', 'dist/runtime', 'contract/proto'],
     withoutDependencies: [],
     nativePackages: ['@node-llama-cpp/linux-x64', '@node-llama-cpp/linux-x64-cuda'],
   },

@@ -113,7 +113,7 @@ export async function ensureAllTools(): Promise<void> {
 
 /** `npm run tools`: every binary the tests use, the local cluster's included, built once. */
 if (process.argv[1]?.endsWith('tools.js')) {
-  const { ensureClusterBinaries } = await import('../cluster/binaries.js');
+  const { ensureClusterBinaries } = await import('./clusterBinaries.js');
   const started = Date.now();
   await ensureAllTools();
   const cluster = await ensureClusterBinaries();

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { ensureClusterBinaries } from '../cluster/binaries.js';
+import { ensureClusterBinaries } from '../scripts/clusterBinaries.js';
 import { down, up } from '../cluster/cluster.js';
 import { ensureAllTools } from '../scripts/tools.js';
 import { ensureTestModels } from './helpers/models.js';

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
-import { createLogger, type Logger } from '../../runtime/log.js';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { createLogger, type Logger } from '../../contract/log.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { runs } from '../processes.js';
 import { apiErrorText } from './apiErrors.js';
 import { loadAgentConfig, type AgentConfig, type AgentConfigInput } from './config.js';

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeError } from '../../cli/fail.js';
-import { createLogger } from '../../runtime/log.js';
+import { describeError } from '../../contract/errors.js';
+import { createLogger } from '../../contract/log.js';
 import { isHealthy, readState } from '../cluster.js';
 import { startAgent } from './agent.js';
 import { AgentConfigError } from './config.js';

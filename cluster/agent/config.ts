@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { cacheRoot } from '../../runtime/paths.js';
+import { cacheRoot } from '../../contract/paths.js';
 
 /** What a pod tolerates to run on a dev agent's node. */
 export const DEV_AGENT_TAINT = { key: 'gptoss.io/dev-agent', operator: 'Exists', effect: 'NoSchedule' } as const;

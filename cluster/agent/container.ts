@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Container, V1ContainerStatus, V1Probe } from '@kubernetes/client-node';
-import { describeError } from '../../cli/fail.js';
+import { describeError } from '../../contract/errors.js';
 import type { LocalProcessSpec } from './containerSpec.js';
 import type { ContainerRecord } from './podStatus.js';
 import { ProbeLoop, probeCheck, type ProbeResult } from './probes.js';

@@ -1,5 +1,5 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../contract/log.js';
 import { apiErrorText } from './apiErrors.js';
 
 export const AGENT_COMPONENT = 'gptoss-dev-agent';

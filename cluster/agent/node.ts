@@ -3,7 +3,7 @@ import { release, version } from 'node:os';
 import {
   CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, V1MicroTime, type KubeConfig, type V1NodeStatus,
 } from '@kubernetes/client-node';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../contract/log.js';
 import { apiErrorText, hasCode } from './apiErrors.js';
 import type { AgentConfig } from './config.js';
 

@@ -1,5 +1,5 @@
 import type { V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { describeError } from '../../cli/fail.js';
+import { describeError } from '../../contract/errors.js';
 import { Container, type ContainerDeps } from './container.js';
 import { isNotRunnable, localProcess, notRunnable, type ContainerContext, type LocalProcessSpec, type NotRunnable } from './containerSpec.js';
 import type { PodSnapshot } from './podStatus.js';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../contract/log.js';
 import { apiErrorText, hasCode } from './apiErrors.js';
 import type { AgentConfig } from './config.js';
 import { isNotRunnable } from './containerSpec.js';

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../contract/log.js';
 import { apiErrorText, hasCode } from './apiErrors.js';
 import type { PodWorker } from './podWorker.js';
 import { podStatus } from './podStatus.js';

@@ -1,5 +1,5 @@
 import type { KubernetesObject, ObjectCache, V1Pod } from '@kubernetes/client-node';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../contract/log.js';
 import { GROUP, KIND, VERSION, type AutoscalingStatus, type GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { OperatorConfig } from '../config.js';
 import { autoscalingPolicy, autoscalingStatus, decideReplicas, type AutoscalerMemory } from '../planner/autoscale.js';

@@ -1,7 +1,7 @@
 import type { ObjectCache, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
-import { FETCH_PORT } from '../planner/children.js';
+import { FETCH_PORT } from '../../contract/names.js';
 import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
 import { nodeInfo, observedDeployment, observePods, type WorldReads } from './reads.js';
 

@@ -4,7 +4,8 @@ import {
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
-import { FETCH_PORT, selectorText, type ChildRef } from '../planner/children.js';
+import { FETCH_PORT } from '../../contract/names.js';
+import { selectorText, type ChildRef } from '../planner/children.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
 import { nodeInfo, observedDeployment, observePods, type WorldReads } from './reads.js';
@@ -14,11 +15,6 @@ export const FIELD_MANAGER = 'gptoss-operator';
 
 const childKey = (c: { kind: string; namespace: string; name: string }) => `${c.kind}/${c.namespace}/${c.name}`;
 const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
-
-export interface ExecutorHooks {
-  /** Called after every successful write (apply, delete, status, event): the crash-point tests exit here. */
-  afterWrite?: (what: string) => void;
-}
 
 /**
  * The thin layer that talks to the API server: reads, server-side apply of children, status
@@ -35,7 +31,7 @@ export class Executor implements WorldReads {
   private readonly apps: AppsV1Api;
   private readonly custom: CustomObjectsApi;
 
-  constructor(kc: KubeConfig, private readonly hooks: ExecutorHooks = {}) {
+  constructor(kc: KubeConfig) {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -76,7 +72,6 @@ export class Executor implements WorldReads {
     }
     this.applied.set(key, hash);
     this.absent.delete(key);
-    this.hooks.afterWrite?.(`apply ${String(object.kind)}/${meta.name}`);
     return true;
   }
 
@@ -93,7 +88,6 @@ export class Executor implements WorldReads {
     }
     this.absent.add(key);
     this.applied.delete(key);
-    this.hooks.afterWrite?.(`delete ${ref.kind}/${ref.name}`);
     return true;
   }
 
@@ -148,7 +142,6 @@ export class Executor implements WorldReads {
     } catch (cause) {
       throw new Error(`recording event ${reason} for GptOssModel ${namespace}/${name}`, { cause });
     }
-    this.hooks.afterWrite?.(`event ${reason}`);
   }
 
   /** spec.replicas of a model through its scale subresource, with the resourceVersion to write against; null when the model is gone. */
@@ -177,7 +170,6 @@ export class Executor implements WorldReads {
     } catch (cause) {
       throw new Error(`scaling GptOssModel ${namespace}/${name} to ${replicas} replicas`, { cause });
     }
-    this.hooks.afterWrite?.('scale');
   }
 
   async writeStatus(model: GptOssModel, status: GptOssModelStatus): Promise<void> {
@@ -191,6 +183,5 @@ export class Executor implements WorldReads {
     } catch (cause) {
       throw new Error(`writing the status of GptOssModel ${namespace}/${name}`, { cause });
     }
-    this.hooks.afterWrite?.('status');
   }
 }

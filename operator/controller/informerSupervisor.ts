@@ -1,5 +1,5 @@
 import type { Informer, KubernetesObject } from '@kubernetes/client-node';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../contract/log.js';
 import { realScheduler, type Scheduler } from './workQueue.js';
 
 export interface SupervisorOptions {

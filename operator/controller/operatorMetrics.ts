@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
+import { CONDITION_TYPES } from '../api/v1alpha1/reasons.js';
 
-const CONDITION_TYPES = ['Ready', 'Placed', 'Progressing', 'Degraded'];
 
 /** The operator's /metrics (prefix gptoss_operator_): work done, and per model what alerts and dashboards read. */
 export function operatorMetrics(queueDepth: () => number) {

@@ -1,16 +1,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { HTTP_PORT } from '../planner/children.js';
+import { UTILIZATION_METRIC } from '../../contract/metrics.js';
+import { RUNTIME_HTTP_PORT, hostPort } from '../../contract/names.js';
 import type { UtilizationSamples } from '../planner/autoscale.js';
-
-/** The runtime's gauge (runtime/metrics.ts): (busy slots + waiting requests) / slots. */
-export const UTILIZATION_METRIC = 'gptoss_runtime_utilization';
 
 /** Where a runtime pod serves /metrics: its pod IP, as the runtime listens there. */
 export function runtimeAddress(pod: V1Pod): string | undefined {
   const ip = pod.status?.podIP;
-  if (!ip) return undefined;
-  return `${ip.includes(':') ? `[${ip}]` : ip}:${HTTP_PORT}`;
+  return ip ? hostPort(ip, RUNTIME_HTTP_PORT) : undefined;
 }
 
 /** Ready and not on its way out: a terminating pod's load is moving elsewhere. */

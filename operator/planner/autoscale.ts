@@ -1,4 +1,5 @@
-import type { AutoscalingSpec, AutoscalingStatus } from '../api/v1alpha1/gptOssModel.js';
+import { AUTOSCALING_DEFAULTS, type AutoscalingSpec, type AutoscalingStatus } from '../api/v1alpha1/gptOssModel.js';
+import { AUTOSCALE_REASONS, type AutoscaleReason } from '../api/v1alpha1/reasons.js';
 
 /**
  * The builtin autoscaler's decision, pure: from the policy, spec.replicas, what the ready runtime
@@ -24,19 +25,6 @@ export interface AutoscalingPolicy {
   scaleDownDelaySeconds: number;
   stabilizationWindowSeconds: number;
 }
-
-/** What spec.autoscaling leaves out. docs/operator.md, "Autoscaling", says why each. */
-export const AUTOSCALING_DEFAULTS = {
-  minReplicas: 1,
-  /** GPUs are dear: a model grows past this only when its author says so. */
-  maxReplicas: 4,
-  /** Headroom for a burst before requests queue (1 would mean every slot busy). */
-  targetUtilization: 0.8,
-  /** A new replica loads its weights for minutes; giving it back sooner wastes that. */
-  scaleDownDelaySeconds: 300,
-  /** HPA's default scale-down stabilisation window. */
-  stabilizationWindowSeconds: 300,
-} as const;
 
 export function autoscalingPolicy(spec: AutoscalingSpec | undefined): AutoscalingPolicy {
   const minReplicas = spec?.minReplicas ?? AUTOSCALING_DEFAULTS.minReplicas;
@@ -68,16 +56,6 @@ export interface AutoscalerMemory {
   replicas: number;
 }
 
-export const AUTOSCALE_REASONS = {
-  scaledUp: 'ScaledUp',
-  scaledDown: 'ScaledDown',
-  steady: 'Steady',
-  limited: 'ScalingLimited',
-  stabilizing: 'ScaleDownStabilizing',
-  delayed: 'ScaleDownDelayed',
-  noSignal: 'NoSignal',
-} as const;
-export type AutoscaleReason = typeof AUTOSCALE_REASONS[keyof typeof AUTOSCALE_REASONS];
 
 export interface AutoscaleDecision {
   desiredReplicas: number;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
+import { REASONS } from '../api/v1alpha1/reasons.js';
 import type { CatalogueEntry, GpuClass, LabelSource } from './gpuClasses.js';
 import { DEFAULT_SIZING, replicaMemory, type MemoryNeed, type Sizing } from './memory.js';
 
@@ -63,7 +64,7 @@ export function placementHash(spec: PlannedSpec): string {
 
 export interface NotPlaced {
   placed: false;
-  reason: 'NoFittingGPU' | 'InsufficientGPUMemory';
+  reason: typeof REASONS.noFittingGpu | typeof REASONS.insufficientGpuMemory;
   message: string;
   need: MemoryNeed;
 }
@@ -146,12 +147,12 @@ export function planPlacement(
   const need = replicaMemory(spec, spec.gpu?.count ?? 1, sizing);
   if (spec.gpu?.count) {
     return {
-      placed: false, reason: 'InsufficientGPUMemory', need,
+      placed: false, reason: REASONS.insufficientGpuMemory, need,
       message: `${spec.gpu.count} GPU(s) per replica need ${need.perGpuMiB} MiB each (${need.totalMiB} MiB in all); ${seen}`,
     };
   }
   return {
-    placed: false, reason: 'NoFittingGPU', need,
+    placed: false, reason: REASONS.noFittingGpu, need,
     message: `a replica needs ${need.totalMiB} MiB of GPU memory (weights ${need.weightsMiB}, KV cache ${need.kvCacheMiB}, compute ${need.computeMiB}, margin ${need.marginMiB}) and no node can hold it, not even on all of its GPUs; ${seen}`,
   };
 }

@@ -1,5 +1,6 @@
 import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
-import { GRPC_PORT, HTTP_PORT } from './children.js';
+import { REASONS } from '../api/v1alpha1/reasons.js';
+import { RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT, grpcServiceName, httpServiceName } from '../../contract/names.js';
 import type { Placement } from './placement.js';
 
 /**
@@ -7,23 +8,6 @@ import type { Placement } from './placement.js';
  * constant reasons, placement and endpoint. Pure; `now` is injected, and a condition keeps its
  * lastTransitionTime while its status does not change, so an unchanged world writes nothing.
  */
-
-export const REASONS = {
-  placed: 'Placed',
-  noFittingGpu: 'NoFittingGPU',
-  insufficientGpuMemory: 'InsufficientGPUMemory',
-  invalidSource: 'InvalidSource',
-  downloadingWeights: 'DownloadingWeights',
-  ready: 'Ready',
-  scaledToZero: 'ScaledToZero',
-  noReplicaReady: 'NoReplicaReady',
-  rollingOut: 'RollingOut',
-  stable: 'Stable',
-  podsUnschedulable: 'PodsUnschedulable',
-  containersFailing: 'ContainersFailing',
-  notPlaced: 'NotPlaced',
-  healthy: 'Healthy',
-} as const;
 
 type Condition = NonNullable<GptOssModelStatus['conditions']>[number];
 
@@ -124,7 +108,10 @@ export function planStatus(
       },
     } : {}),
     ...(lastAutoscaling ? { autoscaling: lastAutoscaling } : {}),
-    endpoint: { httpService: model.metadata.name, httpPort: HTTP_PORT, grpcService: `${model.metadata.name}-grpc`, grpcPort: GRPC_PORT },
+    endpoint: {
+      httpService: httpServiceName(model.metadata.name), httpPort: RUNTIME_HTTP_PORT,
+      grpcService: grpcServiceName(model.metadata.name), grpcPort: RUNTIME_GRPC_PORT,
+    },
     conditions: [readyCondition, placedCondition, progressingCondition, degradedCondition],
   };
 }

@@ -14,13 +14,14 @@ import {
   type LlamaModel,
   type Token,
 } from 'node-llama-cpp';
-import { ApiError, invalidArgument } from '../api/errors.js';
-import type { ChatJob, GenerateJob, Sampling } from '../api/requests.js';
-import type { Logger } from '../log.js';
+import { ApiError, invalidArgument } from '../../contract/api/errors.js';
+import type { ChatJob, GenerateJob, Sampling } from '../../contract/api/requests.js';
+import type { Logger } from '../../contract/log.js';
 import { countingSequence } from './countingSequence.js';
 import { SlotPool } from './slotPool.js';
+import type { Clock } from '../../contract/clock.js';
 import type {
-  Channel, Clock, Delta, EngineObserver, EngineOptions, EngineStats, FinishReason, ModelInfo, Outcome,
+  Channel, Delta, EngineObserver, EngineOptions, EngineStats, FinishReason, ModelInfo, Outcome,
 } from './types.js';
 
 const STOP_REASONS: Record<string, FinishReason> = {

@@ -1,4 +1,4 @@
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../../contract/api/errors.js';
 
 export interface Slot {
   readonly index: number;

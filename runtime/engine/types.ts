@@ -1,8 +1,8 @@
-import type { ReasoningEffort } from '../api/requests.js';
+import type { GpuChoice } from '../../contract/argv/serve.js';
+import type { ReasoningEffort } from '../../contract/models.js';
 
 export type Channel = 'analysis' | 'commentary' | 'final';
 export type FinishReason = 'stop' | 'length' | 'cancelled' | 'tool_call';
-export type GpuChoice = 'auto' | 'cuda' | 'vulkan' | 'cpu';
 
 export interface Delta {
   text: string;
@@ -66,15 +66,3 @@ export interface EngineObserver {
   generated(tokens: number): void;
   finished(outcome: Outcome, durationSeconds: number): void;
 }
-
-/** The clock, injected so tests and timings do not depend on the wall. */
-export interface Clock {
-  /** Monotonic seconds. */
-  now(): number;
-  date(): Date;
-}
-
-export const systemClock: Clock = {
-  now: () => performance.now() / 1000,
-  date: () => new Date(),
-};

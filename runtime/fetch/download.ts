@@ -1,9 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
-import { describeError } from '../describeError.js';
-import type { Clock } from '../engine/types.js';
-import type { Logger } from '../log.js';
-import { PART_SUFFIX, type FetchTarget } from './args.js';
+import { describeError } from '../../contract/errors.js';
+import type { Clock } from '../../contract/clock.js';
+import type { Logger } from '../../contract/log.js';
+import { PART_SUFFIX, type FetchTarget } from '../../contract/argv/fetch.js';
 import { PartFile } from './partFile.js';
 import type { FetchProgress, FileProgress } from './progress.js';
 

@@ -1,7 +1,6 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PART_SUFFIX, type FetchTarget } from './args.js';
-import type { FetchConfig } from './config.js';
+import { PART_SUFFIX, type FetchConfig, type FetchTarget } from '../../contract/argv/fetch.js';
 import { downloadFile, probeSize, type DownloadDeps } from './download.js';
 import { hashFile } from './hash.js';
 import type { FetchProgress } from './progress.js';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostPort } from '../hostPort.js';
+import { hostPort } from '../../contract/names.js';
 import type { FetchProgress } from './progress.js';
 
 export interface ProgressServer {

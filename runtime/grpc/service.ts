@@ -1,13 +1,14 @@
 import type {
   ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData,
 } from '@grpc/grpc-js';
-import type { EngineRef } from '../api/engineRef.js';
-import { ApiError, toApiError } from '../api/errors.js';
-import { parseChatRequest, parseGenerateRequest, type ReasoningEffort } from '../api/requests.js';
+import type { EngineRef } from '../engine/engineRef.js';
+import { ApiError, toApiError } from '../../contract/api/errors.js';
+import { parseChatRequest, parseGenerateRequest } from '../../contract/api/requests.js';
+import type { ReasoningEffort } from '../../contract/models.js';
 import type { Delta, FinishReason, Outcome } from '../engine/types.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../contract/log.js';
 import type { RuntimeMetrics } from '../metrics.js';
-import { toServiceError } from './errors.js';
+import { toServiceError } from '../../contract/grpc/errors.js';
 
 type Wire = Record<string, unknown>;
 

@@ -1,9 +1,9 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { EngineRef } from '../api/engineRef.js';
-import { ApiError } from '../api/errors.js';
-import { parseChatRequest, parseGenerateRequest } from '../api/requests.js';
+import type { EngineRef } from '../engine/engineRef.js';
+import { ApiError } from '../../contract/api/errors.js';
+import { parseChatRequest, parseGenerateRequest } from '../../contract/api/requests.js';
 import type { Delta } from '../engine/types.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../contract/log.js';
 import type { RuntimeMetrics } from '../metrics.js';
 import { errorMiddleware, sendError } from './errors.js';
 import { openAiFinish, requireObjectBody, respond, type GenerationShape } from './generation.js';

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { ApiError, ERROR_CATALOGUE, toApiError } from '../api/errors.js';
+import { ApiError, ERROR_CATALOGUE, toApiError } from '../../contract/api/errors.js';
 
 /** OpenAI's error shape: {"error": {"message", "type", "param", "code"}}. */
 export function errorBody(error: ApiError) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { ApiError, toApiError } from '../api/errors.js';
+import { ApiError, toApiError } from '../../contract/api/errors.js';
 import type { Delta, Outcome } from '../engine/types.js';
 import { errorBody, sendError } from './errors.js';
 

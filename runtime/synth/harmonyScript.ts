@@ -1,3 +1,4 @@
+import { REASONING_EFFORTS, type ReasoningEffort } from '../../contract/models.js';
 import type { GptOssShape } from './presets.js';
 import type { Vocabulary } from './vocab.js';
 
@@ -13,9 +14,6 @@ import type { Vocabulary } from './vocab.js';
  * use the head dimensions that RoPE barely rotates (huge freq_base), so detection ignores position.
  * Limits: one user turn; user text must not contain those words or earlier assistant turns.
  */
-
-export const REASONING_EFFORTS = ['low', 'medium', 'high'] as const;
-export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
 export const SCRIPTED_ANALYSIS_TOKENS: Readonly<Record<ReasoningEffort, readonly string[]>> = {
   low: ['Quick', ' look', ': answer', ' now.'],

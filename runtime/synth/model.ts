@@ -17,7 +17,7 @@ export interface SynthModelOptions {
 export function invalidCombination(o: SynthModelOptions): string | null {
   if (o.arch === 'llama' && !LLAMA_SHAPES[o.preset]) return `preset ${o.preset} exists only for --arch gpt-oss`;
   if (o.scripted && o.arch !== 'gpt-oss') return '--scripted needs --arch gpt-oss';
-  if (o.scripted && GPT_OSS_SHAPES[o.preset].vocabulary === 'real') return '--scripted works with the tiny and small presets';
+  if (o.scripted && GPT_OSS_SHAPES[o.preset].tokenizer === 'real') return '--scripted works with the tiny and small presets';
   return null;
 }
 
@@ -198,7 +198,7 @@ export function synthDocument(options: SynthModelOptions): GgufDocument {
   const vocab = buildVocabulary({
     words: SCRIPT_WORDS,
     emitted: scripted ? SCRIPT_EMITTED : [],
-    specials: shape.vocabulary,
+    specials: shape.tokenizer,
   });
   const name = `${preset.startsWith('gpt-oss') ? preset : `gpt-oss-${preset}`}${scripted ? ' scripted' : ''} (synthetic)`;
   const random = gptOssTensors(shape, vocab);

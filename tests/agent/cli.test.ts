@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { clusterAccess } from '../helpers/cluster.js';
 
 const agentCli = (...args: string[]) =>

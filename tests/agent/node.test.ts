@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from '../../cluster/agent/agent.js';
-import { createLogger } from '../../runtime/log.js';
+import { createLogger } from '../../contract/log.js';
 import { core, useAgent } from '../helpers/agent.js';
 import { clusterAccess, kubectl, waitFor } from '../helpers/cluster.js';
 

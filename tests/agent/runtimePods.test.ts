@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { Watch, type V1Pod } from '@kubernetes/client-node';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { RUNTIME_GRPC_PORT, RUNTIME_GRPC_SERVICE as RUNTIME_SERVICE, hostPort } from '../../contract/names.js';
 import { runs } from '../../cluster/processes.js';
 import { toolPath } from '../../scripts/tools.js';
 import {
-  agentDeployment, core, isReady, listPods, pidOf, podEvents, readyPods, RUNTIME_SERVICE, runtimeContainer, useAgentProcess,
+  agentDeployment, core, isReady, listPods, pidOf, podEvents, readyPods, runtimeContainer, useAgentProcess,
 } from '../helpers/agent.js';
 import { clusterAccess, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
 import { TEST_MODELS } from '../helpers/models.js';
@@ -45,10 +46,10 @@ describe('runtime pods on the dev agent (real control plane, real gptoss serve)'
       expect(versions.findIndex((s) => s.running && !s.ready)).toBeGreaterThanOrEqual(0);
       expect(versions.findIndex((s) => s.running && !s.ready)).toBeLessThan(versions.findIndex((s) => s.ready));
 
-      const health = healthProbe(`${ip}:50051`, RUNTIME_SERVICE);
+      const health = healthProbe(hostPort(ip, RUNTIME_GRPC_PORT), RUNTIME_SERVICE);
       expect(health.status).toBe(0);
       expect(health.stdout + health.stderr).toMatch(/status: SERVING/);
-      const info = grpcurl(`${ip}:50051`, `${RUNTIME_SERVICE}/GetModelInfo`);
+      const info = grpcurl(hostPort(ip, RUNTIME_GRPC_PORT), `${RUNTIME_SERVICE}/GetModelInfo`);
       expect(info.status, info.stderr).toBe(0);
       expect(JSON.parse(info.stdout)).toMatchObject({ served_name: modelName });
       const openai = new OpenAI({ baseURL: `http://${ip}:8080/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -75,7 +76,7 @@ describe('runtime pods on the dev agent (real control plane, real gptoss serve)'
     expect(pod.status?.containerStatuses?.[0]).toMatchObject({ ready: false, started: true, state: { running: expect.anything() } });
     expect(pod.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }));
     // the server itself is up: only the probe's service is unknown to it
-    const health = healthProbe(`${pod.status!.podIP}:50051`, RUNTIME_SERVICE);
+    const health = healthProbe(hostPort(pod.status!.podIP!, RUNTIME_GRPC_PORT), RUNTIME_SERVICE);
     expect(health.stdout + health.stderr).toMatch(/status: SERVING/);
     kubectl(['delete', 'deployment', 'unready', '-n', ns.name, '--wait=false']);
   }, 90_000);

@@ -4,10 +4,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VERSIONS } from '../../cluster/binaries.js';
+import { VERSIONS } from '../../scripts/clusterBinaries.js';
 import { down, readState, status, up } from '../../cluster/cluster.js';
 import { runs } from '../../cluster/processes.js';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { listeningSockets } from '../helpers/sockets.js';
 
 const listening = (port: number) => new Promise<boolean>((resolve) => {

@@ -7,7 +7,7 @@ import { operatorConfigSchema } from '../../operator/config.js';
 import { runHelm } from '../../scripts/chart.js';
 import { CHART_CRD_FILE, CRD_FILE, renderChartCrd } from '../../scripts/genCrd.js';
 import { DEPLOY_FILE, renderDeploy } from '../../scripts/genDeploy.js';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 import {
   CHART, CHART_DIR, DASHBOARD_FILE, dashboardQueries, find, helmPath, metricNamesUsed, thirdPartyCrdFiles, one, podSpec, promtool, render,
   ruleGroups, valueKeys, type K8sObject,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { toolPath } from '../../scripts/tools.js';
 import { assembleImage, IMAGE_NODE_VERSION, IMAGES, imagePackageJson } from '../../scripts/images.js';

@@ -7,7 +7,7 @@ import { down, up, type ClusterState } from '../../cluster/cluster.js';
 import { gptOssModelCrd } from '../../operator/api/v1alpha1/crd.js';
 import { runHelm } from '../../scripts/chart.js';
 import { renderChartCrd } from '../../scripts/genCrd.js';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { CHART_DIR, dashboardQueries, metricNamesUsed, operatorCommand, ruleGroups, render, sampleNames, type K8sObject } from '../helpers/chart.js';
 import { GPTOSS, startProcess, type StartedProcess } from '../helpers/cli.js';
 import { kubectlFor, waitFor } from '../helpers/cluster.js';

@@ -7,10 +7,12 @@ import { CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node
 import { afterAll, beforeAll } from 'vitest';
 import { startAgent, type RunningAgent } from '../../cluster/agent/agent.js';
 import { DEV_AGENT_TAINT, type AgentConfigInput } from '../../cluster/agent/config.js';
-import { createLogger } from '../../runtime/log.js';
+import { serveArgs } from '../../contract/argv/serve.js';
+import { createLogger } from '../../contract/log.js';
+import { RUNTIME_GRPC_PORT, RUNTIME_GRPC_SERVICE, RUNTIME_HTTP_PORT } from '../../contract/names.js';
 import { clusterAccess, waitFor } from './cluster.js';
 import { MODELS_DIR, TEST_MODELS, type TestModel } from './models.js';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 
 const AGENT_CLI = join(PACKAGE_ROOT, 'dist', 'cluster', 'agent', 'cli.js');
 
@@ -80,12 +82,11 @@ export function useAgentProcess(prefix: string) {
   return handle;
 }
 
-export const RUNTIME_SERVICE = 'gptoss.runtime.v1.Runtime';
-
 /** `gptoss serve` args for a pod: a test model under /models, listening on $(POD_IP), one thread. */
-export function serveArgs(modelPath: string): string[] {
-  return ['serve', '--model', modelPath, '--listen-address', '$(POD_IP)', '--grpc-port', '50051', '--http-port', '8080',
-    '--threads', '1', '--gpu', 'cpu', '--parallel', '1', '--context-size', '256'];
+export function runtimeArgs(model: string): string[] {
+  return serveArgs({
+    model, listenAddress: '$(POD_IP)', grpcPort: RUNTIME_GRPC_PORT, httpPort: RUNTIME_HTTP_PORT, threads: 1, gpu: 'cpu', parallel: 1, contextSize: 256,
+  });
 }
 
 type Obj = Record<string, unknown>;
@@ -95,12 +96,12 @@ export function runtimeContainer(model: TestModel | { path: string }, overrides:
   return {
     name: 'runtime',
     image: 'ghcr.io/gptoss/runtime:0.1.0',
-    args: serveArgs(typeof model === 'string' ? `/models/${TEST_MODELS[model].file}` : model.path),
+    args: runtimeArgs(typeof model === 'string' ? `/models/${TEST_MODELS[model].file}` : model.path),
     env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-    ports: [{ name: 'grpc', containerPort: 50051 }, { name: 'http', containerPort: 8080 }],
+    ports: [{ name: 'grpc', containerPort: RUNTIME_GRPC_PORT }, { name: 'http', containerPort: RUNTIME_HTTP_PORT }],
     volumeMounts: [{ name: 'models', mountPath: '/models', readOnly: true }],
     startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 60 },
-    readinessProbe: { grpc: { port: 50051, service: RUNTIME_SERVICE }, periodSeconds: 1, failureThreshold: 2 },
+    readinessProbe: { grpc: { port: RUNTIME_GRPC_PORT, service: RUNTIME_GRPC_SERVICE }, periodSeconds: 1, failureThreshold: 2 },
     livenessProbe: { tcpSocket: { port: 'grpc' }, periodSeconds: 5 },
     ...overrides,
   };

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ensureClusterBinaries } from '../../cluster/binaries.js';
+import { ensureClusterBinaries } from '../../scripts/clusterBinaries.js';
 import { CHART_DIR, parseObjects, renderChart, type K8sObject, type RenderOptions } from '../../scripts/chart.js';
 import { toolPath } from '../../scripts/tools.js';
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 
 /** The built command, as users run it (npm test builds dist/ first). */
 export const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');

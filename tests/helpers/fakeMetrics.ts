@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
-import { EngineRef } from '../../runtime/api/engineRef.js';
+import { EngineRef } from '../../runtime/engine/engineRef.js';
 import type { Engine } from '../../runtime/engine/engine.js';
 import type { EngineStats } from '../../runtime/engine/types.js';
 import { RuntimeMetrics } from '../../runtime/metrics.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { cacheRoot } from '../../runtime/paths.js';
+import { cacheRoot } from '../../contract/paths.js';
 import { ensureSynthModel } from '../../runtime/synth/synthModel.js';
 
 /** Synthetic models the tests share, written once per machine into a cache outside the repo. */

@@ -18,21 +18,28 @@ export interface OperatorProcess {
   isLeader(): Promise<boolean | null>;
 }
 
+/** Preloaded to make the operator exit right after its n-th API write (crash-point tests). */
+const CRASH_PRELOAD = new URL('./crashAfterWrites.mjs', import.meta.url).href;
+
 /**
  * `gptoss operator` as a process watching one namespace, its Lease in that namespace, settings
- * from a config file (as the chart passes them). Resolves once it serves /metrics; with
- * `waitForHttp: false` it resolves at once (for processes meant to die early).
+ * from a config file (as the chart passes them). Resolves once it serves /metrics, or once it
+ * exits (for processes meant to die early: `crashAfterWrites`).
  */
 export async function startOperatorProcess(
   namespace: string,
   identity: string,
   settings: Record<string, unknown> = {},
   extraArgs: string[] = [],
+  { crashAfterWrites }: { crashAfterWrites?: number } = {},
 ): Promise<OperatorProcess> {
   const configFile = join(mkdtempSync(join(tmpdir(), 'gptoss-operator-')), 'operator.yaml');
   writeFileSync(configFile, stringify({ leaseNamespace: namespace, leaseDurationSeconds: 3, retryPeriodMs: 200, ...settings }));
-  const child = spawn(process.execPath, [GPTOSS, 'operator', '--config', configFile, '--namespace', namespace, '--port', '0', '--identity', identity, ...extraArgs],
-    { env: { ...process.env, KUBECONFIG: inject('kubeconfig') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const preload = crashAfterWrites ? ['--import', CRASH_PRELOAD] : [];
+  const env = { ...process.env, KUBECONFIG: inject('kubeconfig'), ...(crashAfterWrites ? { GPTOSS_CRASH_AFTER_WRITES: String(crashAfterWrites) } : {}) };
+  const child = spawn(process.execPath,
+    [...preload, GPTOSS, 'operator', '--config', configFile, '--namespace', namespace, '--port', '0', '--identity', identity, ...extraArgs],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });

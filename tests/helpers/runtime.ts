@@ -1,8 +1,9 @@
 import { credentials, type Client, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import OpenAI from 'openai';
-import { loadServeConfig, type ServeConfigInput } from '../../runtime/config.js';
-import { RpcStatus, BadRequest, RuntimeClient } from '../../runtime/grpc/protos.js';
-import { createLogger } from '../../runtime/log.js';
+import type { ServeOptions } from '../../contract/argv/serve.js';
+import { loadServeConfig } from '../../runtime/config.js';
+import { RpcStatus, BadRequest, RuntimeClient } from '../../contract/grpc/protos.js';
+import { createLogger } from '../../contract/log.js';
 import { startRuntime, type RunningRuntime } from '../../runtime/serve.js';
 import { modelPath, type TestModel } from './models.js';
 
@@ -23,9 +24,9 @@ export interface RuntimeStub extends Client {
 }
 
 /** A real runtime on ports 0 of 127.0.0.1, with a real grpc-js client and the openai SDK pointed at it. */
-export async function startTestRuntime(model: TestModel, overrides: Partial<ServeConfigInput> = {}): Promise<TestRuntime> {
+export async function startTestRuntime(model: TestModel, overrides: Partial<ServeOptions> = {}): Promise<TestRuntime> {
   const config = loadServeConfig({
-    modelPath: modelPath(model), grpcPort: 0, httpPort: 0, parallel: 2, contextSize: 1024, threads: 1, gpu: 'cpu', ...overrides,
+    model: modelPath(model), grpcPort: 0, httpPort: 0, parallel: 2, contextSize: 1024, threads: 1, gpu: 'cpu', ...overrides,
   });
   const runtime = await startRuntime(config, createLogger(process.env.GPTOSS_TEST_LOG ?? 'warn'));
   const grpc = new RuntimeClient(runtime.grpcAddress, credentials.createInsecure()) as RuntimeStub;

@@ -1,7 +1,7 @@
 import { credentials } from '@grpc/grpc-js';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import OpenAI from 'openai';
-import { RuntimeClient } from '../../runtime/grpc/protos.js';
+import { RuntimeClient } from '../../contract/grpc/protos.js';
 import { afterAll, beforeAll } from 'vitest';
 import { DEV_AGENT_TAINT } from '../../cluster/agent/config.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';

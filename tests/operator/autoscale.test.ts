@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { AUTOSCALING_DEFAULTS } from '../../operator/api/v1alpha1/gptOssModel.js';
 import {
-  AUTOSCALE_REASONS as R, AUTOSCALING_DEFAULTS, autoscalingPolicy, autoscalingStatus, decideReplicas,
+  autoscalingPolicy, autoscalingStatus, decideReplicas,
   type AutoscaleDecision, type AutoscalerMemory, type AutoscalingPolicy,
 } from '../../operator/planner/autoscale.js';
+import { AUTOSCALE_REASONS as R } from '../../operator/api/v1alpha1/reasons.js';
 
 const policy = (p: Partial<AutoscalingPolicy> = {}): AutoscalingPolicy =>
   ({ minReplicas: 1, maxReplicas: 4, targetUtilization: 0.5, scaleDownDelaySeconds: 0, stabilizationWindowSeconds: 0, ...p });

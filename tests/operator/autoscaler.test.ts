@@ -9,11 +9,11 @@ import { GROUP, PLURAL, VERSION, type GptOssModel } from '../../operator/api/v1a
 import { Autoscaler } from '../../operator/controller/autoscaler.js';
 import { Executor } from '../../operator/controller/executor.js';
 import { InformerSupervisor } from '../../operator/controller/informerSupervisor.js';
-import { reconcileModel } from '../../operator/controller/reconcile.js';
+import { ModelReconciler } from '../../operator/controller/reconciler.js';
 import { isReadyPod, scrapeUtilization, utilizationFrom } from '../../operator/controller/utilization.js';
 import { DEFAULT_CATALOGUE } from '../../operator/planner/gpuClasses.js';
-import { EngineRef } from '../../runtime/api/engineRef.js';
-import { createLogger } from '../../runtime/log.js';
+import { EngineRef } from '../../runtime/engine/engineRef.js';
+import { createLogger } from '../../contract/log.js';
 import { RuntimeMetrics } from '../../runtime/metrics.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
@@ -94,7 +94,8 @@ describe('the builtin autoscaler on the real control plane (fake metrics endpoin
     await autoscaler.tick();
   };
   const reconcile = (name: string, leader = autoscaler) =>
-    reconcileModel({ namespace: ns.name, name }, executor, config, () => clock, executor, (n, m) => leader.status(n, m));
+    new ModelReconciler({ executor, settings: config, now: () => clock, autoscaling: (key) => leader.status(key.namespace, key.name) })
+      .reconcile({ namespace: ns.name, name });
   const specReplicas = (name: string) => Number(kubectl(['get', 'gom', name, '-n', ns.name, '-o', 'jsonpath={.spec.replicas}']));
   const events = async (name: string, reason: string) =>
     (await core.listNamespacedEvent({ namespace: ns.name, fieldSelector: `involvedObject.name=${name},reason=${reason}` })).items;

@@ -64,7 +64,7 @@ describe('operator crash points', () => {
     for (let n = 1; n <= CRASH_POINTS; n++) {
       const name = `cp-${n}`;
       apply(name);
-      const crashing = await startOperatorProcess(ns.name, `crashing-${n}`, SETTINGS, ['--exit-after-writes', String(n)]);
+      const crashing = await startOperatorProcess(ns.name, `crashing-${n}`, SETTINGS, [], { crashAfterWrites: n });
       expect(await crashing.exited, `operator exit code at crash point ${n}: ${crashing.logs()}`).toBe(3);
       expect(crashing.logs()).toContain('Exited at a crash point');
       await convergeWithFreshOperator(name);

@@ -2,9 +2,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Executor } from '../../operator/controller/executor.js';
-import { reconcileModel } from '../../operator/controller/reconcile.js';
+import { ModelReconciler } from '../../operator/controller/reconciler.js';
 import { DEFAULT_CATALOGUE } from '../../operator/planner/gpuClasses.js';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
 
@@ -28,7 +28,8 @@ describe('deploy/examples on the real control plane', () => {
       spec: { capacity: { storage: '64Gi' }, accessModes: ['ReadOnlyMany'], hostPath: { path: `/weights/${claim}` },
         claimRef: { namespace: ns.name, name: claim } } }));
     kubectl(['apply', '-n', ns.name, '-f', join(EXAMPLES, `${name}.yaml`)]);
-    const outcome = await reconcileModel({ namespace: ns.name, name }, new Executor(clusterAccess().kc), config, () => new Date());
+    const outcome = await new ModelReconciler({ executor: new Executor(clusterAccess().kc), settings: config, now: () => new Date() })
+      .reconcile({ namespace: ns.name, name });
     const need = outcome.status!.placement!.memoryMiB!.total;
     const core = clusterAccess().kc.makeApiClient(CoreV1Api);
     await waitFor(async () => {

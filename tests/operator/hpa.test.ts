@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Informer, KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { InformerSupervisor } from '../../operator/controller/informerSupervisor.js';
-import { createLogger } from '../../runtime/log.js';
+import { createLogger } from '../../contract/log.js';
 import { FakeScheduler } from '../helpers/fakeScheduler.js';
 
 /** A fake informer (the supervisor's collaborator): counts starts and stops, emits what the test says. */

@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Executor } from '../../operator/controller/executor.js';
-import { reconcileModel } from '../../operator/controller/reconcile.js';
+import { ModelReconciler } from '../../operator/controller/reconciler.js';
 import { gptOssModelSpec } from '../../operator/api/v1alpha1/gptOssModel.js';
 import { DEFAULT_CATALOGUE, gpuClasses } from '../../operator/planner/gpuClasses.js';
 import { planPlacement } from '../../operator/planner/placement.js';
@@ -9,12 +9,12 @@ import { CRD_FILE } from '../../scripts/genCrd.js';
 import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
 
 /** One reconcile at a time, driven by the test, against the real control plane (the operator process comes later). */
-describe('reconcileModel on the real control plane', () => {
+describe('ModelReconciler on the real control plane', () => {
   const ns = useNamespace('reconcile');
   beforeAll(() => ensureCrd(CRD_FILE));
   const config = { runtimeImage: 'runtime:test', loadMiBPerSecond: 500, catalogue: DEFAULT_CATALOGUE };
   let clock = new Date('2026-11-28T12:00:00Z');
-  const reconcile = () => reconcileModel({ namespace: ns.name, name: 'chat' }, new Executor(clusterAccess().kc), config, () => clock);
+  const reconcile = () => new ModelReconciler({ executor: new Executor(clusterAccess().kc), settings: config, now: () => clock }).reconcile({ namespace: ns.name, name: 'chat' });
   const apps = () => clusterAccess().kc.makeApiClient(AppsV1Api);
   const core = () => clusterAccess().kc.makeApiClient(CoreV1Api);
   const conditions = (status: Awaited<ReturnType<typeof reconcile>>['status']) =>
@@ -67,7 +67,7 @@ describe('reconcileModel on the real control plane', () => {
   it('a model nothing can hold gets Placed=False NoFittingGPU, a Warning event and no Deployment', async () => {
     kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name: 'huge', namespace: ns.name },
       spec: { variant: 'gpt-oss-120b', contextSize: 131072, parallelSlots: 256, source: { hostPath: { path: '/models/gpt-oss-120b.gguf' } } } }));
-    const outcome = await reconcileModel({ namespace: ns.name, name: 'huge' }, new Executor(clusterAccess().kc), config, () => clock);
+    const outcome = await new ModelReconciler({ executor: new Executor(clusterAccess().kc), settings: config, now: () => clock }).reconcile({ namespace: ns.name, name: 'huge' });
     expect(outcome.applied).toEqual([]);
     expect(conditions(outcome.status)).toMatchObject({ Placed: 'False/NoFittingGPU', Ready: 'False/NoReplicaReady' });
     await expect(apps().readNamespacedDeployment({ namespace: ns.name, name: 'huge' })).rejects.toMatchObject({ code: 404 });
@@ -81,7 +81,7 @@ describe('reconcileModel on the real control plane', () => {
     // needs about 13.1 GiB: only this model fits the 13,500 MiB GPU added below, so other tests never see it as a candidate
     kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name: 'sticky', namespace: ns.name },
       spec: { variant: 'gpt-oss-20b', contextSize: 1024, parallelSlots: 1, source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } } }));
-    const reconcileSticky = () => reconcileModel({ namespace: ns.name, name: 'sticky' }, new Executor(clusterAccess().kc), config, () => clock);
+    const reconcileSticky = () => new ModelReconciler({ executor: new Executor(clusterAccess().kc), settings: config, now: () => clock }).reconcile({ namespace: ns.name, name: 'sticky' });
     const first = await reconcileSticky();
     expect(first.status?.placement).toMatchObject({ gpuClass: 'Tesla-T4' });
     const generation = (await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' })).metadata?.generation;

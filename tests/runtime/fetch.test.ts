@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { registerFetch } from '../../cli/fetch.js';
-import { fetchArgs, fetchedModelPath, fetchStorageBytes, type FetchFile } from '../../runtime/fetch/args.js';
-import type { FetchConfig } from '../../runtime/fetch/config.js';
+import { configure as configureFetch } from '../../cli/fetch.js';
+import { fetchArgs, fetchedModelPath, fetchStorageBytes, type FetchConfig, type FetchFile } from '../../contract/argv/fetch.js';
 import { FetchProgress, type ProgressSnapshot } from '../../runtime/fetch/progress.js';
 import { synthModel } from '../../runtime/synth/synthModel.js';
 import { runGptoss, spawnGptoss } from '../helpers/cli.js';
@@ -352,7 +351,7 @@ describe('fetchArgs (pure): what the operator writes is what the command reads',
     ];
     let parsed: FetchConfig | undefined;
     const program = new Command('gptoss');
-    registerFetch(program, async (config) => { parsed = config; });
+    configureFetch(program.command('fetch'), () => 'info', 'fetch', async (config) => { parsed = config; });
     await program.parseAsync(fetchArgs(files, '/models', 8081, { retries: 3, timeoutSeconds: 30 }), { from: 'user' });
     expect(parsed).toEqual({
       dest: '/models', listenAddress: '0.0.0.0', port: 8081, retries: 3, timeoutSeconds: 30, lingerSeconds: 0,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REASONING_EFFORTS, SCRIPTED_ANSWER, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
+import { REASONING_EFFORTS } from '../../contract/models.js';
+import { SCRIPTED_ANSWER, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
 import { collect, startTestRuntime, unary, type TestRuntime } from '../helpers/runtime.js';
 
 /** The scripted gpt-oss model answers in harmony with known text: channels and effort end to end. */

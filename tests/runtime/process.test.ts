@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RuntimeClient } from '../../runtime/grpc/protos.js';
+import { RuntimeClient } from '../../contract/grpc/protos.js';
 import { SCRIPTED_ANSWER, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
 import { toolPath } from '../../scripts/tools.js';
 import { runGptoss, startServe, type ServeProcess } from '../helpers/cli.js';

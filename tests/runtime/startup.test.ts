@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../cluster/processes.js';
 import { loadServeConfig } from '../../runtime/config.js';
 import { Engine } from '../../runtime/engine/engine.js';
-import { RuntimeClient } from '../../runtime/grpc/protos.js';
-import { createLogger } from '../../runtime/log.js';
+import { RuntimeClient } from '../../contract/grpc/protos.js';
+import { createLogger } from '../../contract/log.js';
 import { startRuntime } from '../../runtime/serve.js';
 import { modelPath } from '../helpers/models.js';
 import { collect, waitFor, type RuntimeStub } from '../helpers/runtime.js';
@@ -19,7 +19,7 @@ const Health = ((loadPackageDefinition(loadSync(healthProtoPath, { enums: String
 describe('start-up: probes get answers while the model loads', () => {
   it('health NOT_SERVING, /readyz 503 and UNAVAILABLE until loaded, then SERVING (loader held open by the test)', async () => {
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
-    const config = loadServeConfig({ modelPath: modelPath('tiny'), grpcPort, httpPort, threads: 1, gpu: 'cpu', parallel: 1 });
+    const config = loadServeConfig({ model: modelPath('tiny'), grpcPort, httpPort, threads: 1, gpu: 'cpu', parallel: 1 });
     let release!: () => void;
     const held = new Promise<void>((resolve) => { release = resolve; });
     const starting = startRuntime(config, createLogger('warn'), {

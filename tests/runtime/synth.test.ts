@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GgmlType } from '../../runtime/gguf/format.js';
 import { writeGguf } from '../../runtime/gguf/writer.js';
 import { gguf } from '../../runtime/gguf/values.js';
-import { GPT_OSS_SHAPES, PUBLISHED_GIB } from '../../runtime/synth/presets.js';
+import { VARIANT_SHAPES } from '../../contract/models.js';
+import { GPT_OSS_SHAPES } from '../../runtime/synth/presets.js';
 import { synthModel } from '../../runtime/synth/synthModel.js';
 import { runGptoss } from '../helpers/cli.js';
 import { modelPath } from '../helpers/models.js';
@@ -76,9 +77,10 @@ describe('synth-model determinism and full-size shapes', () => {
     const meta = info.metadata as unknown as Record<string, Record<string, unknown>>;
     expect(meta.general!.architecture).toBe('gpt-oss');
     expect(meta['gpt-oss']).toMatchObject({ block_count: shape.layers, expert_count: shape.experts, context_length: 131_072 });
-    const gib = written.totalBytes / 2 ** 30;
-    // published: 11.27 and 59.02 GiB; ours differ only by the synthetic tokenizer's size (docs/synthetic-models.md)
-    expect(Math.abs(gib - PUBLISHED_GIB[preset]!)).toBeLessThan(0.01);
+    // the published sizes (11.27 and 59.02 GiB), which the planner sizes weights from: ours differ
+    // only by the synthetic tokenizer's size (docs/synthetic-models.md)
+    const published = VARIANT_SHAPES[preset].weightsBytes;
+    expect(Math.abs(written.totalBytes - published) / 2 ** 30).toBeLessThan(0.01);
     const onDisk = written.files.reduce((sum, f) => sum + statSync(f).blocks * 512, 0);
     expect(onDisk).toBeLessThan(64 * 2 ** 20); // sparse: headers only
   });
@@ -100,8 +102,9 @@ describe('synth-model determinism and full-size shapes', () => {
 
 describe('gptoss synth-model refuses bad arguments with one clear line and writes nothing', () => {
   it.each([
-    [['--arch', 'gpt-oss', '--preset', 'huge'], 2, /argument 'huge' is invalid/],
-    [['--arch', 'mamba', '--preset', 'tiny'], 2, /argument 'mamba' is invalid/],
+    [['--arch', 'gpt-oss', '--preset', 'huge'], 2, /^gptoss synth-model: --preset must be tiny, small, gpt-oss-20b or gpt-oss-120b$/m],
+    [['--arch', 'mamba', '--preset', 'tiny'], 2, /^gptoss synth-model: --arch must be gpt-oss or llama$/m],
+    [['--preset', 'tiny'], 2, /^gptoss synth-model: --arch must be gpt-oss or llama$/m],
     [['--arch', 'llama', '--preset', 'gpt-oss-20b'], 2, /^gptoss synth-model: preset gpt-oss-20b exists only for --arch gpt-oss$/m],
     [['--arch', 'gpt-oss', '--preset', 'gpt-oss-20b', '--scripted'], 2, /^gptoss synth-model: --scripted works with the tiny and small presets$/m],
     [['--arch', 'gpt-oss', '--preset', 'tiny', '--seed', '-4'], 2, /^gptoss synth-model: --seed must be at least 0$/m],

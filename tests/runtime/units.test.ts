@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../runtime/api/errors.js';
+import { ApiError } from '../../contract/api/errors.js';
 import { SlotPool } from '../../runtime/engine/slotPool.js';
 import { cpuBudget, defaultThreads } from '../../runtime/engine/threads.js';
 

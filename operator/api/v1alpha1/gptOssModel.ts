@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { oneOf } from '../../../contract/errors.js';
+import { DEFAULT_REASONING_EFFORT, MAX_CONTEXT_SIZE, MAX_PARALLEL_SLOTS, REASONING_EFFORTS, VARIANTS } from '../../../contract/models.js';
+import { UTILIZATION_METRIC } from '../../../contract/metrics.js';
+import { AUTOSCALE_REASONS, CONDITION_TYPES } from './reasons.js';
 
 /**
  * The GptOssModel API (gptoss.io/v1alpha1), in one place: the CRD's OpenAPI schema (crds/, the chart)
@@ -10,9 +14,6 @@ export const GROUP = 'gptoss.io';
 export const VERSION = 'v1alpha1';
 export const KIND = 'GptOssModel';
 export const PLURAL = 'gptossmodels';
-
-const MAX_CONTEXT = 131_072;
-const MAX_SLOTS = 256;
 
 const int = (description: string) => z.number().int().describe(description);
 const stringMap = (description: string) => z.record(z.string(), z.string()).describe(description);
@@ -48,15 +49,29 @@ const source = z.object({
   'exactly one of pvc, url or hostPath must be set',
 )).describe('Where the weights come from: exactly one of pvc, url or hostPath.');
 
+/** What spec.autoscaling leaves out. docs/operator.md, "Autoscaling", says why each. */
+export const AUTOSCALING_DEFAULTS = {
+  minReplicas: 1,
+  /** GPUs are dear: a model grows past this only when its author says so. */
+  maxReplicas: 4,
+  /** Headroom for a burst before requests queue (1 would mean every slot busy). */
+  targetUtilization: 0.8,
+  /** A new replica loads its weights for minutes; giving it back sooner wastes that. */
+  scaleDownDelaySeconds: 300,
+  /** HPA's default scale-down stabilisation window. */
+  stabilizationWindowSeconds: 300,
+} as const;
+const D = AUTOSCALING_DEFAULTS;
+
 const autoscaling = z.object({
   mode: z.enum(['off', 'builtin', 'external']).default('off')
-    .describe('off: spec.replicas as written. builtin: the operator scales on gptoss_runtime_utilization. external: HPA or KEDA scale through the scale subresource.'),
-  minReplicas: int('Fewest replicas the autoscaler keeps (0 allows scaling to zero); default 1.').min(0).optional(),
-  maxReplicas: int('Most replicas the autoscaler asks for; default 4, or minReplicas when larger.').min(1).optional(),
+    .describe(`off: spec.replicas as written. builtin: the operator scales on ${UTILIZATION_METRIC}. external: HPA or KEDA scale through the scale subresource.`),
+  minReplicas: int(`Fewest replicas the autoscaler keeps (0 allows scaling to zero); default ${D.minReplicas}.`).min(0).optional(),
+  maxReplicas: int(`Most replicas the autoscaler asks for; default ${D.maxReplicas}, or minReplicas when larger.`).min(1).optional(),
   targetUtilization: z.number().gt(0).optional()
-    .describe('Target of gptoss_runtime_utilization per replica: (busy slots + waiting requests) / slots; may exceed 1; default 0.8.'),
-  scaleDownDelaySeconds: int('How long after a scale-up before scaling down is considered; default 300.').min(0).optional(),
-  stabilizationWindowSeconds: int('Scale down to the highest recommendation seen over this window; default 300.').min(0).optional(),
+    .describe(`Target of ${UTILIZATION_METRIC} per replica: (busy slots + waiting requests) / slots; may exceed 1; default ${D.targetUtilization}.`),
+  scaleDownDelaySeconds: int(`How long after a scale-up before scaling down is considered; default ${D.scaleDownDelaySeconds}.`).min(0).optional(),
+  stabilizationWindowSeconds: int(`Scale down to the highest recommendation seen over this window; default ${D.stabilizationWindowSeconds}.`).min(0).optional(),
 }).meta(celRule(
   '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
   'minReplicas must not exceed maxReplicas',
@@ -95,19 +110,19 @@ const runtime = z.object({
 }).describe('The runtime pods.');
 
 export const gptOssModelSpec = z.object({
-  variant: z.enum(['gpt-oss-20b', 'gpt-oss-120b']).describe('Which gpt-oss: decides the reference shape used for sizing.'),
+  variant: z.enum(VARIANTS).describe('Which gpt-oss: decides the reference shape used for sizing.'),
   source,
   replicas: int('Runtime replicas; 0 frees the GPUs (Ready=False, ScaledToZero). Owned by the autoscaler when autoscaling.mode is not off.').min(0).default(1),
   autoscaling: autoscaling.optional(),
-  contextSize: int(`Tokens per request (per slot), 1 to ${MAX_CONTEXT}.`).min(1).max(MAX_CONTEXT).default(8192),
-  parallelSlots: int(`Requests decoded at once per replica, 1 to ${MAX_SLOTS}.`).min(1).max(MAX_SLOTS).default(4),
-  reasoningEffort: z.enum(['low', 'medium', 'high']).default('medium').describe('Default reasoning effort for requests that name none.'),
+  contextSize: int(`Tokens per request (per slot), 1 to ${MAX_CONTEXT_SIZE}.`).min(1).max(MAX_CONTEXT_SIZE).default(8192),
+  parallelSlots: int(`Requests decoded at once per replica, 1 to ${MAX_PARALLEL_SLOTS}.`).min(1).max(MAX_PARALLEL_SLOTS).default(4),
+  reasoningEffort: z.enum(REASONING_EFFORTS).default(DEFAULT_REASONING_EFFORT).describe('Default reasoning effort for requests that name none.'),
   gpu: gpu.optional(),
   runtime: runtime.optional(),
 }).describe('The desired state of a gpt-oss deployment.');
 
 const condition = z.object({
-  type: z.string().describe('Ready, Placed, Progressing or Degraded.'),
+  type: z.string().describe(`${oneOf(CONDITION_TYPES)}.`),
   status: z.enum(['True', 'False', 'Unknown']).describe('Whether the condition holds.'),
   observedGeneration: int('The generation this condition was set for.').min(0).optional(),
   lastTransitionTime: z.string().describe('When the status last changed (RFC 3339).'),
@@ -145,11 +160,11 @@ export const gptOssModelStatus = z.object({
   }).optional().describe('How to reach the model.'),
   autoscaling: z.object({
     desiredReplicas: int('Replicas the builtin autoscaler asked for at its last decision.').min(0),
-    utilization: z.number().min(0).describe('Sum of gptoss_runtime_utilization over the ready runtime pods that answered, at the last decision.'),
+    utilization: z.number().min(0).describe(`Sum of ${UTILIZATION_METRIC} over the ready runtime pods that answered, at the last decision.`),
     sampledPods: int('Ready runtime pods that answered the scrape of the last decision.').min(0),
     lastScaleTime: z.string().optional().describe('When the autoscaler last changed spec.replicas (RFC 3339).'),
     lastDecision: z.object({
-      reason: z.string().describe('ScaledUp, ScaledDown, Steady, ScalingLimited, ScaleDownStabilizing, ScaleDownDelayed or NoSignal.'),
+      reason: z.string().describe(`${oneOf(Object.values(AUTOSCALE_REASONS))}.`),
       message: z.string().describe('The utilisation read, the target and the replica change or why there was none.'),
       time: z.string().describe('When the decision was first taken (RFC 3339); unchanged while the same decision holds.'),
     }).describe('The last decision and why.'),

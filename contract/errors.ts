@@ -1,3 +1,10 @@
+/** A bad flag, setting or file: the process prints one line and exits 2 (usage), not 1. */
+export class ConfigError extends Error {}
+
+/** "a, b or c", for messages that list what is allowed. */
+export const oneOf = (values: readonly string[]) =>
+  values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+
 /** "what we were doing: why", following the causes, on one line. */
 export function describeError(error: unknown): string {
   const parts: string[] = [];

@@ -2,7 +2,12 @@ import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import protobuf from 'protobufjs';
-import { PROTO_DIR, RUNTIME_PROTO } from '../paths.js';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../paths.js';
+
+/** The .proto files: the runtime serves them, the gateway relays them, clients read them by reflection. */
+export const PROTO_DIR = join(PACKAGE_ROOT, 'contract', 'proto');
+const RUNTIME_PROTO = 'gptoss/runtime/v1/runtime.proto';
 
 const STATUS_PROTO = 'google/rpc/status.proto';
 const ERROR_DETAILS_PROTO = 'google/rpc/error_details.proto';

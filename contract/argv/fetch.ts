@@ -1,9 +1,12 @@
-import { ConfigError } from '../config.js';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { flagsSchema, int, parseFlags, toArgv, type FlagTable } from '../flags.js';
+import { FETCH_PORT } from '../names.js';
 
 /**
  * The contract between the operator and `gptoss fetch`: the operator builds the init container's
- * arguments with fetchArgs and the command parses them back with the same functions, so the two
- * cannot disagree about the format or about where a file lands. Pure.
+ * arguments with fetchArgs and the command parses them back with the same table and functions, so
+ * the two cannot disagree about the format or about where a file lands. Pure.
  */
 
 /** One file of a model, as the GptOssModel's spec.source.url.files lists it. */
@@ -30,15 +33,47 @@ export const PART_SUFFIX = '.part';
 /** `--file <url>=<sha256>`: the sha256 is 64 hex characters, so the last "=" is always the separator. */
 export const fileArg = (file: FetchFile) => `${file.url}=${file.sha256}`;
 
+/** `gptoss fetch`'s flags, keyed as commander names them. */
+export const FETCH_FLAGS = {
+  dest: { flag: '--dest <dir>', help: 'folder the files are saved in, each under the last segment of its URL', schema: z.string({ error: 'is required' }).min(1, 'is required') },
+  listenAddress: { flag: '--listen-address <addr>', help: 'address of the progress server (pods use 0.0.0.0)', schema: z.string().min(1).default('127.0.0.1') },
+  port: { flag: '--port <port>', help: 'port of the progress server: GET /progress, /healthz (0 picks a free one)', schema: int(0, 65535).default(FETCH_PORT) },
+  retries: {
+    flag: '--retries <n>', help: 'failed attempts in a row per file before giving up (an attempt that gets further than any before resets the count)',
+    schema: int(0, 1000).default(5),
+  },
+  timeout: { flag: '--timeout <seconds>', help: 'abandon and retry an attempt after this long without a response or data', schema: int(1, 86_400).default(60) },
+  linger: { flag: '--linger <seconds>', help: 'keep answering /progress this long after the end, so a poller sees done or failed', schema: int(0, 3600).default(0) },
+  file: {
+    flag: '--file <url=sha256>', help: 'a file and its SHA-256 (64 hex); repeat for every shard, first shard first', repeat: true,
+    schema: z.array(z.string(), { error: 'is required: at least one <url>=<sha256>' }).min(1, 'is required: at least one <url>=<sha256>'),
+  },
+} satisfies FlagTable;
+
+const fetchFlagsSchema = flagsSchema(FETCH_FLAGS);
+
 /** `gptoss fetch` arguments (after the executable) that download `files` into `dest`. */
 export function fetchArgs(files: readonly FetchFile[], dest: string, port: number, options: FetchArgsOptions = {}): string[] {
-  return [
-    'fetch', '--dest', dest,
-    '--listen-address', options.listenAddress ?? '0.0.0.0', '--port', String(port),
-    ...(options.retries !== undefined ? ['--retries', String(options.retries)] : []),
-    ...(options.timeoutSeconds !== undefined ? ['--timeout', String(options.timeoutSeconds)] : []),
-    ...files.flatMap((file) => ['--file', fileArg(file)]),
-  ];
+  return ['fetch', ...toArgv(FETCH_FLAGS, {
+    dest, listenAddress: options.listenAddress ?? '0.0.0.0', port, retries: options.retries, timeout: options.timeoutSeconds,
+    file: files.map(fileArg),
+  })];
+}
+
+export interface FetchConfig {
+  dest: string;
+  files: FetchTarget[];
+  listenAddress: string;
+  port: number;
+  retries: number;
+  timeoutSeconds: number;
+  lingerSeconds: number;
+}
+
+/** Defaults and validation, once at start-up: every file is checked before anything is downloaded. */
+export function loadFetchConfig(flags: unknown): FetchConfig {
+  const { dest, file, listenAddress, port, retries, timeout, linger } = parseFlags(fetchFlagsSchema, flags);
+  return { dest, files: fetchTargets(file.map(parseFileArg)), listenAddress, port, retries, timeoutSeconds: timeout, lingerSeconds: linger };
 }
 
 /** The inverse of fileArg; a value without "=<sha256>" is a usage error. */

@@ -1,5 +1,5 @@
-import type { Engine } from '../engine/engine.js';
-import { ApiError } from './errors.js';
+import type { Engine } from './engine.js';
+import { ApiError } from '../../contract/api/errors.js';
 
 /** The engine once loaded; until then (and after shutdown starts) requests get UNAVAILABLE. */
 export class EngineRef {

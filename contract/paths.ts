@@ -8,14 +8,11 @@ export const PACKAGE_ROOT = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the runtime');
+    if (parent === dir) throw new Error(`package.json not found above ${dir}`);
     dir = parent;
   }
   return dir;
 })();
-
-export const PROTO_DIR = join(PACKAGE_ROOT, 'runtime', 'proto');
-export const RUNTIME_PROTO = 'gptoss/runtime/v1/runtime.proto';
 
 /** Generated things (models, built binaries, local clusters) live here, outside the repository. */
 export function cacheRoot(): string {

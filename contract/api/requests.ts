@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { REASONING_EFFORTS, type ReasoningEffort } from '../synth/harmonyScript.js';
+import { oneOf } from '../errors.js';
+import { REASONING_EFFORTS, type ReasoningEffort } from '../models.js';
 import { ApiError, invalidArgument } from './errors.js';
 
 /**
@@ -9,8 +10,6 @@ import { ApiError, invalidArgument } from './errors.js';
 
 export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
-export type { ReasoningEffort };
-export { REASONING_EFFORTS };
 
 export interface ChatMessage {
   role: ChatRole;
@@ -66,7 +65,7 @@ const chatSchema = z.object({
   messages: z.array(message, { error: 'is required and must be a list' }).min(1, 'must contain at least one message'),
   reasoning_effort: z.string().optional().superRefine((effort, ctx) => {
     if (effort !== undefined && !(REASONING_EFFORTS as readonly string[]).includes(effort)) {
-      ctx.addIssue({ code: 'custom', message: `unknown reasoning effort "${effort}"; expected low, medium or high` });
+      ctx.addIssue({ code: 'custom', message: `unknown reasoning effort "${effort}"; expected ${oneOf(REASONING_EFFORTS)}` });
     }
   }),
   tools: z.unknown().optional(),

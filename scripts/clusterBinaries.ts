@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureGoBinaries, goInstall, wrapperModule } from '../scripts/goBuild.js';
+import { ensureGoBinaries, goInstall, wrapperModule } from './goBuild.js';
 
 /** One Kubernetes minor for every component; etcd is the 3.6 line kube-apiserver 1.34 is built against. */
 export const VERSIONS = {

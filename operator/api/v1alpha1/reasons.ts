@@ -1,0 +1,46 @@
+/**
+ * Every condition type and reason a GptOssModel's status, the builtin autoscaler's decisions and
+ * the operator's Events carry, in one catalogue. Reasons are constant CamelCase words (users and
+ * alerts match on them); messages say the rest.
+ */
+
+export const CONDITION_TYPES = ['Ready', 'Placed', 'Progressing', 'Degraded'] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
+/** Condition reasons, by the condition that carries them. */
+export const REASONS = {
+  // Placed
+  placed: 'Placed',
+  noFittingGpu: 'NoFittingGPU',
+  insufficientGpuMemory: 'InsufficientGPUMemory',
+  invalidSource: 'InvalidSource',
+  // Ready
+  ready: 'Ready',
+  scaledToZero: 'ScaledToZero',
+  noReplicaReady: 'NoReplicaReady',
+  // Progressing
+  downloadingWeights: 'DownloadingWeights',
+  rollingOut: 'RollingOut',
+  stable: 'Stable',
+  // Degraded
+  podsUnschedulable: 'PodsUnschedulable',
+  containersFailing: 'ContainersFailing',
+  notPlaced: 'NotPlaced',
+  healthy: 'Healthy',
+} as const;
+export type Reason = (typeof REASONS)[keyof typeof REASONS];
+
+/** The builtin autoscaler's decisions: status.autoscaling.lastDecision.reason and the Event of a scale. */
+export const AUTOSCALE_REASONS = {
+  scaledUp: 'ScaledUp',
+  scaledDown: 'ScaledDown',
+  steady: 'Steady',
+  limited: 'ScalingLimited',
+  stabilizing: 'ScaleDownStabilizing',
+  delayed: 'ScaleDownDelayed',
+  noSignal: 'NoSignal',
+} as const;
+export type AutoscaleReason = (typeof AUTOSCALE_REASONS)[keyof typeof AUTOSCALE_REASONS];
+
+/** A condition that calls for attention: its Event is a Warning. */
+export const isProblem = (type: string, status: string) => (type === 'Degraded' && status === 'True') || (type === 'Placed' && status === 'False');

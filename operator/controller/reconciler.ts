@@ -1,0 +1,106 @@
+import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
+import { isProblem } from '../api/v1alpha1/reasons.js';
+import { labelsFor, planChildren, selectorText, type ChildrenConfig } from '../planner/children.js';
+import { gpuClasses, nodesMatching } from '../planner/gpuClasses.js';
+import { planPlacement, type Placement, type PlacementSettings } from '../planner/placement.js';
+import { planStatus, statusChanged } from '../planner/status.js';
+import type { Executor } from './executor.js';
+import type { WorldReads } from './reads.js';
+
+export interface ReconcileSettings extends ChildrenConfig, PlacementSettings {}
+
+export interface ModelKey {
+  namespace: string;
+  name: string;
+}
+
+export interface ReconcileOutcome {
+  /** What the reconcile did, for logs and tests. */
+  applied: string[];
+  statusWritten: boolean;
+  status: GptOssModelStatus | null;
+  desiredReplicas: number;
+  /** Reconcile again after this long even if no watch fires. */
+  requeueAfterMs?: number;
+}
+
+export interface ReconcilerDeps {
+  /** Every write goes through it (and, without `reads`, every read: straight from the API server). */
+  executor: Executor;
+  /** The operator process reads through its informers' caches. */
+  reads?: WorldReads;
+  settings: ReconcileSettings;
+  now: () => Date;
+  /** The builtin autoscaler's last decision for a model (it keeps it in memory; status has one writer: this). */
+  autoscaling?: (key: ModelKey) => AutoscalingStatus | undefined;
+}
+
+const DOWNLOAD_POLL_MS = 2000;
+
+/**
+ * Level-based: from a key, re-read the world, plan (pure), apply the children, then write status
+ * only when it changed, with an Event for every condition that changed. A model that no longer
+ * exists needs nothing: its children go by garbage collection. A model that cannot be placed gets
+ * no new Deployment; one already serving keeps it.
+ */
+export class ModelReconciler {
+  private readonly reads: WorldReads;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.reads = deps.reads ?? deps.executor;
+  }
+
+  async reconcile(key: ModelKey): Promise<ReconcileOutcome> {
+    const { settings, now } = this.deps;
+    const model = await this.reads.readModel(key.namespace, key.name);
+    if (!model) return { applied: [], statusWritten: false, status: null, desiredReplicas: 0 };
+    // the API server defaulted the spec; parsing again types it and catches a CRD older than us
+    model.spec = gptOssModelSpec.parse(model.spec);
+    const nodes = nodesMatching(await this.reads.listNodes(), model.spec.gpu?.nodeSelector);
+    const placement = planPlacement(model.spec, gpuClasses(nodes, settings.catalogue), settings, model.status?.placement);
+    const { applied, problem } = await this.applyChildren(model, placement);
+    const labels = labelsFor(model);
+    const observed = {
+      deployment: await this.reads.observeDeployment(key.namespace, key.name),
+      ...await this.reads.observePods(key.namespace, labels),
+      selector: selectorText(labels),
+    };
+    const status = planStatus(model, placement, problem, observed, now(), this.deps.autoscaling?.(key));
+    const changed = statusChanged(model.status, status);
+    if (changed) {
+      await this.deps.executor.writeStatus(model, status);
+      await this.recordConditionChanges(model, status);
+    }
+    return {
+      applied, statusWritten: changed, status, desiredReplicas: model.spec.replicas,
+      // nothing in the API server changes while a download advances: look again soon
+      ...(observed.download ? { requeueAfterMs: DOWNLOAD_POLL_MS } : {}),
+    };
+  }
+
+  /** Applies what the plan wants and deletes what it no longer does; a source that cannot be served is the problem to report. */
+  private async applyChildren(model: GptOssModel, placement: Placement) {
+    const applied: string[] = [];
+    if (!placement.placed) return { applied, problem: null };
+    const planned = planChildren(model, placement, this.deps.settings);
+    if (!planned.ok) return { applied, problem: planned };
+    const { executor } = this.deps;
+    for (const object of planned.objects) {
+      if (await executor.apply(object)) applied.push(`${String(object.kind)}/${(object.metadata as { name: string }).name}`);
+    }
+    for (const ref of planned.prune) {
+      if (await executor.deleteIfPresent(ref)) applied.push(`-${ref.kind}/${ref.name}`);
+    }
+    return { applied, problem: null };
+  }
+
+  /** An Event for every condition that changed status: decisions (Normal) and problems (Warning). */
+  private async recordConditionChanges(model: GptOssModel, status: GptOssModelStatus): Promise<void> {
+    const before = new Map((model.status?.conditions ?? []).map((c) => [c.type, c.status]));
+    for (const c of status.conditions ?? []) {
+      if (before.get(c.type) === c.status) continue;
+      await this.deps.executor.recordEvent(model, isProblem(c.type, c.status) ? 'Warning' : 'Normal', c.reason, c.message, this.deps.now());
+    }
+  }
+}
