@@ -24,13 +24,13 @@ export interface ImageContents {
 export const IMAGES = {
   /** gptoss operator: Kubernetes client, planner and controller; no inference engine. */
   operator: {
-    files: ['dist/cli', 'dist/operator', 'dist/runtime'],
+    files: ['dist/cli', 'dist/contract', 'dist/operator'],
     withoutDependencies: ['node-llama-cpp'],
     nativePackages: [],
   },
   /** gptoss serve: node-llama-cpp with its CUDA 13 binaries, and the CPU ones for --gpu cpu. */
   runtime: {
-    files: ['dist/cli', 'dist/runtime', 'contract/proto'],
+    files: ['dist/cli', 'dist/contract', 'dist/runtime', 'contract/proto'],
     withoutDependencies: [],
     nativePackages: ['@node-llama-cpp/linux-x64', '@node-llama-cpp/linux-x64-cuda'],
   },

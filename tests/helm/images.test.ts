@@ -62,6 +62,9 @@ describe('image contents', () => {
     expect(existsSync(join(tree('operator'), 'node_modules', 'node-llama-cpp'))).toBe(false);
     expect(existsSync(join(tree('operator'), 'node_modules', '@node-llama-cpp'))).toBe(false);
     expect(Object.keys(imagePackageJson('operator').dependencies)).not.toContain('node-llama-cpp');
+    // each image holds its own component and the contract they share, nothing of the other
+    expect(readdirSync(join(tree('operator'), 'dist')).sort()).toEqual(['cli', 'contract', 'operator']);
+    expect(readdirSync(join(tree('runtime'), 'dist')).sort()).toEqual(['cli', 'contract', 'runtime']);
 
     expect(readdirSync(join(tree('runtime'), 'node_modules', '@node-llama-cpp')).sort()).toEqual(['linux-x64', 'linux-x64-cuda']);
     const cudaBackend = join(tree('runtime'), 'node_modules', '@node-llama-cpp', 'linux-x64-cuda', 'bins', 'linux-x64-cuda', 'libggml-cuda.so');
@@ -94,6 +97,15 @@ describe('image contents', () => {
     const broken = join(root, 'broken.Dockerfile');
     writeFileSync(broken, readFileSync(join(PACKAGE_ROOT, 'images', 'runtime.Dockerfile'), 'utf8').replace('FROM ${CUDA_IMAGE}', 'FROM ${CUDA_BASE}'));
     expect(check([broken]).stdout).toContain("UndefinedArgInFrom: FROM argument 'CUDA_BASE' is not declared");
+  });
+
+  it('a command whose component the image leaves out fails with one line, not a stack', () => {
+    const r = spawnSync(node, [join(tree('operator'), 'dist', 'cli', 'gptoss.js'), 'serve', '--model', '/models/m.gguf'], { encoding: 'utf8', env: env() });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^gptoss serve: not part of this image: Cannot find module '.*\/dist\/runtime\/config\.js'\n$/);
+    const help = spawnSync(node, [join(tree('operator'), 'dist', 'cli', 'gptoss.js'), 'operator', '--help'], { encoding: 'utf8', env: env() });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--namespace <ns>');
   });
 
   it('the image user cannot write to either tree', () => {
