@@ -28,7 +28,8 @@ module.exports = {
     },
     {
       name: 'operator-runs-no-runtime',
-      comment: 'The operator reaches runtimes through the contract (argv, names, metrics); its image has no runtime code.',
+      comment:
+        'The operator reaches runtimes through the contract (argv, names, metrics); its image has no runtime code.',
       severity: 'error',
       from: { path: '^operator/' },
       to: { path: '^(runtime|gateway|cli|cluster|scripts|bench|tests)/' },
@@ -54,14 +55,21 @@ module.exports = {
       from: { path: '^operator/planner/' },
       to: {
         path: [
-          '^operator/controller/', '^contract/(grpc|log|paths|clock)', '^contract/proto/',
-          '@kubernetes/client-node', '@grpc/', 'express', 'pino', 'prom-client', 'yaml',
+          '^operator/controller/',
+          '^contract/(grpc|log|paths|clock)',
+          '^contract/proto/',
+          '@kubernetes/client-node',
+          '@grpc/',
+          'express',
+          'pino',
+          'prom-client',
+          'yaml',
         ],
       },
     },
     {
       name: 'planner-uses-no-io-builtins',
-      comment: 'Of node\'s own modules the planner may hash (node:crypto), nothing else.',
+      comment: "Of node's own modules the planner may hash (node:crypto), nothing else.",
       severity: 'error',
       from: { path: '^operator/planner/' },
       to: { dependencyTypes: ['core'], pathNot: '^(node:)?crypto$' },
@@ -75,14 +83,16 @@ module.exports = {
     },
     {
       name: 'product-needs-no-tooling',
-      comment: 'Nothing that ships (contract, runtime, operator, gateway, cli) loads the dev cluster, build scripts, benches or tests, except cli/start (npm start), which loads the demo on demand.',
+      comment:
+        'Nothing that ships (contract, runtime, operator, gateway, cli) loads the dev cluster, build scripts, ' +
+        'benches or tests, except cli/start (npm start), which loads the demo on demand.',
       severity: 'error',
       from: { path: PRODUCT, pathNot: '^cli/start\\.ts$' },
       to: { path: TOOLING },
     },
     {
       name: 'tooling-uses-the-runtime-only-to-write-models',
-      comment: 'The dev cluster and build scripts use the runtime\'s synthetic models, nothing else of it.',
+      comment: "The dev cluster and build scripts use the runtime's synthetic models, nothing else of it.",
       severity: 'error',
       from: { path: '^(cluster|scripts)/' },
       to: { path: '^runtime/', pathNot: '^runtime/(synth|gguf)/' },
@@ -108,6 +118,10 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
-    reporterOptions: { archi: { collapsePattern: '^(contract|runtime|operator/[^/]+|operator|gateway|cli|cluster|scripts|bench|tests)/' } },
+    reporterOptions: {
+      archi: {
+        collapsePattern: '^(contract|runtime|operator/[^/]+|operator|gateway|cli|cluster|scripts|bench|tests)/',
+      },
+    },
   },
 };

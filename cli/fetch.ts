@@ -9,7 +9,12 @@ import { addFlags } from './flags.js';
 export type FetchRunner = (config: FetchConfig, log: Logger) => Promise<void>;
 
 /** `gptoss fetch`; `run` is injected by the test that parses fetchArgs back. */
-export function configure(command: Command, logLevel: () => string, _name = 'fetch', run: FetchRunner = runFetch): void {
+export function configure(
+  command: Command,
+  logLevel: () => string,
+  _name = 'fetch',
+  run: FetchRunner = runFetch,
+): void {
   addFlags(command, FETCH_FLAGS).action(async (flags: Record<string, unknown>) => {
     const log = createLogger(logLevel());
     let config: FetchConfig;

@@ -8,10 +8,17 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
  * them (one place), and help shows what they give. `parsers` turns a flag's text into what its
  * schema takes, where that is not the text itself.
  */
-export function addFlags(command: Command, table: FlagTable, parsers: Record<string, (value: string) => unknown> = {}): Command {
+export function addFlags(
+  command: Command,
+  table: FlagTable,
+  parsers: Record<string, (value: string) => unknown> = {},
+): Command {
   for (const [key, f] of Object.entries(table)) {
     const fallback = defaultOf(f.schema);
-    const shown = fallback === undefined || (Array.isArray(fallback) && fallback.length === 0) ? '' : ` (default: ${String(fallback)})`;
+    const shown =
+      fallback === undefined || (Array.isArray(fallback) && fallback.length === 0)
+        ? ''
+        : ` (default: ${JSON.stringify(fallback).replace(/^"|"$/g, '')})`;
     const option = new Option(f.flag, f.help + shown);
     if (f.repeat) option.argParser(collect);
     const parse = parsers[key];

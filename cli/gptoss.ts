@@ -15,7 +15,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./synthModel.js'),
   },
   fetch: {
-    summary: 'download model files into a folder, resuming and checking each SHA-256 (the init container of url sources)',
+    summary:
+      'download model files into a folder, resuming and checking each SHA-256 (the init container of url sources)',
     load: () => import('./fetch.js'),
   },
   operator: {
@@ -23,7 +24,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./operator.js'),
   },
   start: {
-    summary: 'the local demo: cluster, operator, dev agent and a synthetic gpt-oss model; streams one answer and leaves it running',
+    summary:
+      'the local demo: cluster, operator, dev agent and a synthetic gpt-oss model; ' +
+      'streams one answer and leaves it running',
     load: () => import('./start.js'),
   },
   stop: { summary: 'stop the local demo stack that `gptoss start` left running', load: () => import('./start.js') },
@@ -34,9 +37,17 @@ const program = new Command('gptoss')
   .showHelpAfterError()
   // usage errors exit 2, as our own argument checks do; subcommands inherit this
   .exitOverride((error) => {
-    process.exit(error.exitCode === 0 ? 0 : error.code.startsWith('commander.help') || error.code === 'commander.version' ? error.exitCode : 2);
+    process.exit(
+      error.exitCode === 0
+        ? 0
+        : error.code.startsWith('commander.help') || error.code === 'commander.version'
+          ? error.exitCode
+          : 2,
+    );
   })
-  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'));
+  .addOption(
+    new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'),
+  );
 
 /** The subcommand named on the command line (`gptoss help serve` names serve too). */
 function chosenCommand(argv: string[]): string | undefined {

@@ -13,17 +13,44 @@ const setting = operatorConfigSchema.shape;
  * overrides; the schema holds the defaults, so an absent flag leaves the file's value or the default.
  */
 const OPERATOR_FLAGS = {
-  config: { flag: '--config <file>', help: 'YAML settings (keys as in docs/operator.md); flags override it', schema: z.string().optional() },
-  namespace: { flag: '--namespace <ns>', help: 'watch this namespace (repeat for several; default: all)', repeat: true, schema: setting.namespaces },
-  listenAddress: { flag: '--listen-address <addr>', help: 'address of /metrics, /healthz and /readyz', schema: setting.listenAddress },
-  port: { flag: '--port <port>', help: 'port of /metrics, /healthz and /readyz; 0 picks a free one', schema: setting.port },
+  config: {
+    flag: '--config <file>',
+    help: 'YAML settings (keys as in docs/operator.md); flags override it',
+    schema: z.string().optional(),
+  },
+  namespace: {
+    flag: '--namespace <ns>',
+    help: 'watch this namespace (repeat for several; default: all)',
+    repeat: true,
+    schema: setting.namespaces,
+  },
+  listenAddress: {
+    flag: '--listen-address <addr>',
+    help: 'address of /metrics, /healthz and /readyz',
+    schema: setting.listenAddress,
+  },
+  port: {
+    flag: '--port <port>',
+    help: 'port of /metrics, /healthz and /readyz; 0 picks a free one',
+    schema: setting.port,
+  },
   runtimeImage: { flag: '--runtime-image <image>', help: 'default runtime image', schema: setting.runtimeImage },
-  leaseNamespace: { flag: '--lease-namespace <ns>', help: 'namespace of the leader-election Lease', schema: setting.leaseNamespace },
+  leaseNamespace: {
+    flag: '--lease-namespace <ns>',
+    help: 'namespace of the leader-election Lease',
+    schema: setting.leaseNamespace,
+  },
   leaseName: { flag: '--lease-name <name>', help: 'name of the leader-election Lease', schema: setting.leaseName },
   leaseDurationSeconds: {
-    flag: '--lease-duration-seconds <n>', help: 'how long a leader\'s Lease lasts without renewal', schema: setting.leaseDurationSeconds,
+    flag: '--lease-duration-seconds <n>',
+    help: "how long a leader's Lease lasts without renewal",
+    schema: setting.leaseDurationSeconds,
   },
-  identity: { flag: '--identity <id>', help: 'this candidate\'s name in the Lease (default: host name and pid)', schema: setting.identity.optional() },
+  identity: {
+    flag: '--identity <id>',
+    help: "this candidate's name in the Lease (default: host name and pid)",
+    schema: setting.identity.optional(),
+  },
   workers: { flag: '--workers <n>', help: 'models reconciled at once', schema: setting.workers },
 } satisfies FlagTable;
 
@@ -31,29 +58,41 @@ const OPERATOR_FLAGS = {
 const NUMBERS = Object.fromEntries(['port', 'leaseDurationSeconds', 'workers'].map((key) => [key, Number]));
 
 export function configure(command: Command, logLevel: () => string): void {
-  addFlags(command, OPERATOR_FLAGS, NUMBERS).action(async ({ config: file, namespace, ...flags }: Record<string, unknown>) => {
-    const log = createLogger(logLevel());
-    const [{ loadOperatorConfig }, { startOperator }, { KubeConfig }] = await Promise.all([
-      import('../operator/config.js'), import('../operator/controller/manager.js'), import('@kubernetes/client-node'),
-    ]);
-    let config: OperatorConfig;
-    try {
-      config = loadOperatorConfig({ ...flags, namespaces: namespace as string[] | undefined }, file as string | undefined);
-    } catch (error) {
-      fail('operator', error);
-    }
-    const kc = new KubeConfig();
-    kc.loadFromDefault();
-    let running;
-    try {
-      // another process may be leading by now: exit and come back as a fresh candidate
-      running = await startOperator(kc, config, log, () => process.exit(1));
-    } catch (error) {
-      fail('operator', new Error('starting the operator', { cause: error }));
-    }
-    process.stdout.write(`HTTP=${running.url}\n`);
-    const stop = () => { running.stop().then(() => process.exit(0), (error: unknown) => fail('operator', error)); };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  addFlags(command, OPERATOR_FLAGS, NUMBERS).action(
+    async ({ config: file, namespace, ...flags }: Record<string, unknown>) => {
+      const log = createLogger(logLevel());
+      const [{ loadOperatorConfig }, { startOperator }, { KubeConfig }] = await Promise.all([
+        import('../operator/config.js'),
+        import('../operator/controller/manager.js'),
+        import('@kubernetes/client-node'),
+      ]);
+      let config: OperatorConfig;
+      try {
+        config = loadOperatorConfig(
+          { ...flags, namespaces: namespace as string[] | undefined },
+          file as string | undefined,
+        );
+      } catch (error) {
+        fail('operator', error);
+      }
+      const kc = new KubeConfig();
+      kc.loadFromDefault();
+      let running;
+      try {
+        // another process may be leading by now: exit and come back as a fresh candidate
+        running = await startOperator(kc, config, log, () => process.exit(1));
+      } catch (error) {
+        fail('operator', new Error('starting the operator', { cause: error }));
+      }
+      process.stdout.write(`HTTP=${running.url}\n`);
+      const stop = () => {
+        running.stop().then(
+          () => process.exit(0),
+          (error: unknown) => fail('operator', error),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    },
+  );
 }

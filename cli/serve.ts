@@ -5,7 +5,15 @@ import type { ServeConfig } from '../runtime/config.js';
 import { fail } from './fail.js';
 import { addFlags } from './flags.js';
 
-export function configure(command: Command, logLevel: () => string): void {
+export type ServeRunner = (config: ServeConfig, log: Logger) => Promise<void>;
+
+/** `gptoss serve`; `run` is injected by the test that parses serveArgs back. */
+export function configure(
+  command: Command,
+  logLevel: () => string,
+  _name = 'serve',
+  run: ServeRunner = serveInForeground,
+): void {
   addFlags(command, SERVE_FLAGS).action(async (flags: Record<string, unknown>) => {
     const log = createLogger(logLevel());
     const { loadServeConfig } = await import('../runtime/config.js');
@@ -15,7 +23,7 @@ export function configure(command: Command, logLevel: () => string): void {
     } catch (error) {
       fail('serve', error);
     }
-    await serveInForeground(config, log);
+    await run(config, log);
   });
 }
 
@@ -30,7 +38,10 @@ async function serveInForeground(config: ServeConfig, log: Logger) {
   }
   process.stdout.write(`GRPC=${runtime.grpcAddress}\nHTTP=${runtime.httpUrl}\n`);
   const stop = () => {
-    runtime.shutdown().then(() => process.exit(0), (error: unknown) => fail('serve', error));
+    runtime.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => fail('serve', error),
+    );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

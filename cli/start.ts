@@ -7,8 +7,10 @@ function examples(grpc: string, http: string, model: string): string {
     '',
     'Try it (the stack keeps running; npm run stop stops it):',
     `  grpcurl -plaintext -d '{"messages":[{"role":"user","content":"Hi"}]}' ${grpc} gptoss.runtime.v1.Runtime/Chat`,
-    `  curl -s ${http}/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"${model}","messages":[{"role":"user","content":"Hi"}]}'`,
-    `  node -e "new (require('openai').OpenAI)({baseURL:'${http}/v1',apiKey:'none'}).chat.completions.create({model:'${model}',messages:[{role:'user',content:'Hi'}]}).then(r=>console.log(r.choices[0].message))"`,
+    `  curl -s ${http}/v1/chat/completions -H 'Content-Type: application/json' ` +
+      `-d '{"model":"${model}","messages":[{"role":"user","content":"Hi"}]}'`,
+    `  node -e "new (require('openai').OpenAI)({baseURL:'${http}/v1',apiKey:'none'}).chat.completions` +
+      `.create({model:'${model}',messages:[{role:'user',content:'Hi'}]}).then(r=>console.log(r.choices[0].message))"`,
     // the project's own kubectl, on the demo cluster: nothing of the user's needed
     '  npm run kubectl -- get gptossmodels -A',
     '',

@@ -7,22 +7,37 @@ import { ARCHES, PRESETS } from '../runtime/synth/presets.js';
 import { fail } from './fail.js';
 import { addFlags } from './flags.js';
 
-
 const SYNTH_FLAGS = {
   arch: { flag: '--arch <arch>', help: `architecture: ${oneOf(ARCHES)}`, schema: choice(ARCHES) },
   preset: { flag: '--preset <preset>', help: `size: ${oneOf(PRESETS)}`, schema: choice(PRESETS) },
   out: {
-    flag: '--out <file>', help: 'output file (sharded models get -0000i-of-0000n suffixes)',
+    flag: '--out <file>',
+    help: 'output file (sharded models get -0000i-of-0000n suffixes)',
     schema: z.string({ error: 'is required' }).min(1, 'is required'),
   },
   seed: {
-    flag: '--seed <n>', help: 'random seed: same seed, same bytes',
-    schema: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(2 ** 32 - 1, 'must fit in 32 bits').default(1),
+    flag: '--seed <n>',
+    help: 'random seed: same seed, same bytes',
+    schema: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be at least 0')
+      .max(2 ** 32 - 1, 'must fit in 32 bits')
+      .default(1),
   },
-  shards: { flag: '--shards <n>', help: 'split into n files like gguf-split (default: 3 for gpt-oss-120b, else 1)', schema: int(1, 99).optional() },
-  sparse: { flag: '--sparse', help: 'headers and a sparse data section only: real tensor list and sizes, no weights', schema: z.boolean().optional() },
+  shards: {
+    flag: '--shards <n>',
+    help: 'split into n files like gguf-split (default: 3 for gpt-oss-120b, else 1)',
+    schema: int(1, 99).optional(),
+  },
+  sparse: {
+    flag: '--sparse',
+    help: 'headers and a sparse data section only: real tensor list and sizes, no weights',
+    schema: z.boolean().optional(),
+  },
   scripted: {
-    flag: '--scripted', help: 'shape the weights so the model answers with a fixed harmony script (tiny, small)',
+    flag: '--scripted',
+    help: 'shape the weights so the model answers with a fixed harmony script (tiny, small)',
     schema: z.boolean().optional(),
   },
 } satisfies FlagTable;

@@ -20,7 +20,7 @@ try {
   });
   const [command, ...rest] = positionals;
   if (rest.length || !['up', 'down', 'status'].includes(command ?? '')) throw new Error(USAGE);
-  const name = values.name!;
+  const name = values.name;
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error('--name must be lower-case letters, digits and -');
   if (command === 'up') {
     const state = await up({

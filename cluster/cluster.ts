@@ -51,13 +51,22 @@ export function readState(name: string): ClusterState | null {
 
 function httpsGet(url: string, pki: Pki): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey), timeout: 5000,
-    }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      url,
+      {
+        ca: readFileSync(pki.caCert),
+        cert: readFileSync(pki.adminCert),
+        key: readFileSync(pki.adminKey),
+        timeout: 5000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end();
@@ -69,8 +78,10 @@ async function waitUntil(what: string, check: () => Promise<boolean> | boolean, 
   try {
     await waitFor(check, timeoutMs, what, 200);
   } catch (error) {
-    const tail = logFile && existsSync(logFile) ? `\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}` : '';
-    throw new Error(`${(error as Error).message}${tail}`);
+    if (logFile && existsSync(logFile) && error instanceof Error) {
+      error.message += `\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`;
+    }
+    throw error;
   }
 }
 
@@ -78,24 +89,43 @@ async function waitUntil(what: string, check: () => Promise<boolean> | boolean, 
 export async function isHealthy(state: ClusterState): Promise<boolean> {
   if (!COMPONENTS.every((c) => runs(state.processes[c].pid, state.processes[c].binary))) return false;
   const pki = ensurePki(join(state.dir, 'pki'));
-  return httpsGet(`${state.server}/readyz`, pki).then((r) => r.status === 200, () => false);
+  return httpsGet(`${state.server}/readyz`, pki).then(
+    (r) => r.status === 200,
+    () => false,
+  );
 }
 
 function kubeconfig(server: string, pki: Pki): string {
   const b64 = (path: string) => readFileSync(path).toString('base64');
-  return JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'gptoss',
-    clusters: [{ name: 'gptoss', cluster: { server, 'certificate-authority-data': b64(pki.caCert) } }],
-    users: [{ name: 'admin', user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) } }],
-    contexts: [{ name: 'gptoss', context: { cluster: 'gptoss', user: 'admin' } }],
-  }, null, 2);
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'gptoss',
+      clusters: [{ name: 'gptoss', cluster: { server, 'certificate-authority-data': b64(pki.caCert) } }],
+      users: [
+        {
+          name: 'admin',
+          user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) },
+        },
+      ],
+      contexts: [{ name: 'gptoss', context: { cluster: 'gptoss', user: 'admin' } }],
+    },
+    null,
+    2,
+  );
 }
 
 /** kwok's stages: node initialisation and lease heartbeats, pods ready, completed and deleted. */
 function kwokConfig(dir: string): string {
   const stages = kwokStagesDir();
-  const wanted = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
-    'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
+  const wanted = [
+    'node/fast/node-initialize.yaml',
+    'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+    'pod/fast/pod-ready.yaml',
+    'pod/fast/pod-complete.yaml',
+    'pod/fast/pod-delete.yaml',
+  ];
   const docs = wanted.map((w) => {
     const path = join(stages, w);
     if (!existsSync(path)) throw new Error(`kwok stage ${w} not found under ${stages}`);
@@ -109,7 +139,7 @@ function kwokConfig(dir: string): string {
 export async function up(options: UpOptions): Promise<ClusterState> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const existing = readState(options.name);
-  if (existing && await isHealthy(existing)) {
+  if (existing && (await isHealthy(existing))) {
     log(`Reused cluster ${options.name}`);
     return existing;
   }
@@ -122,14 +152,24 @@ export async function up(options: UpOptions): Promise<ClusterState> {
   const pki = ensurePki(join(dir, 'pki'));
   const logFile = (c: Component) => join(dir, 'logs', `${c}.log`);
   const started = Date.now();
-  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
+    Array.from({ length: 6 }, freePort),
+  );
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(server, pki), { mode: 0o600 });
   const auditLog = options.auditPolicy ? join(dir, 'audit.log') : null;
 
   const processes = {} as ClusterState['processes'];
-  const state: ClusterState = { name: options.name, dir, kubeconfig: kubeconfigPath, server, auditLog, processes, binaries };
+  const state: ClusterState = {
+    name: options.name,
+    dir,
+    kubeconfig: kubeconfigPath,
+    server,
+    auditLog,
+    processes,
+    binaries,
+  };
   const start = (c: Component, binary: string, args: string[]) => {
     processes[c] = { pid: startDaemon(binary, args, logFile(c)), binary };
     writeFileSync(stateFile(options.name), JSON.stringify(state, null, 2));
@@ -137,48 +177,104 @@ export async function up(options: UpOptions): Promise<ClusterState> {
 
   try {
     start('etcd', binaries.etcd, [
-      '--name=default', `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`, '--listen-metrics-urls=',
-      '--unsafe-no-fsync', '--log-level=warn',
+      '--name=default',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      '--listen-metrics-urls=',
+      '--unsafe-no-fsync',
+      '--log-level=warn',
     ]);
     start('kube-apiserver', binaries['kube-apiserver'], [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, '--advertise-address=127.0.0.1',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      '--advertise-address=127.0.0.1',
       '--endpoint-reconciler-type=none',
-      `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.caCert}`,
+      `--tls-cert-file=${pki.serverCert}`,
+      `--tls-private-key-file=${pki.serverKey}`,
+      `--client-ca-file=${pki.caCert}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      '--service-cluster-ip-range=10.96.0.0/16', '--authorization-mode=RBAC', '--allow-privileged=true',
-      ...(options.auditPolicy ? [`--audit-policy-file=${options.auditPolicy}`, `--audit-log-path=${auditLog}`, '--audit-log-format=json'] : []),
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      ...(options.auditPolicy
+        ? [`--audit-policy-file=${options.auditPolicy}`, `--audit-log-path=${auditLog}`, '--audit-log-format=json']
+        : []),
     ]);
-    await waitUntil('kube-apiserver /readyz', async () => (await httpsGet(`${server}/readyz`, pki)).status === 200, 120_000, logFile('kube-apiserver'));
-    const componentFlags = [`--kubeconfig=${kubeconfigPath}`, `--authentication-kubeconfig=${kubeconfigPath}`,
-      `--authorization-kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--bind-address=127.0.0.1'];
+    await waitUntil(
+      'kube-apiserver /readyz',
+      async () => (await httpsGet(`${server}/readyz`, pki)).status === 200,
+      120_000,
+      logFile('kube-apiserver'),
+    );
+    const componentFlags = [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+    ];
     start('kube-controller-manager', binaries['kube-controller-manager'], [
-      ...componentFlags, `--secure-port=${kcmPort}`, '--controllers=*',
+      ...componentFlags,
+      `--secure-port=${kcmPort}`,
+      '--controllers=*',
       '--use-service-account-credentials=true',
-      `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.caCert}`,
-      `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      `--cluster-signing-cert-file=${pki.caCert}`,
+      `--cluster-signing-key-file=${pki.caKey}`,
     ]);
     start('kube-scheduler', binaries['kube-scheduler'], [...componentFlags, `--secure-port=${schedPort}`]);
     start('kwok', binaries.kwok, [
-      `--kubeconfig=${kubeconfigPath}`, `--config=${kwokConfig(dir)}`,
-      '--manage-all-nodes=false', '--manage-nodes-with-label-selector=type=kwok',
-      `--server-address=127.0.0.1:${kwokPort}`, '--cidr=10.244.0.0/16', '--node-ip=127.0.0.1',
+      `--kubeconfig=${kubeconfigPath}`,
+      `--config=${kwokConfig(dir)}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-label-selector=type=kwok',
+      `--server-address=127.0.0.1:${kwokPort}`,
+      '--cidr=10.244.0.0/16',
+      '--node-ip=127.0.0.1',
       // node Leases, as kubelets renew them: without, the heartbeat stage (every 10-20 min) is the only
       // sign of life and the node lifecycle controller marks nodes and their pods NotReady in between
       '--node-lease-duration-seconds=40',
     ]);
-    const kubectl = (...args: string[]) => execFileSync(binaries.kubectl, [`--kubeconfig=${kubeconfigPath}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    await waitUntil('the default service account', () => kubectl('get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name').includes('default'), 60_000, logFile('kube-controller-manager'));
+    const kubectl = (...args: string[]) =>
+      execFileSync(binaries.kubectl, [`--kubeconfig=${kubeconfigPath}`, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    await waitUntil(
+      'the default service account',
+      () => kubectl('get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name').includes('default'),
+      60_000,
+      logFile('kube-controller-manager'),
+    );
     kubectl('apply', '-f', options.nodesFile ?? DEFAULT_NODES_FILE);
     const expected = kubectl('get', 'nodes', '-o', 'name').trim().split('\n').length;
-    await waitUntil(`${expected} nodes Ready`, () => {
-      const ready = kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}');
-      return ready.trim().split('\n').filter((s) => s === 'True').length === expected;
-    }, 60_000, logFile('kwok'));
+    await waitUntil(
+      `${expected} nodes Ready`,
+      () => {
+        const ready = kubectl(
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+        );
+        return (
+          ready
+            .trim()
+            .split('\n')
+            .filter((s) => s === 'True').length === expected
+        );
+      },
+      60_000,
+      logFile('kwok'),
+    );
     log(`Started cluster ${options.name} in ${((Date.now() - started) / 1000).toFixed(1)} s (${server})`);
     return state;
   } catch (error) {
@@ -187,7 +283,10 @@ export async function up(options: UpOptions): Promise<ClusterState> {
   }
 }
 
-export async function down(name: string, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<void> {
+export async function down(
+  name: string,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<void> {
   const state = readState(name);
   if (state) {
     // reverse start order: nodes and controllers before the API server, etcd last
@@ -203,7 +302,7 @@ export async function down(name: string, log: (line: string) => void = (l) => pr
 export async function status(name: string): Promise<string> {
   const state = readState(name);
   if (!state) return `cluster ${name}: not running`;
-  const lines = [`cluster ${name}: ${await isHealthy(state) ? 'healthy' : 'unhealthy'} (${state.server})`];
+  const lines = [`cluster ${name}: ${(await isHealthy(state)) ? 'healthy' : 'unhealthy'} (${state.server})`];
   for (const c of COMPONENTS) {
     const p = state.processes[c];
     lines.push(`  ${c.padEnd(24)} ${p ? `pid ${p.pid} ${runs(p.pid, p.binary) ? 'running' : 'gone'}` : 'not started'}`);

@@ -27,9 +27,13 @@ const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
 const AGENT = join(PACKAGE_ROOT, 'dist', 'cluster', 'agent', 'cli.js');
 const MODEL_FILE = join(modelCacheDir(), 'gpt-oss-tiny-scripted-seed1.gguf');
 
-interface DemoProcesses { operator?: { pid: number; metrics: string }; agent?: { pid: number } }
+interface DemoProcesses {
+  operator?: { pid: number; metrics: string };
+  agent?: { pid: number };
+}
 const processesFile = () => join(stateDir(DEMO_CLUSTER), 'demo.json');
-const readProcesses = (): DemoProcesses => (existsSync(processesFile()) ? JSON.parse(readFileSync(processesFile(), 'utf8')) as DemoProcesses : {});
+const readProcesses = (): DemoProcesses =>
+  existsSync(processesFile()) ? (JSON.parse(readFileSync(processesFile(), 'utf8')) as DemoProcesses) : {};
 
 export interface DemoStack {
   kubeconfig: string;
@@ -43,7 +47,8 @@ type Say = (line: string) => void;
 /** The demo's model (scripted harmony, tiny), written once into the model cache; its path. */
 export async function ensureDemoModel(say: Say = () => undefined): Promise<string> {
   const { ensureSynthModel } = await import('../runtime/synth/synthModel.js');
-  if (await ensureSynthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: 1, out: MODEL_FILE })) say(`wrote the synthetic model ${MODEL_FILE}`);
+  if (await ensureSynthModel({ arch: 'gpt-oss', preset: 'tiny', scripted: true, seed: 1, out: MODEL_FILE }))
+    say(`wrote the synthetic model ${MODEL_FILE}`);
   return MODEL_FILE;
 }
 
@@ -53,78 +58,158 @@ async function ensureBackground(cluster: ClusterState, say: Say): Promise<void> 
   const logs = join(cluster.dir, 'logs');
   const env = { ...process.env, KUBECONFIG: cluster.kubeconfig };
   if (!processes.agent || !runs(processes.agent.pid, process.execPath)) {
-    processes.agent = { pid: startDaemon(process.execPath, [AGENT, '--name', DEMO_CLUSTER, '--node-name', AGENT_NODE], join(logs, 'agent.log'), env) };
+    processes.agent = {
+      pid: startDaemon(
+        process.execPath,
+        [AGENT, '--name', DEMO_CLUSTER, '--node-name', AGENT_NODE],
+        join(logs, 'agent.log'),
+        env,
+      ),
+    };
     say(`started the dev agent (node ${AGENT_NODE}, pid ${processes.agent.pid}; log ${join(logs, 'agent.log')})`);
   }
   if (!processes.operator || !runs(processes.operator.pid, process.execPath)) {
     const port = await freePort();
     processes.operator = {
-      pid: startDaemon(process.execPath, [GPTOSS, 'operator', '--namespace', DEMO_NAMESPACE, '--lease-namespace', DEMO_NAMESPACE,
-        '--port', String(port), '--lease-duration-seconds', '5'], join(logs, 'operator.log'), env),
+      pid: startDaemon(
+        process.execPath,
+        [
+          GPTOSS,
+          'operator',
+          '--namespace',
+          DEMO_NAMESPACE,
+          '--lease-namespace',
+          DEMO_NAMESPACE,
+          '--port',
+          String(port),
+          '--lease-duration-seconds',
+          '5',
+        ],
+        join(logs, 'operator.log'),
+        env,
+      ),
       metrics: `http://127.0.0.1:${port}/metrics`,
     };
-    say(`started the operator (pid ${processes.operator.pid}; metrics ${processes.operator.metrics}; log ${join(logs, 'operator.log')})`);
+    say(
+      `started the operator (pid ${processes.operator.pid}; metrics ${processes.operator.metrics}; ` +
+        `log ${join(logs, 'operator.log')})`,
+    );
   }
   writeFileSync(processesFile(), JSON.stringify(processes, null, 2));
 }
 
-type Model = { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string; message: string }> } };
+type Model = {
+  metadata: { generation: number };
+  status?: {
+    observedGeneration?: number;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+  };
+};
 
-/** Brings the stack up (or finds it up), waits for the model to be Ready telling what happens, and returns its pod's addresses. */
+/**
+ * Brings the stack up (or finds it up), waits for the model to be Ready telling what happens, and returns its pod's
+ * addresses.
+ */
 export async function startDemo(say: Say): Promise<DemoStack> {
   await ensureDemoModel(say);
   const cluster = await up({ name: DEMO_CLUSTER, log: say });
   const kubectl = (args: string[], input?: string) =>
-    execFileSync(cluster.binaries.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    execFileSync(cluster.binaries.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...args], {
+      input,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   kubectl(['apply', '--server-side', '--field-manager=gptoss-demo', '-f', CRD_FILE]);
   kubectl(['wait', '--for=condition=Established', `crd/${PLURAL}.${GROUP}`, '--timeout=60s']);
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEMO_NAMESPACE } }));
+  kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEMO_NAMESPACE } }),
+  );
   await ensureBackground(cluster, say);
-  kubectl(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: `${GROUP}/${VERSION}`, kind: 'GptOssModel', metadata: { name: DEMO_MODEL, namespace: DEMO_NAMESPACE },
-    spec: {
-      variant: 'gpt-oss-20b', contextSize: 2048, parallelSlots: 4, reasoningEffort: 'medium',
-      source: { hostPath: { path: MODEL_FILE } },
-      // the dev agent's node, where pods really run; the kwok nodes run nothing
-      gpu: { nodeSelector: { 'gptoss.io/dev-agent': 'true' }, tolerations: [DEV_AGENT_TAINT] },
-      runtime: { args: ['--gpu', 'cpu'], terminationGracePeriodSeconds: 10 },
-    },
-  }));
+  kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'GptOssModel',
+      metadata: { name: DEMO_MODEL, namespace: DEMO_NAMESPACE },
+      spec: {
+        variant: 'gpt-oss-20b',
+        contextSize: 2048,
+        parallelSlots: 4,
+        reasoningEffort: 'medium',
+        source: { hostPath: { path: MODEL_FILE } },
+        // the dev agent's node, where pods really run; the kwok nodes run nothing
+        gpu: { nodeSelector: { 'gptoss.io/dev-agent': 'true' }, tolerations: [DEV_AGENT_TAINT] },
+        runtime: { args: ['--gpu', 'cpu'], terminationGracePeriodSeconds: 10 },
+      },
+    }),
+  );
   say(`applied GptOssModel ${DEMO_NAMESPACE}/${DEMO_MODEL}; waiting for it to be Ready`);
 
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const seen = new Set<string>();
-  await waitFor(async () => {
-    const model = await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: DEMO_NAMESPACE, plural: PLURAL, name: DEMO_MODEL }) as Model;
-    for (const c of model.status?.conditions ?? []) {
-      const line = `  ${c.type}=${c.status} ${c.reason}: ${c.message}`;
-      if (!seen.has(line)) say(line);
-      seen.add(line);
-    }
-    return model.status?.observedGeneration === model.metadata.generation
-      && (model.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  }, 300_000, `GptOssModel ${DEMO_MODEL} to be Ready`, 500);
+  await waitFor(
+    async () => {
+      const model = (await custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: DEMO_NAMESPACE,
+        plural: PLURAL,
+        name: DEMO_MODEL,
+      })) as Model;
+      for (const c of model.status?.conditions ?? []) {
+        const line = `  ${c.type}=${c.status} ${c.reason}: ${c.message}`;
+        if (!seen.has(line)) say(line);
+        seen.add(line);
+      }
+      return (
+        model.status?.observedGeneration === model.metadata.generation &&
+        (model.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+      );
+    },
+    300_000,
+    `GptOssModel ${DEMO_MODEL} to be Ready`,
+    500,
+  );
 
-  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `${MODEL_LABEL}=${DEMO_MODEL}` });
-  const pod = pods.items.find((p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))!;
+  const pods = await kc
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `${MODEL_LABEL}=${DEMO_MODEL}` });
+  const pod = pods.items.find((p: V1Pod) =>
+    p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  )!;
   const ip = pod.status!.podIP!;
-  return { kubeconfig: cluster.kubeconfig, grpc: hostPort(ip, RUNTIME_GRPC_PORT), http: `http://${hostPort(ip, RUNTIME_HTTP_PORT)}`, pod: pod.metadata!.name! };
+  return {
+    kubeconfig: cluster.kubeconfig,
+    grpc: hostPort(ip, RUNTIME_GRPC_PORT),
+    http: `http://${hostPort(ip, RUNTIME_HTTP_PORT)}`,
+    pod: pod.metadata!.name!,
+  };
 }
 
 type Delta = { channel?: string; text?: string; usage?: { completion_tokens?: number } };
 
 /** One chat over gRPC, reasoning (analysis channel) and answer (final channel) written apart as they stream. */
 export function streamOneAnswer(grpc: string, write: (text: string) => void): Promise<void> {
-  const client = new RuntimeClient(grpc, credentials.createInsecure()) as { Chat(r: object): ClientReadableStream<Delta>; close(): void };
+  const client = new RuntimeClient(grpc, credentials.createInsecure()) as {
+    Chat(r: object): ClientReadableStream<Delta>;
+    close(): void;
+  };
   const stream = client.Chat({ messages: [{ role: 'user', content: 'Hi! What can you do?' }] });
   let channel = '';
   return new Promise<void>((resolve, reject) => {
     stream.on('data', (d: Delta) => {
       if (d.text && d.channel && d.channel !== channel) {
         channel = d.channel;
-        write(channel === 'CHANNEL_ANALYSIS' ? '\nreasoning: ' : channel === 'CHANNEL_FINAL' ? '\nanswer:    ' : `\n${channel}: `);
+        write(
+          channel === 'CHANNEL_ANALYSIS'
+            ? '\nreasoning: '
+            : channel === 'CHANNEL_FINAL'
+              ? '\nanswer:    '
+              : `\n${channel}: `,
+        );
       }
       if (d.text) write(d.text);
       if (d.usage) write(`\n(${d.usage.completion_tokens} tokens)\n`);

@@ -15,7 +15,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts a daemon in its own session, output to a log file; it outlives this process. */
-export function startDaemon(binary: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): number {
+export function startDaemon(
+  binary: string,
+  args: string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   const out = openSync(logFile, 'a');
   const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out], env });
   closeSync(out);
@@ -44,10 +49,20 @@ export async function stopDaemon(pid: number, binary: string, graceMs = 10_000):
 }
 
 /** Polls `check` (a throw counts as not yet) until it holds, or fails naming what it waited for. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition', intervalMs = 20): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+  intervalMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -9,7 +9,7 @@ export const oneOf = (values: readonly string[]) =>
 export function describeError(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error; e !== undefined && parts.length < 4; e = e instanceof Error ? e.cause : undefined) {
-    parts.push((e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim());
+    parts.push((e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e)).split('\n')[0]!.trim());
   }
   return parts.join(': ');
 }

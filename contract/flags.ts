@@ -11,11 +11,15 @@ import { ConfigError, oneOf } from './errors.js';
 
 /** A whole-number flag between min and max, from its string. */
 export const int = (min: number, max: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
-    .min(min, `must be between ${min} and ${max}`).max(max, `must be between ${min} and ${max}`);
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be between ${min} and ${max}`)
+    .max(max, `must be between ${min} and ${max}`);
 
 /** One of a list of words. */
-export const choice = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be ${oneOf(values)}` });
+export const choice = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be ${oneOf(values)}` });
 
 export interface Flag {
   /** As commander takes it: `--grpc-port <port>`, `--sparse` for a switch. */
@@ -48,12 +52,18 @@ export function defaultOf(schema: z.ZodType): unknown {
  * Validates flags with `schema`; the first problem becomes a ConfigError that names the flag
  * (`--kebab-case` of the key unless `flagNames` says otherwise).
  */
-export function parseFlags<S extends z.ZodType>(schema: S, input: unknown, flagNames: Record<string, string> = {}): z.output<S> {
+export function parseFlags<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  flagNames: Record<string, string> = {},
+): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
-    throw new ConfigError(`${flagNames[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`} ${issue.message}`);
+    throw new ConfigError(
+      `${flagNames[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`} ${issue.message}`,
+    );
   }
   return result.data;
 }
@@ -64,7 +74,10 @@ type Value = string | number | boolean;
  * The argv that gives `options` to a command reading `table`: every option that is set, in the
  * table's order, as `--flag value` (a true switch as `--flag`; a repeated flag once per value).
  */
-export function toArgv<T extends FlagTable>(table: T, options: { [K in keyof T]?: Value | readonly Value[] }): string[] {
+export function toArgv<T extends FlagTable>(
+  table: T,
+  options: { [K in keyof T]?: Value | readonly Value[] },
+): string[] {
   return Object.entries(table).flatMap(([key, f]) => {
     const value = options[key];
     if (value === undefined || value === false) return [];

@@ -44,11 +44,32 @@ export interface VariantShape extends GptOssShape {
 }
 
 const SHARED = {
-  embedding: 2880, heads: 64, kvHeads: 8, headDim: 64, expertsUsed: 4, expertFfn: 2880,
-  slidingWindow: 128, contextLength: MAX_CONTEXT_SIZE, vocabulary: 201_088,
+  embedding: 2880,
+  heads: 64,
+  kvHeads: 8,
+  headDim: 64,
+  expertsUsed: 4,
+  expertFfn: 2880,
+  slidingWindow: 128,
+  contextLength: MAX_CONTEXT_SIZE,
+  vocabulary: 201_088,
 } as const;
 
 export const VARIANT_SHAPES: Readonly<Record<Variant, VariantShape>> = {
-  'gpt-oss-20b': { ...SHARED, layers: 24, fullAttentionLayers: 12, experts: 32, weightsBytes: 12_101_906_912, shards: 1 },
-  'gpt-oss-120b': { ...SHARED, layers: 36, fullAttentionLayers: 18, experts: 128, weightsBytes: 63_379_686_848, shards: 3 },
+  'gpt-oss-20b': {
+    ...SHARED,
+    layers: 24,
+    fullAttentionLayers: 12,
+    experts: 32,
+    weightsBytes: 12_101_906_912,
+    shards: 1,
+  },
+  'gpt-oss-120b': {
+    ...SHARED,
+    layers: 36,
+    fullAttentionLayers: 18,
+    experts: 128,
+    weightsBytes: 63_379_686_848,
+    shards: 3,
+  },
 };

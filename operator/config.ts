@@ -6,15 +6,21 @@ import { ConfigError } from '../contract/errors.js';
 import { DEFAULT_CATALOGUE } from './planner/gpuClasses.js';
 import { DEFAULT_SIZING } from './planner/memory.js';
 
-const whole = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number({ error: 'must be a number' }).int('must be a whole number')
-  .min(min, max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`)
-  .max(max, `must be between ${min} and ${max}`);
+const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`)
+    .max(max, `must be between ${min} and ${max}`);
 
 const AUTOSCALER_DEFAULTS = { intervalSeconds: 15, scrapeTimeoutMs: 2000, tolerance: 0.1 };
 
 const catalogueEntry = z.strictObject({
   memoryMiB: whole(1),
-  resourceName: z.string().regex(/^[a-z0-9.-]+\/[A-Za-z0-9._-]+$/, 'must be an extended resource name such as nvidia.com/gpu').optional(),
+  resourceName: z
+    .string()
+    .regex(/^[a-z0-9.-]+\/[A-Za-z0-9._-]+$/, 'must be an extended resource name such as nvidia.com/gpu')
+    .optional(),
   cost: z.number().min(0).optional(),
 });
 
@@ -40,23 +46,33 @@ export const operatorConfigSchema = z.strictObject({
   /** An informer that has heard nothing (no event, no reconnect) for this long is restarted. */
   informerStallSeconds: whole(1).default(600),
   /** GPU products the labels do not size (product -> memory, resource, cost); merged over the built-in catalogue. */
-  catalogue: z.record(z.string().min(1), catalogueEntry).default({}).transform((c) => ({ ...DEFAULT_CATALOGUE, ...c })),
+  catalogue: z
+    .record(z.string().min(1), catalogueEntry)
+    .default({})
+    .transform((c) => ({ ...DEFAULT_CATALOGUE, ...c })),
   /** What the planner adds to weights and KV cache, per GPU. */
-  sizing: z.strictObject({
-    computeBufferMiB: whole(0).default(DEFAULT_SIZING.computeBufferMiB),
-    marginMiB: whole(0).default(DEFAULT_SIZING.marginMiB),
-    marginRatio: z.number().min(0).max(1).default(DEFAULT_SIZING.marginRatio),
-  }).default(DEFAULT_SIZING),
+  sizing: z
+    .strictObject({
+      computeBufferMiB: whole(0).default(DEFAULT_SIZING.computeBufferMiB),
+      marginMiB: whole(0).default(DEFAULT_SIZING.marginMiB),
+      marginRatio: z.number().min(0).max(1).default(DEFAULT_SIZING.marginRatio),
+    })
+    .default(DEFAULT_SIZING),
   /** The builtin autoscaler (models with autoscaling.mode builtin), run by the leader. */
-  autoscaler: z.strictObject({
-    /** One decision per model per interval; windows and delays are counted in these. */
-    intervalSeconds: whole(1, 3600).default(AUTOSCALER_DEFAULTS.intervalSeconds),
-    /** How long a runtime pod's /metrics may take; one that does not answer in time counts as missing. */
-    scrapeTimeoutMs: whole(10, 60_000).default(AUTOSCALER_DEFAULTS.scrapeTimeoutMs),
-    /** HPA's tolerance: demand within this ratio of the current replicas changes nothing. */
-    tolerance: z.number().min(0).max(1).default(AUTOSCALER_DEFAULTS.tolerance),
-  }).default(AUTOSCALER_DEFAULTS).refine((a) => a.scrapeTimeoutMs < a.intervalSeconds * 1000,
-    { message: 'must be shorter than the interval', path: ['scrapeTimeoutMs'] }),
+  autoscaler: z
+    .strictObject({
+      /** One decision per model per interval; windows and delays are counted in these. */
+      intervalSeconds: whole(1, 3600).default(AUTOSCALER_DEFAULTS.intervalSeconds),
+      /** How long a runtime pod's /metrics may take; one that does not answer in time counts as missing. */
+      scrapeTimeoutMs: whole(10, 60_000).default(AUTOSCALER_DEFAULTS.scrapeTimeoutMs),
+      /** HPA's tolerance: demand within this ratio of the current replicas changes nothing. */
+      tolerance: z.number().min(0).max(1).default(AUTOSCALER_DEFAULTS.tolerance),
+    })
+    .default(AUTOSCALER_DEFAULTS)
+    .refine((a) => a.scrapeTimeoutMs < a.intervalSeconds * 1000, {
+      message: 'must be shorter than the interval',
+      path: ['scrapeTimeoutMs'],
+    }),
 });
 
 export type OperatorConfigInput = z.input<typeof operatorConfigSchema>;
@@ -76,9 +92,12 @@ export function loadOperatorConfig(flags: Partial<OperatorConfigInput>, file?: s
     } catch (cause) {
       throw new ConfigError(`--config ${file}: ${(cause as Error).message}`);
     }
-    if (typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new ConfigError(`--config ${file}: must be a YAML mapping`);
+    if (typeof fromFile !== 'object' || Array.isArray(fromFile))
+      throw new ConfigError(`--config ${file}: must be a YAML mapping`);
   }
-  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+  const given = Object.fromEntries(
+    Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)),
+  );
   const result = operatorConfigSchema.safeParse({ ...fromFile, ...given });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

@@ -21,23 +21,46 @@ export class RuntimeMetrics implements EngineObserver {
     // prom-client's default Node metrics are left out: several (nodejs_active_handles_total, ...)
     // are gauges named like counters, which promtool's lint rejects
     const registry = this.registry;
-    const stats = () => engines.loaded?.stats() ?? {
-      slotsBusy: 0, slotsTotal: configuredSlots, requestsWaiting: 0, kvCellsUsed: 0, kvCellsTotal: 0,
-    };
+    const stats = () =>
+      engines.loaded?.stats() ?? {
+        slotsBusy: 0,
+        slotsTotal: configuredSlots,
+        requestsWaiting: 0,
+        kvCellsUsed: 0,
+        kvCellsTotal: 0,
+      };
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
 
     gauge(runtimeMetric('requests_running'), 'Requests generating now (holding a slot).', () => stats().slotsBusy);
     gauge(runtimeMetric('requests_waiting'), 'Requests queued for a free slot.', () => stats().requestsWaiting);
     gauge(runtimeMetric('slots_busy'), 'Parallel slots in use.', () => stats().slotsBusy);
     gauge(runtimeMetric('slots_capacity'), 'Parallel slots (--parallel).', () => stats().slotsTotal);
-    gauge(runtimeMetric('kv_cache_cells_used'), 'KV cache cells holding tokens, over all slots (idle slots keep their prefix).', () => stats().kvCellsUsed);
-    gauge(runtimeMetric('kv_cache_cells_capacity'), 'KV cache cells: context size times slots.', () => stats().kvCellsTotal);
+    gauge(
+      runtimeMetric('kv_cache_cells_used'),
+      'KV cache cells holding tokens, over all slots (idle slots keep their prefix).',
+      () => stats().kvCellsUsed,
+    );
+    gauge(
+      runtimeMetric('kv_cache_cells_capacity'),
+      'KV cache cells: context size times slots.',
+      () => stats().kvCellsTotal,
+    );
     gauge(UTILIZATION_METRIC, '(busy slots + waiting requests) / slots; above 1 means requests are queueing.', () => {
       const s = stats();
       return s.slotsTotal ? (s.slotsBusy + s.requestsWaiting) / s.slotsTotal : 0;
     });
-    for (const [kind, name, help] of [['used', 'used', 'Device memory in use'], ['total', 'capacity', 'Device memory in all']] as const) {
+    for (const [kind, name, help] of [
+      ['used', 'used', 'Device memory in use'],
+      ['total', 'capacity', 'Device memory in all'],
+    ] as const) {
       new Gauge({
         name: runtimeMetric(`device_memory_${name}_bytes`),
         help: `${help} (GPU; 0 on CPU-only runtimes).`,
@@ -48,27 +71,45 @@ export class RuntimeMetrics implements EngineObserver {
         },
       });
     }
-    this.promptTokensTotal = new Counter({ name: runtimeMetric('prompt_tokens_total'), help: 'Prompt tokens of admitted requests.', registers: [registry] });
-    this.generatedTokensTotal = new Counter({ name: runtimeMetric('generated_tokens_total'), help: 'Tokens generated, harmony control tokens included (added when a request ends).', registers: [registry] });
+    this.promptTokensTotal = new Counter({
+      name: runtimeMetric('prompt_tokens_total'),
+      help: 'Prompt tokens of admitted requests.',
+      registers: [registry],
+    });
+    this.generatedTokensTotal = new Counter({
+      name: runtimeMetric('generated_tokens_total'),
+      help: 'Tokens generated, harmony control tokens included (added when a request ends).',
+      registers: [registry],
+    });
     this.requestsTotal = new Counter({
-      name: runtimeMetric('requests_total'), help: 'Requests that finished generating, by finish reason.',
-      labelNames: ['finish_reason'], registers: [registry],
+      name: runtimeMetric('requests_total'),
+      help: 'Requests that finished generating, by finish reason.',
+      labelNames: ['finish_reason'],
+      registers: [registry],
     });
     this.rejectedTotal = new Counter({
-      name: runtimeMetric('requests_rejected_total'), help: 'Requests refused or failed, by error code (queue_full, invalid_argument, ...).',
-      labelNames: ['reason'], registers: [registry],
+      name: runtimeMetric('requests_rejected_total'),
+      help: 'Requests refused or failed, by error code (queue_full, invalid_argument, ...).',
+      labelNames: ['reason'],
+      registers: [registry],
     });
     this.timeToFirstToken = new Histogram({
-      name: runtimeMetric('time_to_first_token_seconds'), help: 'From arrival (queueing included) to the first text.',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],
+      name: runtimeMetric('time_to_first_token_seconds'),
+      help: 'From arrival (queueing included) to the first text.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
     });
     this.interTokenLatency = new Histogram({
-      name: runtimeMetric('inter_token_latency_seconds'), help: 'Time between consecutive streamed deltas (about one token each) of a request.',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
+      name: runtimeMetric('inter_token_latency_seconds'),
+      help: 'Time between consecutive streamed deltas (about one token each) of a request.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
     });
     this.requestDuration = new Histogram({
-      name: runtimeMetric('request_duration_seconds'), help: 'From arrival to the last token.',
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers: [registry],
+      name: runtimeMetric('request_duration_seconds'),
+      help: 'From arrival to the last token.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
     });
   }
 

@@ -10,8 +10,16 @@ export async function checkModelFile(path: string): Promise<void> {
     handle = await open(path, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code);
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : String(code);
     // the reason says all the errno would: no cause, so the CLI prints one short line
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`model file ${path}: ${reason}`);
   }
   try {

@@ -16,7 +16,6 @@ import type { Logger } from '../contract/log.js';
 import { RuntimeMetrics } from './metrics.js';
 import { checkModelFile } from './modelFile.js';
 
-
 export interface RunningRuntime {
   grpcAddress: string;
   httpUrl: string;
@@ -53,8 +52,15 @@ export async function startRuntime(config: ServeConfig, log: Logger, deps: Runti
   health.addToServer(grpcServer);
   new ReflectionService(reflectedDefinition).addToServer(grpcServer);
   const grpcPort = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync(hostPort(config.listenAddress, config.grpcPort), ServerCredentials.createInsecure(),
-      (error, port) => (error ? reject(new Error(`binding gRPC to ${hostPort(config.listenAddress, config.grpcPort)}`, { cause: error })) : resolve(port))));
+    grpcServer.bindAsync(
+      hostPort(config.listenAddress, config.grpcPort),
+      ServerCredentials.createInsecure(),
+      (error, port) =>
+        error
+          ? reject(new Error(`binding gRPC to ${hostPort(config.listenAddress, config.grpcPort)}`, { cause: error }))
+          : resolve(port),
+    ),
+  );
 
   const app = createHttpApp({ engines, metrics, log, maxBodyBytes: config.maxBodyBytes });
   const httpServer: HttpServer = app.listen(config.httpPort, config.listenAddress);
@@ -84,8 +90,18 @@ export async function startRuntime(config: ServeConfig, log: Logger, deps: Runti
   engines.set(engine);
   setHealth('SERVING');
   const info = engine.info();
-  log.info({ model: info.servedName, architecture: info.architecture, gpu: info.gpu, threads: info.threads,
-    slots: info.parallelSlots, contextSize: info.contextSize, seconds: +(clock.now() - started).toFixed(3) }, 'Loaded model');
+  log.info(
+    {
+      model: info.servedName,
+      architecture: info.architecture,
+      gpu: info.gpu,
+      threads: info.threads,
+      slots: info.parallelSlots,
+      contextSize: info.contextSize,
+      seconds: +(clock.now() - started).toFixed(3),
+    },
+    'Loaded model',
+  );
 
   let shuttingDown: Promise<void> | null = null;
   const shutdown = () => {

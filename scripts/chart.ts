@@ -38,12 +38,23 @@ export function runHelm(helm: string, args: string[], values?: Record<string, un
 
 /** `helm template` as text; throws with helm's message when rendering fails. */
 export function renderChart(helm: string, options: RenderOptions = {}): string {
-  const r = runHelm(helm, ['template', options.release ?? 'gptoss-operator', options.chartDir ?? CHART_DIR,
-    '--namespace', options.namespace ?? 'gptoss-system'], options.values ?? {});
+  const r = runHelm(
+    helm,
+    [
+      'template',
+      options.release ?? 'gptoss-operator',
+      options.chartDir ?? CHART_DIR,
+      '--namespace',
+      options.namespace ?? 'gptoss-system',
+    ],
+    options.values ?? {},
+  );
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr.trim()}`);
   return r.stdout;
 }
 
 export function parseObjects(yaml: string): K8sObject[] {
-  return parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+  return parseAllDocuments(yaml)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
 }

@@ -29,11 +29,17 @@ export function renderCrd(): string {
  */
 export function renderChartCrd(crd: ReturnType<typeof gptOssModelCrd> = gptOssModelCrd()): string {
   const LABELS = '__chart_labels__';
-  const withMeta = { ...crd, metadata: { ...crd.metadata, labels: LABELS, annotations: { 'helm.sh/resource-policy': 'keep' } } };
+  const withMeta = {
+    ...crd,
+    metadata: { ...crd.metadata, labels: LABELS, annotations: { 'helm.sh/resource-policy': 'keep' } },
+  };
   const yaml = toYaml(withMeta);
   // a description with {{ would be read by Helm as a template
   if (yaml.includes('{{')) throw new Error('the CRD holds "{{", which Helm would read as a template');
-  const template = yaml.replace(`labels: ${LABELS}`, 'labels:\n    {{- include "gptoss-operator.labels" . | nindent 4 }}');
+  const template = yaml.replace(
+    `labels: ${LABELS}`,
+    'labels:\n    {{- include "gptoss-operator.labels" . | nindent 4 }}',
+  );
   return `{{- if .Values.crds.install }}\n${HEADER}${template}{{- end }}\n`;
 }
 

@@ -14,7 +14,10 @@ export { cacheRoot };
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Runs go with `-v`, counting compiled packages instead of printing them, with a line every 30 s. */
-export function runGo(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; label: string }): Promise<void> {
+export function runGo(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; label: string },
+): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('go', args, {
@@ -47,7 +50,11 @@ export function runGo(args: string[], options: { cwd?: string; env?: NodeJS.Proc
         log(`  ${options.label}: done in ${Math.round((Date.now() - started) / 1000)} s (${packages} packages)`);
         resolve();
       } else {
-        reject(new Error(`go ${args[0]} for ${options.label} exited ${code}: ${errors.trim().split('\n').slice(-5).join(' | ')}`));
+        reject(
+          new Error(
+            `go ${args[0]} for ${options.label} exited ${code}: ${errors.trim().split('\n').slice(-5).join(' | ')}`,
+          ),
+        );
       }
     });
   });
@@ -91,7 +98,11 @@ export function goInstall(key: string, binary: string, module: string, version: 
   return {
     key,
     binaries: [binary],
-    build: (out) => runGo(['install', '-v', '-trimpath', ...(ldflags ? [`-ldflags=${ldflags}`] : []), `${module}@${version}`], { env: { GOBIN: out }, label: key }),
+    build: (out) =>
+      runGo(['install', '-v', '-trimpath', ...(ldflags ? [`-ldflags=${ldflags}`] : []), `${module}@${version}`], {
+        env: { GOBIN: out },
+        label: key,
+      }),
   };
 }
 
@@ -112,8 +123,19 @@ export function wrapperModule(options: {
       writeFileSync(join(work, 'go.mod'), await options.goMod(work));
       for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(work, name), text);
       await runGo(['mod', 'tidy'], { cwd: work, label: `${options.key} (resolving modules)` });
-      await runGo(['build', '-v', '-trimpath', ...(options.tags ? ['-tags', options.tags] : []), `-ldflags=${options.ldflags}`, '-o', `${out}/`, ...options.packages],
-        { cwd: work, label: options.key });
+      await runGo(
+        [
+          'build',
+          '-v',
+          '-trimpath',
+          ...(options.tags ? ['-tags', options.tags] : []),
+          `-ldflags=${options.ldflags}`,
+          '-o',
+          `${out}/`,
+          ...options.packages,
+        ],
+        { cwd: work, label: options.key },
+      );
     },
   };
 }

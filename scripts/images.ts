@@ -52,15 +52,26 @@ interface PackageJson {
 export function imagePackageJson(image: ImageName, root = PACKAGE_ROOT): PackageJson {
   const spec = IMAGES[image] as ImageContents;
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
-  const dependencies = Object.fromEntries(Object.entries(pkg.dependencies).filter(([name]) => !spec.withoutDependencies.includes(name)));
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string }>;
+  };
+  const dependencies = Object.fromEntries(
+    Object.entries(pkg.dependencies).filter(([name]) => !spec.withoutDependencies.includes(name)),
+  );
   for (const name of spec.nativePackages) {
     const locked = lock.packages[`node_modules/${name}`]?.version;
     if (!locked) throw new Error(`${name} is not in package-lock.json`);
     dependencies[name] = locked;
   }
   return {
-    name: pkg.name, version: pkg.version, private: true, type: pkg.type, license: pkg.license, engines: pkg.engines, bin: pkg.bin, dependencies,
+    name: pkg.name,
+    version: pkg.version,
+    private: true,
+    type: pkg.type,
+    license: pkg.license,
+    engines: pkg.engines,
+    bin: pkg.bin,
+    dependencies,
   };
 }
 
@@ -74,8 +85,11 @@ export function assembleImage(image: ImageName, out: string, root = PACKAGE_ROOT
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(imagePackageJson(image, root), null, 2)}\n`);
   cpSync(join(root, 'package-lock.json'), join(out, 'package-lock.json'));
   try {
-    execFileSync('npm', ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
-      { cwd: out, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(
+      'npm',
+      ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+      { cwd: out, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
   } catch (cause) {
     throw new Error(`npm ci for the ${image} image`, { cause });
   }

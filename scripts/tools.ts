@@ -3,36 +3,44 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { cacheRoot, ensureGoBinaries, goInstall, wrapperModule, type GoBinaries } from './goBuild.js';
 
-const PROMTOOL_GO = goInstall('promtool-v0.316.0', 'promtool', 'github.com/prometheus/prometheus/cmd/promtool', 'v0.316.0',
-  '-X github.com/prometheus/common/version.Version=0.316.0');
+const PROMTOOL_GO = goInstall(
+  'promtool-v0.316.0',
+  'promtool',
+  'github.com/prometheus/prometheus/cmd/promtool',
+  'v0.316.0',
+  '-X github.com/prometheus/common/version.Version=0.316.0',
+);
 
 /**
  * promtool from Debian's prometheus package, unpacked (not installed: no service, no dependencies).
  * Building it from the Go module proxy takes about seven minutes of a cold CI run on two cores; the
  * package takes seconds. Where apt is not available, it is built from source instead.
  */
-const promtool: GoBinaries = existsSync('/usr/bin/apt-get') ? {
-  key: 'promtool-debian',
-  binaries: ['promtool'],
-  async build(out, work) {
-    const run = (cmd: string, args: string[], quiet = false) =>
-      execFileSync(cmd, args, { cwd: work, stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit'] });
-    const download = (quiet: boolean) => run('apt-get', ['download', '-qq', '-o', 'APT::Sandbox::User=root', 'prometheus'], quiet);
-    try {
-      download(true);
-    } catch {
-      run('apt-get', ['update', '-qq']); // a fresh machine has no package lists yet
-      download(false);
+const promtool: GoBinaries = existsSync('/usr/bin/apt-get')
+  ? {
+      key: 'promtool-debian',
+      binaries: ['promtool'],
+      async build(out, work) {
+        const run = (cmd: string, args: string[], quiet = false) =>
+          execFileSync(cmd, args, { cwd: work, stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit'] });
+        const download = (quiet: boolean) =>
+          run('apt-get', ['download', '-qq', '-o', 'APT::Sandbox::User=root', 'prometheus'], quiet);
+        try {
+          download(true);
+        } catch {
+          run('apt-get', ['update', '-qq']); // a fresh machine has no package lists yet
+          download(false);
+        }
+        const deb = readdirSync(work).find((f) => /^prometheus_.*\.deb$/.test(f));
+        if (!deb) throw new Error('apt-get download prometheus left no .deb');
+        const tree = mkdtempSync(join(work, 'tree-'));
+        run('dpkg-deb', ['-x', deb, tree]);
+        renameSync(join(tree, 'usr', 'bin', 'promtool'), join(out, 'promtool'));
+        rmSync(tree, { recursive: true, force: true });
+        rmSync(join(work, deb), { force: true });
+      },
     }
-    const deb = readdirSync(work).find((f) => /^prometheus_.*\.deb$/.test(f));
-    if (!deb) throw new Error('apt-get download prometheus left no .deb');
-    const tree = mkdtempSync(join(work, 'tree-'));
-    run('dpkg-deb', ['-x', deb, tree]);
-    renameSync(join(tree, 'usr', 'bin', 'promtool'), join(out, 'promtool'));
-    rmSync(tree, { recursive: true, force: true });
-    rmSync(join(work, deb), { force: true });
-  },
-} : PROMTOOL_GO;
+  : PROMTOOL_GO;
 
 const BUILDKIT = 'v0.34.2';
 
@@ -45,7 +53,15 @@ const BUILDKIT = 'v0.34.2';
 const dockerfileCheck = wrapperModule({
   key: `dockerfile-check-buildkit-${BUILDKIT}`,
   binaries: ['dockerfile-check'],
-  goMod: () => ['module gptoss.local/dockerfile-check', '', 'go 1.24.0', '', `require github.com/moby/buildkit ${BUILDKIT}`, ''].join('\n'),
+  goMod: () =>
+    [
+      'module gptoss.local/dockerfile-check',
+      '',
+      'go 1.24.0',
+      '',
+      `require github.com/moby/buildkit ${BUILDKIT}`,
+      '',
+    ].join('\n'),
   files: {
     'main.go': `package main
 
@@ -95,8 +111,19 @@ func main() {
 
 /** Real clients the tests use, built from the Go module proxy on first use (see goBuild.ts). */
 const TOOLS = {
-  grpcurl: goInstall('grpcurl-v1.9.4', 'grpcurl', 'github.com/fullstorydev/grpcurl/cmd/grpcurl', 'v1.9.4', '-X main.version=v1.9.4'),
-  'grpc-health-probe': goInstall('grpc-health-probe-v0.4.63', 'grpc-health-probe', 'github.com/grpc-ecosystem/grpc-health-probe', 'v0.4.63'),
+  grpcurl: goInstall(
+    'grpcurl-v1.9.4',
+    'grpcurl',
+    'github.com/fullstorydev/grpcurl/cmd/grpcurl',
+    'v1.9.4',
+    '-X main.version=v1.9.4',
+  ),
+  'grpc-health-probe': goInstall(
+    'grpc-health-probe-v0.4.63',
+    'grpc-health-probe',
+    'github.com/grpc-ecosystem/grpc-health-probe',
+    'v0.4.63',
+  ),
   promtool,
   'dockerfile-check': dockerfileCheck,
 } satisfies Record<string, GoBinaries>;

@@ -29,7 +29,9 @@ export interface RunningAgent {
   stateDir: string;
   /** pids of a pod's running container processes (tests and debugging). */
   pids(namespace: string, name: string): number[];
-  /** Stops every container process, then the heartbeats; the Node is deleted or left NotReady (config.deleteNodeOnStop). */
+  /**
+   * Stops every container process, then the heartbeats; the Node is deleted or left NotReady (config.deleteNodeOnStop).
+   */
   stop(): Promise<void>;
 }
 
@@ -46,7 +48,8 @@ function lockStateDir(stateDir: string): string {
       return null;
     }
   })();
-  if (holder !== null && runs(holder, process.execPath)) throw new Error(`another dev agent (pid ${holder}) uses ${stateDir}`);
+  if (holder !== null && runs(holder, process.execPath))
+    throw new Error(`another dev agent (pid ${holder}) uses ${stateDir}`);
   writeFileSync(lock, String(process.pid));
   return lock;
 }
@@ -55,28 +58,61 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { kubeconfig, log: givenLog, now = () => new Date(), ...input } = options;
   const config: AgentConfig = loadAgentConfig(input);
   const log = givenLog ?? createLogger();
-  const kc = typeof kubeconfig === 'string' ? (() => { const k = new KubeConfig(); k.loadFromFile(kubeconfig); return k; })() : kubeconfig;
+  const kc =
+    typeof kubeconfig === 'string'
+      ? (() => {
+          const k = new KubeConfig();
+          k.loadFromFile(kubeconfig);
+          return k;
+        })()
+      : kubeconfig;
   mkdirSync(config.stateDir, { recursive: true });
   const lock = lockStateDir(config.stateDir);
   const orphans = killOrphans(pidDir(config.stateDir));
-  if (orphans > 0) log.warn({ count: orphans, stateDir: config.stateDir }, 'Killed processes a previous agent left running');
+  if (orphans > 0)
+    log.warn({ count: orphans, stateDir: config.stateDir }, 'Killed processes a previous agent left running');
 
   const core = kc.makeApiClient(CoreV1Api);
   const node = new NodeRegistration(kc, config, log, now);
   const cli = config.gptossCli ?? GPTOSS_CLI;
   const pods = new Pods({
-    config, core, log, now, recordEvent: podEventRecorder(core, config.nodeName, log, now), gptoss: [process.execPath, cli], imageID: `devagent://${cli}`,
+    config,
+    core,
+    log,
+    now,
+    recordEvent: podEventRecorder(core, config.nodeName, log, now),
+    gptoss: [process.execPath, cli],
+    imageID: `devagent://${cli}`,
   });
   const keyOf = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
   const guarded = (what: string, fn: (pod: V1Pod) => void | Promise<void>) => (pod: V1Pod) => {
-    Promise.resolve().then(() => fn(pod)).catch((error: unknown) =>
-      log.error({ kind: 'Pod', key: keyOf(pod), err: apiErrorText(error) }, `Failed to ${what} pod`));
+    Promise.resolve()
+      .then(() => fn(pod))
+      .catch((error: unknown) =>
+        log.error({ kind: 'Pod', key: keyOf(pod), err: apiErrorText(error) }, `Failed to ${what} pod`),
+      );
   };
   const fieldSelector = `spec.nodeName=${config.nodeName}`;
-  const informer = new ListWatch<V1Pod>('/api/v1/pods', new Watch(kc), () => core.listPodForAllNamespaces({ fieldSelector }), false, undefined, fieldSelector);
-  informer.on('add', guarded('sync', (pod) => pods.sync(pod)));
-  informer.on('update', guarded('sync', (pod) => pods.sync(pod)));
-  informer.on('delete', guarded('remove', (pod) => pods.forget(pod)));
+  const informer = new ListWatch<V1Pod>(
+    '/api/v1/pods',
+    new Watch(kc),
+    () => core.listPodForAllNamespaces({ fieldSelector }),
+    false,
+    undefined,
+    fieldSelector,
+  );
+  informer.on(
+    'add',
+    guarded('sync', (pod) => pods.sync(pod)),
+  );
+  informer.on(
+    'update',
+    guarded('sync', (pod) => pods.sync(pod)),
+  );
+  informer.on(
+    'delete',
+    guarded('remove', (pod) => pods.forget(pod)),
+  );
   let stopping = false;
   // an informer stops on errors other than 410: restart it ourselves
   informer.on('error', (error: unknown) => {
@@ -98,7 +134,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     rmSync(lock, { force: true });
     throw error;
   }
-  log.info({ kind: 'Node', name: config.nodeName, stateDir: config.stateDir, podSubnet: config.podSubnet }, 'Started dev agent');
+  log.info(
+    { kind: 'Node', name: config.nodeName, stateDir: config.stateDir, podSubnet: config.podSubnet },
+    'Started dev agent',
+  );
 
   return {
     nodeName: config.nodeName,

@@ -12,8 +12,10 @@ import { AgentConfigError } from './config.js';
  * --name takes a local cluster's kubeconfig (npm run cluster); --kubeconfig any other cluster's.
  * Runs until SIGINT or SIGTERM; prints NODE=<name> and STATE=<dir> on stdout once registered.
  */
-const USAGE = 'usage: npm run agent -- --name CLUSTER | --kubeconfig FILE [--node-name NAME] [--state-dir DIR] [--pod-subnet CIDR] '
-  + '[--gpu-product P] [--gpu-count N] [--gpu-memory-mib N] [--delete-node-on-stop] [--log-level debug|info|warn|error]';
+const USAGE =
+  'usage: npm run agent -- --name CLUSTER | --kubeconfig FILE [--node-name NAME] [--state-dir DIR] ' +
+  '[--pod-subnet CIDR] [--gpu-product P] [--gpu-count N] [--gpu-memory-mib N] [--delete-node-on-stop] ' +
+  '[--log-level debug|info|warn|error]';
 
 const number = (flag: string, value: string | undefined) => {
   if (value === undefined) return undefined;
@@ -37,13 +39,16 @@ try {
       'log-level': { type: 'string', default: 'info' },
     },
   });
-  if (positionals.length > 0 || (values.name === undefined) === (values.kubeconfig === undefined)) throw new AgentConfigError(USAGE);
+  if (positionals.length > 0 || (values.name === undefined) === (values.kubeconfig === undefined))
+    throw new AgentConfigError(USAGE);
   const nodeName = values['node-name'] ?? 'gptoss-dev-0';
   let cluster: { kubeconfig: string; stateDir?: string };
   if (values.name !== undefined) {
     const state = readState(values.name);
-    if (!state || !await isHealthy(state)) {
-      throw new Error(`cluster ${values.name} is not running: start it with npm run cluster -- up --name ${values.name}`);
+    if (!state || !(await isHealthy(state))) {
+      throw new Error(
+        `cluster ${values.name} is not running: start it with npm run cluster -- up --name ${values.name}`,
+      );
     }
     // inside the cluster's state folder: `cluster down` removes it with the rest
     cluster = { kubeconfig: state.kubeconfig, stateDir: join(state.dir, 'agent', nodeName) };
@@ -66,14 +71,19 @@ try {
   });
   process.stdout.write(`NODE=${agent.nodeName}\nSTATE=${agent.stateDir}\n`);
   const stop = () => {
-    agent.stop().then(() => process.exit(0), (error: unknown) => {
-      process.stderr.write(`agent: ${describeError(error)}\n`);
-      process.exit(1);
-    });
+    agent.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`agent: ${describeError(error)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 } catch (error) {
   process.stderr.write(`agent: ${describeError(error)}\n`);
-  process.exit(error instanceof AgentConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
+  process.exit(
+    error instanceof AgentConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1,
+  );
 }

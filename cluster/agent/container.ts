@@ -34,12 +34,25 @@ export class Container {
   /** Set by shutDown(): an instance that was still starting then is stopped as soon as it runs. */
   private shutDownGraceMs: number | null = null;
 
-  /** `previous`: the container's status before this agent took the pod over; an instance that ran then counts as a restart. */
-  constructor(readonly spec: V1Container, private readonly deps: ContainerDeps, waitingReason: string, previous?: V1ContainerStatus) {
+  /**
+   * `previous`: the container's status before this agent took the pod over; an instance that ran then counts as a
+   * restart.
+   */
+  constructor(
+    readonly spec: V1Container,
+    private readonly deps: ContainerDeps,
+    waitingReason: string,
+    previous?: V1ContainerStatus,
+  ) {
     this.record = {
-      name: spec.name, image: spec.image ?? '', imageID: deps.imageID,
+      name: spec.name,
+      image: spec.image ?? '',
+      imageID: deps.imageID,
       restartCount: previous?.containerID ? previous.restartCount + 1 : 0,
-      state: { kind: 'waiting', reason: waitingReason }, lastTerminated: null, ready: false, started: false,
+      state: { kind: 'waiting', reason: waitingReason },
+      lastTerminated: null,
+      ready: false,
+      started: false,
     };
   }
 
@@ -64,11 +77,25 @@ export class Container {
     const startedAt = this.deps.now();
     let instance: ContainerProcess;
     try {
-      instance = await startProcess({ ...process, cwd: this.deps.cwd, logFile: this.logFile, pidDir: this.deps.pidDir });
+      instance = await startProcess({
+        ...process,
+        cwd: this.deps.cwd,
+        logFile: this.logFile,
+        pidDir: this.deps.pidDir,
+      });
     } catch (error) {
       // as kubelet reports a container its runtime could not start: terminated, StartError, 128
       const message = describeError(error);
-      this.record.state = { kind: 'terminated', exitCode: 128, signal: null, reason: 'StartError', message, startedAt, finishedAt: this.deps.now(), containerID: '' };
+      this.record.state = {
+        kind: 'terminated',
+        exitCode: 128,
+        signal: null,
+        reason: 'StartError',
+        message,
+        startedAt,
+        finishedAt: this.deps.now(),
+        containerID: '',
+      };
       this.deps.event('Warning', 'Failed', `Error: ${message}`);
       this.deps.onChange();
       return { exitCode: 128, signal: null };
@@ -88,8 +115,14 @@ export class Container {
     this.instance = null;
     const message = this.terminationMessage(exit.exitCode);
     this.record.state = {
-      kind: 'terminated', exitCode: exit.exitCode, signal: exit.signal, reason: exit.exitCode === 0 ? 'Completed' : 'Error',
-      startedAt, finishedAt: this.deps.now(), containerID, ...(message ? { message } : {}),
+      kind: 'terminated',
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      reason: exit.exitCode === 0 ? 'Completed' : 'Error',
+      startedAt,
+      finishedAt: this.deps.now(),
+      containerID,
+      ...(message ? { message } : {}),
     };
     // a finished init container counts as ready, as kubelet reports it
     this.record.ready = isInit && exit.exitCode === 0;
@@ -128,9 +161,21 @@ export class Container {
 
   private startProbes(): void {
     const { startupProbe, readinessProbe, livenessProbe } = this.spec;
-    const loop = (kind: string, probe: V1Probe, initial: ProbeResult | null, onResult: (result: ProbeResult) => void) => {
-      const unhealthy = (message: string) => this.deps.event('Warning', 'Unhealthy', `${kind} probe failed: ${message}`);
-      const created = new ProbeLoop(probe, probeCheck(probe, this.deps.podIP, this.spec.ports ?? [])!, initial, onResult, unhealthy);
+    const loop = (
+      kind: string,
+      probe: V1Probe,
+      initial: ProbeResult | null,
+      onResult: (result: ProbeResult) => void,
+    ) => {
+      const unhealthy = (message: string) =>
+        this.deps.event('Warning', 'Unhealthy', `${kind} probe failed: ${message}`);
+      const created = new ProbeLoop(
+        probe,
+        probeCheck(probe, this.deps.podIP, this.spec.ports ?? [])!,
+        initial,
+        onResult,
+        unhealthy,
+      );
       this.probes.push(created);
       created.start();
       return created;
@@ -144,7 +189,10 @@ export class Container {
       } else {
         this.record.ready = true;
       }
-      if (livenessProbe) loop('Liveness', livenessProbe, 'success', (result) => { if (result === 'failure') this.restartForProbe('liveness'); });
+      if (livenessProbe)
+        loop('Liveness', livenessProbe, 'success', (result) => {
+          if (result === 'failure') this.restartForProbe('liveness');
+        });
       this.deps.onChange();
     };
     if (!startupProbe) {

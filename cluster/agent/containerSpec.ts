@@ -42,7 +42,8 @@ export interface ContainerContext {
  */
 export function expand(input: string, lookup: (name: string) => string | undefined): string {
   return input.replace(/\$(\$|\(([^)]*)\))/g, (match, token: string, name: string | undefined) =>
-    token === '$' ? '$' : lookup(name!) ?? match);
+    token === '$' ? '$' : (lookup(name!) ?? match),
+  );
 }
 
 /** The repository path of an image reference: no tag, no digest ("ghcr.io/gptoss/runtime"). */
@@ -57,16 +58,23 @@ export function isRunnableImage(image: string, runnableImages: readonly string[]
   return runnableImages.some((r) => repository === r || repository.endsWith(`/${r}`));
 }
 
-/** The argv before expansion: the image's entrypoint is `gptoss`, so `command` replaces it only when it names gptoss. */
+/**
+ * The argv before expansion: the image's entrypoint is `gptoss`, so `command` replaces it only when it names gptoss.
+ */
 function entrypoint(container: V1Container, context: ContainerContext): string[] | NotRunnable {
   const image = container.image ?? '';
   if (!isRunnableImage(image, context.runnableImages)) {
-    return notRunnable('ImageNotRunnableByDevAgent',
-      `image "${image}" is not one the dev agent runs (repositories ending in ${context.runnableImages.join(', ')})`);
+    return notRunnable(
+      'ImageNotRunnableByDevAgent',
+      `image "${image}" is not one the dev agent runs (repositories ending in ${context.runnableImages.join(', ')})`,
+    );
   }
   const command = container.command ?? [];
   if (command.length > 0 && basename(command[0]!) !== 'gptoss') {
-    return notRunnable('CommandNotRunnableByDevAgent', `command "${command[0]}" is not gptoss, the only command the dev agent runs`);
+    return notRunnable(
+      'CommandNotRunnableByDevAgent',
+      `command "${command[0]}" is not gptoss, the only command the dev agent runs`,
+    );
   }
   return [...command.slice(1), ...(container.args ?? [])];
 }
@@ -92,15 +100,19 @@ function fieldValue(path: string, context: ContainerContext): string | undefined
 
 /** The container's environment in order: each value may refer to the ones before it. */
 function environment(container: V1Container, context: ContainerContext): { env: Record<string, string> } | NotRunnable {
-  if (container.envFrom?.length) return notRunnable('CreateContainerConfigError', 'envFrom is not supported by the dev agent');
+  if (container.envFrom?.length)
+    return notRunnable('CreateContainerConfigError', 'envFrom is not supported by the dev agent');
   const env: Record<string, string> = {};
   for (const variable of container.env ?? []) {
     if (variable.valueFrom) {
       const path = variable.valueFrom.fieldRef?.fieldPath;
       const value = path === undefined ? undefined : fieldValue(path, context);
       if (value === undefined) {
-        return notRunnable('CreateContainerConfigError',
-          `env ${variable.name}: only fieldRef (metadata, spec.nodeName, status.podIP, status.hostIP) is supported by the dev agent`);
+        return notRunnable(
+          'CreateContainerConfigError',
+          `env ${variable.name}: only fieldRef (metadata, spec.nodeName, status.podIP, status.hostIP) ` +
+            'is supported by the dev agent',
+        );
       }
       env[variable.name] = value;
     } else {
@@ -115,12 +127,18 @@ function environment(container: V1Container, context: ContainerContext): { env: 
  * mountPath followed by /) gets that prefix replaced by the volume's local folder. Longest
  * mountPath first, so /models/cache wins over /models.
  */
-export function mountRewriter(container: V1Container, volumeDirs: ReadonlyMap<string, string>): (value: string) => string {
+export function mountRewriter(
+  container: V1Container,
+  volumeDirs: ReadonlyMap<string, string>,
+): (value: string) => string {
   const mounts = (container.volumeMounts ?? [])
     .filter((m) => volumeDirs.has(m.name))
     .map((m) => {
       const dir = volumeDirs.get(m.name)!;
-      return { mountPath: m.mountPath.replace(/\/+$/, '') || '/', local: m.subPath ? `${dir}/${m.subPath.replace(/^\/+/, '')}` : dir };
+      return {
+        mountPath: m.mountPath.replace(/\/+$/, '') || '/',
+        local: m.subPath ? `${dir}/${m.subPath.replace(/^\/+/, '')}` : dir,
+      };
     })
     .sort((a, b) => b.mountPath.length - a.mountPath.length);
   return (value) => {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { release, version } from 'node:os';
 import {
-  CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, V1MicroTime, type KubeConfig, type V1NodeStatus,
+  CoordinationV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  V1MicroTime,
+  type KubeConfig,
+  type V1NodeStatus,
 } from '@kubernetes/client-node';
 import type { Logger } from '../../contract/log.js';
 import { apiErrorText, hasCode } from './apiErrors.js';
@@ -29,13 +35,15 @@ export function nodeLabels(config: AgentConfig): Record<string, string> {
     'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
     'node.kubernetes.io/instance-type': 'gptoss-dev-agent',
     [DEV_AGENT_LABEL]: 'true',
-    ...(gpu.count > 0 ? {
-      'nvidia.com/gpu.present': 'true',
-      'nvidia.com/gpu.product': gpu.product,
-      'nvidia.com/gpu.memory': String(gpu.memoryMiB),
-      'nvidia.com/gpu.count': String(gpu.count),
-      'nvidia.com/gpu.family': gpu.family,
-    } : {}),
+    ...(gpu.count > 0
+      ? {
+          'nvidia.com/gpu.present': 'true',
+          'nvidia.com/gpu.product': gpu.product,
+          'nvidia.com/gpu.memory': String(gpu.memoryMiB),
+          'nvidia.com/gpu.count': String(gpu.count),
+          'nvidia.com/gpu.family': gpu.family,
+        }
+      : {}),
   };
 }
 
@@ -48,12 +56,26 @@ function machineId(): string {
 }
 
 /** status as kubelet posts it; `ready` false with a reason when the agent stops. */
-export function nodeStatus(config: AgentConfig, now: Date, readySince: Date, ready: { ok: boolean; reason: string; message: string }): V1NodeStatus {
+export function nodeStatus(
+  config: AgentConfig,
+  now: Date,
+  readySince: Date,
+  ready: { ok: boolean; reason: string; message: string },
+): V1NodeStatus {
   const resources = {
-    cpu: config.cpu, memory: config.memory, pods: String(config.maxPods), 'ephemeral-storage': '100Gi', 'nvidia.com/gpu': String(config.gpu.count),
+    cpu: config.cpu,
+    memory: config.memory,
+    pods: String(config.maxPods),
+    'ephemeral-storage': '100Gi',
+    'nvidia.com/gpu': String(config.gpu.count),
   };
   const fine = (type: string, reason: string, message: string) => ({
-    type, status: 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: readySince,
+    type,
+    status: 'False',
+    reason,
+    message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: readySince,
   });
   return {
     capacity: resources,
@@ -62,14 +84,30 @@ export function nodeStatus(config: AgentConfig, now: Date, readySince: Date, rea
       fine('MemoryPressure', 'KubeletHasSufficientMemory', 'dev agent has sufficient memory available'),
       fine('DiskPressure', 'KubeletHasNoDiskPressure', 'dev agent has no disk pressure'),
       fine('PIDPressure', 'KubeletHasSufficientPID', 'dev agent has sufficient PID available'),
-      { type: 'Ready', status: ready.ok ? 'True' : 'False', reason: ready.reason, message: ready.message,
-        lastHeartbeatTime: now, lastTransitionTime: readySince },
+      {
+        type: 'Ready',
+        status: ready.ok ? 'True' : 'False',
+        reason: ready.reason,
+        message: ready.message,
+        lastHeartbeatTime: now,
+        lastTransitionTime: readySince,
+      },
     ],
-    addresses: [{ type: 'InternalIP', address: HOST_IP }, { type: 'Hostname', address: config.nodeName }],
+    addresses: [
+      { type: 'InternalIP', address: HOST_IP },
+      { type: 'Hostname', address: config.nodeName },
+    ],
     nodeInfo: {
-      machineID: machineId(), systemUUID: config.nodeName, bootID: String(process.pid), kernelVersion: release(), osImage: version(),
-      containerRuntimeVersion: 'devagent://0.1.0', kubeletVersion: 'v1.34.4-gptoss-dev-agent', kubeProxyVersion: '',
-      operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      machineID: machineId(),
+      systemUUID: config.nodeName,
+      bootID: String(process.pid),
+      kernelVersion: release(),
+      osImage: version(),
+      containerRuntimeVersion: 'devagent://0.1.0',
+      kubeletVersion: 'v1.34.4-gptoss-dev-agent',
+      kubeProxyVersion: '',
+      operatingSystem: 'linux',
+      architecture: process.arch === 'x64' ? 'amd64' : process.arch,
     },
   };
 }
@@ -86,7 +124,12 @@ export class NodeRegistration {
   private uid = '';
   private stopped = false;
 
-  constructor(kc: KubeConfig, private readonly config: AgentConfig, private readonly log: Logger, private readonly now: () => Date) {
+  constructor(
+    kc: KubeConfig,
+    private readonly config: AgentConfig,
+    private readonly log: Logger,
+    private readonly now: () => Date,
+  ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.readySince = now();
@@ -100,17 +143,31 @@ export class NodeRegistration {
       throw new Error(`reading Node ${name}`, { cause: error });
     });
     if (existing && existing.metadata?.labels?.[DEV_AGENT_LABEL] !== 'true') {
-      throw new Error(`Node ${name} already exists and is not a dev-agent node (no label ${DEV_AGENT_LABEL}=true): choose another node name`);
+      throw new Error(
+        `Node ${name} already exists and is not a dev-agent node (no label ${DEV_AGENT_LABEL}=true): ` +
+          'choose another node name',
+      );
     }
     const status = nodeStatus(this.config, this.now(), this.readySince, READY);
     try {
       if (!existing) {
-        const created = await this.core.createNode({ body: { metadata: { name, labels: nodeLabels(this.config) }, spec: { taints: this.config.taints }, status } });
+        const created = await this.core.createNode({
+          body: { metadata: { name, labels: nodeLabels(this.config) }, spec: { taints: this.config.taints }, status },
+        });
         this.uid = created.metadata!.uid!;
       } else {
         // the node lifecycle controller's taints stay; ours are set anew
         const controllerTaints = (existing.spec?.taints ?? []).filter((t) => t.key.startsWith(CONTROLLER_TAINT_PREFIX));
-        await this.core.patchNode({ name, body: { metadata: { labels: nodeLabels(this.config) }, spec: { taints: [...this.config.taints, ...controllerTaints] } } }, mergePatch);
+        await this.core.patchNode(
+          {
+            name,
+            body: {
+              metadata: { labels: nodeLabels(this.config) },
+              spec: { taints: [...this.config.taints, ...controllerTaints] },
+            },
+          },
+          mergePatch,
+        );
         await this.core.patchNodeStatus({ name, body: { status } }, mergePatch);
         this.uid = existing.metadata!.uid!;
       }
@@ -132,7 +189,9 @@ export class NodeRegistration {
     const name = this.config.nodeName;
     try {
       if (this.config.deleteNodeOnStop) {
-        await this.core.deleteNode({ name }).catch((error: unknown) => { if (!isNotFound(error)) throw error; });
+        await this.core.deleteNode({ name }).catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+        });
         this.log.info({ kind: 'Node', name }, 'Deleted node');
       } else {
         this.readySince = this.now();
@@ -147,13 +206,16 @@ export class NodeRegistration {
   private every(seconds: number, task: () => Promise<void>, what: string): void {
     const tick = () => {
       if (this.stopped) return;
-      const running = task().catch((error: unknown) => {
-        // a write that was in flight when the agent stopped (and perhaps deleted the node) is no news
-        if (!this.stopped) this.log.warn({ kind: 'Node', name: this.config.nodeName, err: apiErrorText(error) }, `Failed to ${what}`);
-      }).finally(() => {
-        this.inFlight.delete(running);
-        if (!this.stopped) this.timers.set(what, setTimeout(tick, seconds * 1000));
-      });
+      const running = task()
+        .catch((error: unknown) => {
+          // a write that was in flight when the agent stopped (and perhaps deleted the node) is no news
+          if (!this.stopped)
+            this.log.warn({ kind: 'Node', name: this.config.nodeName, err: apiErrorText(error) }, `Failed to ${what}`);
+        })
+        .finally(() => {
+          this.inFlight.delete(running);
+          if (!this.stopped) this.timers.set(what, setTimeout(tick, seconds * 1000));
+        });
       this.inFlight.add(running);
     };
     this.timers.set(what, setTimeout(tick, seconds * 1000));
@@ -162,7 +224,10 @@ export class NodeRegistration {
   private async postStatus(ready: typeof READY): Promise<void> {
     const name = this.config.nodeName;
     try {
-      await this.core.patchNodeStatus({ name, body: { status: nodeStatus(this.config, this.now(), this.readySince, ready) } }, mergePatch);
+      await this.core.patchNodeStatus(
+        { name, body: { status: nodeStatus(this.config, this.now(), this.readySince, ready) } },
+        mergePatch,
+      );
     } catch (cause) {
       throw new Error(`posting the status of Node ${name}`, { cause });
     }
@@ -170,17 +235,30 @@ export class NodeRegistration {
 
   private async renewLease(): Promise<void> {
     const name = this.config.nodeName;
-    const spec = { holderIdentity: name, leaseDurationSeconds: this.config.leaseDurationSeconds, renewTime: new V1MicroTime(this.now()) };
+    const spec = {
+      holderIdentity: name,
+      leaseDurationSeconds: this.config.leaseDurationSeconds,
+      renewTime: new V1MicroTime(this.now()),
+    };
     try {
-      const lease = await this.coordination.readNamespacedLease({ namespace: LEASE_NAMESPACE, name }).catch((error: unknown) => {
-        if (isNotFound(error)) return null;
-        throw error;
-      });
+      const lease = await this.coordination
+        .readNamespacedLease({ namespace: LEASE_NAMESPACE, name })
+        .catch((error: unknown) => {
+          if (isNotFound(error)) return null;
+          throw error;
+        });
       if (lease) {
-        await this.coordination.replaceNamespacedLease({ namespace: LEASE_NAMESPACE, name, body: { ...lease, spec: { ...lease.spec, ...spec } } });
+        await this.coordination.replaceNamespacedLease({
+          namespace: LEASE_NAMESPACE,
+          name,
+          body: { ...lease, spec: { ...lease.spec, ...spec } },
+        });
       } else {
         const owner = { apiVersion: 'v1', kind: 'Node', name, uid: this.uid };
-        await this.coordination.createNamespacedLease({ namespace: LEASE_NAMESPACE, body: { metadata: { name, namespace: LEASE_NAMESPACE, ownerReferences: [owner] }, spec } });
+        await this.coordination.createNamespacedLease({
+          namespace: LEASE_NAMESPACE,
+          body: { metadata: { name, namespace: LEASE_NAMESPACE, ownerReferences: [owner] }, spec },
+        });
       }
     } catch (cause) {
       throw new Error(`renewing Lease ${LEASE_NAMESPACE}/${name}`, { cause });

@@ -17,7 +17,14 @@ export function tcpAddressesInUse(): Set<string> {
   try {
     for (const line of readFileSync('/proc/net/tcp', 'utf8').trim().split('\n').slice(1)) {
       const hex = line.trim().split(/\s+/)[1]?.split(':')[0];
-      if (hex?.length === 8) used.add(hex.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.'));
+      if (hex?.length === 8)
+        used.add(
+          hex
+            .match(/../g)!
+            .reverse()
+            .map((b) => parseInt(b, 16))
+            .join('.'),
+        );
     }
   } catch {
     // no /proc: nothing known to be in use
@@ -30,7 +37,10 @@ export class PodIpAllocator {
   private readonly size: number;
   private readonly allocated = new Set<string>();
 
-  constructor(subnet: string, private readonly inUse: () => Set<string> = tcpAddressesInUse) {
+  constructor(
+    subnet: string,
+    private readonly inUse: () => Set<string> = tcpAddressesInUse,
+  ) {
     const [address, bits] = subnet.split('/') as [string, string];
     this.size = 2 ** (32 - Number(bits));
     this.first = toNumber(address) - (toNumber(address) % this.size);

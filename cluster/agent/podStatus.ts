@@ -47,13 +47,19 @@ type Json = Record<string, unknown>;
 
 function terminatedJson(t: Terminated): Json {
   return {
-    exitCode: t.exitCode, reason: t.reason, ...(t.signal ? { signal: t.signal } : {}), ...(t.message ? { message: t.message } : {}),
-    startedAt: rfc3339(t.startedAt), finishedAt: rfc3339(t.finishedAt), ...(t.containerID ? { containerID: t.containerID } : {}),
+    exitCode: t.exitCode,
+    reason: t.reason,
+    ...(t.signal ? { signal: t.signal } : {}),
+    ...(t.message ? { message: t.message } : {}),
+    startedAt: rfc3339(t.startedAt),
+    finishedAt: rfc3339(t.finishedAt),
+    ...(t.containerID ? { containerID: t.containerID } : {}),
   };
 }
 
 function stateJson(state: ContainerState): Json {
-  if (state.kind === 'waiting') return { waiting: { reason: state.reason, ...(state.message ? { message: state.message } : {}) } };
+  if (state.kind === 'waiting')
+    return { waiting: { reason: state.reason, ...(state.message ? { message: state.message } : {}) } };
   if (state.kind === 'running') return { running: { startedAt: rfc3339(state.startedAt) } };
   return { terminated: terminatedJson(state) };
 }
@@ -61,9 +67,15 @@ function stateJson(state: ContainerState): Json {
 function containerStatusJson(r: ContainerRecord): Json {
   const containerID = r.state.kind === 'waiting' ? r.lastTerminated?.containerID : r.state.containerID;
   return {
-    name: r.name, image: r.image, imageID: r.imageID, ...(containerID ? { containerID } : {}),
-    state: stateJson(r.state), lastState: r.lastTerminated ? { terminated: terminatedJson(r.lastTerminated) } : {},
-    ready: r.ready, restartCount: r.restartCount, started: r.started,
+    name: r.name,
+    image: r.image,
+    imageID: r.imageID,
+    ...(containerID ? { containerID } : {}),
+    state: stateJson(r.state),
+    lastState: r.lastTerminated ? { terminated: terminatedJson(r.lastTerminated) } : {},
+    ready: r.ready,
+    restartCount: r.restartCount,
+    started: r.started,
   };
 }
 
@@ -90,10 +102,20 @@ export function podPhase(snapshot: PodSnapshot, restartPolicy: string): string {
   return mainPhase(snapshot.main, restartPolicy);
 }
 
-function condition(type: string, ok: boolean, previous: V1PodCondition[], now: Date, reason?: string, message?: string): Json {
+function condition(
+  type: string,
+  ok: boolean,
+  previous: V1PodCondition[],
+  now: Date,
+  reason?: string,
+  message?: string,
+): Json {
   const status = ok ? 'True' : 'False';
   const before = previous.find((c) => c.type === type);
-  const since = before?.status === status && before.lastTransitionTime ? rfc3339(new Date(before.lastTransitionTime)) : rfc3339(now);
+  const since =
+    before?.status === status && before.lastTransitionTime
+      ? rfc3339(new Date(before.lastTransitionTime))
+      : rfc3339(now);
   return { type, status, lastProbeTime: null, lastTransitionTime: since, ...(ok ? {} : { reason, message }) };
 }
 
@@ -108,11 +130,29 @@ export function podStatus(pod: V1Pod, snapshot: PodSnapshot, now: Date): Json {
     phase: podPhase(snapshot, restartPolicy),
     conditions: [
       condition('PodReadyToStartContainers', true, previous, now),
-      condition('Initialized', uninitialised.length === 0, previous, now, 'ContainersNotInitialized', notReady('incomplete', uninitialised)),
+      condition(
+        'Initialized',
+        uninitialised.length === 0,
+        previous,
+        now,
+        'ContainersNotInitialized',
+        notReady('incomplete', uninitialised),
+      ),
       condition('Ready', unready.length === 0, previous, now, 'ContainersNotReady', notReady('unready', unready)),
-      condition('ContainersReady', unready.length === 0, previous, now, 'ContainersNotReady', notReady('unready', unready)),
+      condition(
+        'ContainersReady',
+        unready.length === 0,
+        previous,
+        now,
+        'ContainersNotReady',
+        notReady('unready', unready),
+      ),
       scheduled
-        ? { ...scheduled, lastTransitionTime: scheduled.lastTransitionTime && rfc3339(new Date(scheduled.lastTransitionTime)), lastProbeTime: null }
+        ? {
+            ...scheduled,
+            lastTransitionTime: scheduled.lastTransitionTime && rfc3339(new Date(scheduled.lastTransitionTime)),
+            lastProbeTime: null,
+          }
         : condition('PodScheduled', true, previous, now),
     ],
     hostIP: snapshot.hostIP,

@@ -1,7 +1,14 @@
 import type { V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { describeError } from '../../contract/errors.js';
 import { Container, type ContainerDeps } from './container.js';
-import { isNotRunnable, localProcess, notRunnable, type ContainerContext, type LocalProcessSpec, type NotRunnable } from './containerSpec.js';
+import {
+  isNotRunnable,
+  localProcess,
+  notRunnable,
+  type ContainerContext,
+  type LocalProcessSpec,
+  type NotRunnable,
+} from './containerSpec.js';
 import type { PodSnapshot } from './podStatus.js';
 import type { ExitStatus } from './process.js';
 
@@ -28,10 +35,16 @@ export interface PodWorkerDeps extends Omit<ContainerDeps, 'graceMs' | 'event'> 
 /** What a container asks for that the agent cannot do, checked before anything starts. */
 function unsupported(c: V1Container): NotRunnable | null {
   if ([c.startupProbe, c.readinessProbe, c.livenessProbe].some((p) => p?.exec)) {
-    return notRunnable('ProbeNotSupportedByDevAgent', `container ${c.name}: exec probes are not supported by the dev agent (grpc, httpGet and tcpSocket are)`);
+    return notRunnable(
+      'ProbeNotSupportedByDevAgent',
+      `container ${c.name}: exec probes are not supported by the dev agent (grpc, httpGet and tcpSocket are)`,
+    );
   }
   if (c.restartPolicy === 'Always') {
-    return notRunnable('SidecarNotSupportedByDevAgent', `init container ${c.name}: sidecar init containers (restartPolicy: Always) are not supported by the dev agent`);
+    return notRunnable(
+      'SidecarNotSupportedByDevAgent',
+      `init container ${c.name}: sidecar init containers (restartPolicy: Always) are not supported by the dev agent`,
+    );
   }
   return null;
 }
@@ -66,19 +79,35 @@ export class PodWorker {
   private terminating = false;
   private done: Promise<void> = Promise.resolve();
 
-  constructor(public pod: V1Pod, readonly podIP: string, private readonly deps: PodWorkerDeps) {
+  constructor(
+    public pod: V1Pod,
+    readonly podIP: string,
+    private readonly deps: PodWorkerDeps,
+  ) {
     this.startTime = deps.now();
     const spec = pod.spec!;
     const graceMs = (spec.terminationGracePeriodSeconds ?? 30) * 1000;
     const make = (c: V1Container, waiting: string, previous: V1ContainerStatus[] | undefined) =>
-      new Container(c, { ...deps, graceMs }, waiting, previous?.find((s) => s.name === c.name));
+      new Container(
+        c,
+        { ...deps, graceMs },
+        waiting,
+        previous?.find((s) => s.name === c.name),
+      );
     this.init = (spec.initContainers ?? []).map((c) => make(c, 'PodInitializing', pod.status?.initContainerStatuses));
-    this.main = spec.containers.map((c) => make(c, spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating', pod.status?.containerStatuses));
+    this.main = spec.containers.map((c) =>
+      make(c, spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating', pod.status?.containerStatuses),
+    );
   }
 
   /** Resolves every container's process; a pod with one it cannot run starts nothing. */
   start(volumeProblem: NotRunnable | null): void {
-    const context: ContainerContext = { ...this.deps.context, pod: this.pod, podIP: this.podIP, hostIP: this.deps.hostIP };
+    const context: ContainerContext = {
+      ...this.deps.context,
+      pod: this.pod,
+      podIP: this.podIP,
+      hostIP: this.deps.hostIP,
+    };
     const problems: Array<[Container, NotRunnable]> = [];
     for (const c of [...this.init, ...this.main]) {
       const resolved = volumeProblem ?? unsupported(c.spec) ?? localProcess(c.spec, context);
@@ -93,11 +122,19 @@ export class PodWorker {
       return;
     }
     // run() handles every container's failures itself: a rejection here is a bug, shown on the pod
-    this.done = this.run().catch((error: unknown) => this.deps.event('Warning', 'Failed', `Error: ${describeError(error)}`));
+    this.done = this.run().catch((error: unknown) =>
+      this.deps.event('Warning', 'Failed', `Error: ${describeError(error)}`),
+    );
   }
 
   snapshot(): PodSnapshot {
-    return { podIP: this.podIP, hostIP: this.deps.hostIP, startTime: this.startTime, init: this.init.map((c) => c.record), main: this.main.map((c) => c.record) };
+    return {
+      podIP: this.podIP,
+      hostIP: this.deps.hostIP,
+      startTime: this.startTime,
+      init: this.init.map((c) => c.record),
+      main: this.main.map((c) => c.record),
+    };
   }
 
   /** pids of the running container processes. */
@@ -113,7 +150,8 @@ export class PodWorker {
   async terminate(graceMs: number): Promise<void> {
     this.terminating = true;
     this.sleeper.cancel();
-    for (const c of [...this.init, ...this.main]) if (c.pid !== null) this.deps.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
+    for (const c of [...this.init, ...this.main])
+      if (c.pid !== null) this.deps.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
     await Promise.all([...this.init, ...this.main].map((c) => c.shutDown(graceMs)));
     await this.done;
   }
@@ -125,7 +163,7 @@ export class PodWorker {
 
   private async run(): Promise<void> {
     for (const c of this.init) {
-      if (!await this.supervise(c, true)) return;
+      if (!(await this.supervise(c, true))) return;
     }
     await Promise.all(this.main.map((c) => this.supervise(c, false)));
   }
@@ -147,7 +185,8 @@ export class PodWorker {
       failures++;
       if (delay > 0) {
         const { name, namespace } = this.pod.metadata!;
-        const message = `back-off ${delay / 1000}s restarting failed container=${c.spec.name} pod=${name}_${namespace}(${this.pod.metadata!.uid})`;
+        const pod = `${name}_${namespace}(${this.pod.metadata!.uid})`;
+        const message = `back-off ${delay / 1000}s restarting failed container=${c.spec.name} pod=${pod}`;
         c.wait('CrashLoopBackOff', message);
         this.deps.event('Warning', 'BackOff', message);
         await this.sleeper.sleep(delay);

@@ -44,7 +44,8 @@ export class Pods {
     const worker = this.workers.get(pod.metadata!.uid!);
     if (!worker) {
       const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-      // nothing runs for it here: a deleted pod can go at once; one that finished before this agent started stays as it is
+      // nothing runs for it here: a deleted pod can go at once; one that finished before this agent started stays as it
+      // is
       if (pod.metadata?.deletionTimestamp) void this.deleteObject(pod);
       else if (!finished) this.start(pod);
       return;
@@ -68,12 +69,16 @@ export class Pods {
 
   /** Stops every container (each pod's grace period); with `report`, their statuses are written before it returns. */
   async stopAll(report: boolean): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.terminate((w.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000)));
+    await Promise.all(
+      [...this.workers.values()].map((w) => w.terminate((w.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000)),
+    );
     if (report) await this.status.flush();
   }
 
   pids(namespace: string, name: string): number[] {
-    return [...this.workers.values()].filter((w) => w.pod.metadata?.namespace === namespace && w.pod.metadata?.name === name).flatMap((w) => w.pids());
+    return [...this.workers.values()]
+      .filter((w) => w.pod.metadata?.namespace === namespace && w.pod.metadata?.name === name)
+      .flatMap((w) => w.pids());
   }
 
   private start(pod: V1Pod): void {
@@ -83,10 +88,17 @@ export class Pods {
     mkdirSync(podDir(config.stateDir, uid!), { recursive: true });
     const podIP = this.ips.allocate(pod.status?.podIP);
     const worker: PodWorker = new PodWorker(pod, podIP, {
-      podIP, hostIP: HOST_IP, cwd: podDir(config.stateDir, uid!), pidDir: pidDir(config.stateDir), imageID: this.deps.imageID, now: this.deps.now,
+      podIP,
+      hostIP: HOST_IP,
+      cwd: podDir(config.stateDir, uid!),
+      pidDir: pidDir(config.stateDir),
+      imageID: this.deps.imageID,
+      now: this.deps.now,
       logDir: join(config.stateDir, 'logs', `${namespace}_${name}_${uid}`),
       context: {
-        volumeDirs: isNotRunnable(volumes) ? new Map() : volumes.dirs, runnableImages: config.runnableImages, gptoss: this.deps.gptoss,
+        volumeDirs: isNotRunnable(volumes) ? new Map() : volumes.dirs,
+        runnableImages: config.runnableImages,
+        gptoss: this.deps.gptoss,
         baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
       },
       backOff: { initialMs: config.backOffInitialMs, maxMs: config.backOffMaxMs, resetMs: config.backOffResetMs },
@@ -101,7 +113,8 @@ export class Pods {
 
   /** Graceful deletion: the containers stop within the grace period, then the object goes. */
   private async terminate(worker: PodWorker): Promise<void> {
-    const graceSeconds = worker.pod.metadata?.deletionGracePeriodSeconds ?? worker.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const graceSeconds =
+      worker.pod.metadata?.deletionGracePeriodSeconds ?? worker.pod.spec?.terminationGracePeriodSeconds ?? 30;
     await worker.terminate(graceSeconds * 1000);
     await this.status.flush();
     await this.deleteObject(worker.pod);
@@ -111,11 +124,17 @@ export class Pods {
   private async deleteObject(pod: V1Pod): Promise<void> {
     const { namespace, name, uid } = pod.metadata!;
     try {
-      await this.deps.core.deleteNamespacedPod({ namespace: namespace!, name: name!, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } });
+      await this.deps.core.deleteNamespacedPod({
+        namespace: namespace!,
+        name: name!,
+        gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid } },
+      });
       this.deps.log.info({ kind: 'Pod', namespace, name }, 'Deleted pod after its containers stopped');
     } catch (error) {
       // gone already, or a new pod of that name: nothing of ours to delete
-      if (!hasCode(error, 404, 409)) this.deps.log.error({ kind: 'Pod', namespace, name, err: apiErrorText(error) }, 'Failed to delete pod');
+      if (!hasCode(error, 404, 409))
+        this.deps.log.error({ kind: 'Pod', namespace, name, err: apiErrorText(error) }, 'Failed to delete pod');
     }
   }
 }

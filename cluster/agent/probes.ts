@@ -19,7 +19,13 @@ export interface CheckResult {
 export type ProbeCheck = () => Promise<CheckResult>;
 
 const HealthClient = makeClientConstructor(healthService, 'grpc.health.v1.Health');
-type HealthStub = Client & { Check(request: { service: string }, options: { deadline: Date }, callback: (error: ServiceError | null, response?: { status: string }) => void): void };
+type HealthStub = Client & {
+  Check(
+    request: { service: string },
+    options: { deadline: Date },
+    callback: (error: ServiceError | null, response?: { status: string }) => void,
+  ): void;
+};
 
 /** Named ports resolve through the container's ports, as kubelet does. */
 function resolvePort(port: number | string, ports: V1ContainerPort[]): number | null {
@@ -31,8 +37,13 @@ function grpcCheck(address: string, service: string, timeoutMs: number): Promise
   const client = new HealthClient(address, credentials.createInsecure()) as unknown as HealthStub;
   return new Promise<CheckResult>((resolve) => {
     client.Check({ service }, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) => {
-      if (error) resolve({ ok: false, message: `grpc health check of ${address} failed: ${error.details || error.message}` });
-      else resolve({ ok: response?.status === 'SERVING', message: `grpc health of ${address} service "${service}": ${response?.status}` });
+      if (error)
+        resolve({ ok: false, message: `grpc health check of ${address} failed: ${error.details || error.message}` });
+      else
+        resolve({
+          ok: response?.status === 'SERVING',
+          message: `grpc health of ${address} service "${service}": ${response?.status}`,
+        });
     });
   }).finally(() => client.close());
 }
@@ -41,13 +52,21 @@ function httpCheck(url: URL, headers: Record<string, string>, timeoutMs: number)
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     // kubelet does not verify serving certificates of probes
-    const req = request(url, { headers: { 'User-Agent': 'kube-probe/gptoss-dev-agent', ...headers }, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
-      res.resume();
-      const status = res.statusCode ?? 0;
-      resolve({ ok: status >= 200 && status < 400, message: `HTTP probe of ${url} returned ${status}` });
-    });
+    const req = request(
+      url,
+      {
+        headers: { 'User-Agent': 'kube-probe/gptoss-dev-agent', ...headers },
+        timeout: timeoutMs,
+        rejectUnauthorized: false,
+      },
+      (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 400, message: `HTTP probe of ${url.href} returned ${status}` });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
-    req.on('error', (error) => resolve({ ok: false, message: `HTTP probe of ${url} failed: ${error.message}` }));
+    req.on('error', (error) => resolve({ ok: false, message: `HTTP probe of ${url.href} failed: ${error.message}` }));
     req.end();
   });
 }
@@ -55,7 +74,10 @@ function httpCheck(url: URL, headers: Record<string, string>, timeoutMs: number)
 function tcpCheck(host: string, port: number, timeoutMs: number): Promise<CheckResult> {
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: timeoutMs });
-    const done = (result: CheckResult) => { socket.destroy(); resolve(result); };
+    const done = (result: CheckResult) => {
+      socket.destroy();
+      resolve(result);
+    };
     socket.once('connect', () => done({ ok: true, message: `TCP ${host}:${port} open` }));
     socket.once('timeout', () => done({ ok: false, message: `TCP ${host}:${port} timed out after ${timeoutMs} ms` }));
     socket.once('error', (error) => done({ ok: false, message: `TCP ${host}:${port} failed: ${error.message}` }));
@@ -66,7 +88,10 @@ function tcpCheck(host: string, port: number, timeoutMs: number): Promise<CheckR
 export function probeCheck(probe: V1Probe, podIP: string, ports: V1ContainerPort[]): ProbeCheck | null {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   const port = (value: number | string) => resolvePort(value, ports);
-  const unresolved = (value: number | string): CheckResult => ({ ok: false, message: `port ${value} is not a port of the container` });
+  const unresolved = (value: number | string): CheckResult => ({
+    ok: false,
+    message: `port ${value} is not a port of the container`,
+  });
   if (probe.grpc) {
     const { grpc } = probe;
     return async () => grpcCheck(`${podIP}:${grpc.port}`, grpc.service ?? '', timeoutMs);
@@ -74,17 +99,19 @@ export function probeCheck(probe: V1Probe, podIP: string, ports: V1ContainerPort
   if (probe.httpGet) {
     const { httpGet } = probe;
     return async () => {
-      const p = port(httpGet.port as number | string);
-      if (p === null) return unresolved(httpGet.port as number | string);
-      const url = new URL(`${(httpGet.scheme ?? 'HTTP').toLowerCase()}://${httpGet.host ?? podIP}:${p}${httpGet.path ?? '/'}`);
+      const p = port(httpGet.port);
+      if (p === null) return unresolved(httpGet.port);
+      const url = new URL(
+        `${(httpGet.scheme ?? 'HTTP').toLowerCase()}://${httpGet.host ?? podIP}:${p}${httpGet.path ?? '/'}`,
+      );
       return httpCheck(url, Object.fromEntries((httpGet.httpHeaders ?? []).map((h) => [h.name, h.value])), timeoutMs);
     };
   }
   if (probe.tcpSocket) {
     const { tcpSocket } = probe;
     return async () => {
-      const p = port(tcpSocket.port as number | string);
-      return p === null ? unresolved(tcpSocket.port as number | string) : tcpCheck(tcpSocket.host ?? podIP, p, timeoutMs);
+      const p = port(tcpSocket.port);
+      return p === null ? unresolved(tcpSocket.port) : tcpCheck(tcpSocket.host ?? podIP, p, timeoutMs);
     };
   }
   return null;

@@ -46,7 +46,12 @@ export async function startProcess(spec: ProcessSpec): Promise<ContainerProcess>
   mkdirSync(dirname(spec.logFile), { recursive: true });
   mkdirSync(spec.pidDir, { recursive: true });
   const out = openSync(spec.logFile, 'a');
-  const child = spawn(spec.argv[0]!, spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -85,7 +90,7 @@ export async function startProcess(spec: ProcessSpec): Promise<ContainerProcess>
 /** SIGKILLs the process groups a previous agent left behind (pid files whose pid still runs node). */
 export function killOrphans(pidDir: string): number {
   let killed = 0;
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(pidDir);
   } catch {

@@ -22,7 +22,11 @@ interface PodEntry {
 export class StatusWriter {
   private readonly pods = new Map<string, PodEntry>();
 
-  constructor(private readonly core: CoreV1Api, private readonly log: Logger, private readonly now: () => Date) {}
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly log: Logger,
+    private readonly now: () => Date,
+  ) {}
 
   schedule(worker: PodWorker): void {
     const uid = worker.pod.metadata!.uid!;
@@ -35,7 +39,9 @@ export class StatusWriter {
     entry.dirty = true;
     if (!entry.writing) {
       const e = entry;
-      e.writing = this.write(uid, e).finally(() => { e.writing = null; });
+      e.writing = this.write(uid, e).finally(() => {
+        e.writing = null;
+      });
     }
   }
 
@@ -45,14 +51,16 @@ export class StatusWriter {
 
   /** Waits for the writes in flight (and those they coalesced). */
   async flush(): Promise<void> {
-    await Promise.all([...this.pods.values()].map((e) => e.writing));
+    await Promise.all([...this.pods.values()].flatMap((e) => (e.writing ? [e.writing] : [])));
   }
 
   private async write(uid: string, entry: PodEntry): Promise<void> {
     while (entry.dirty && this.pods.get(uid) === entry) {
       entry.dirty = false;
       const { pod } = entry.worker;
-      const previous = entry.last ? { ...pod, status: { ...pod.status, conditions: entry.last.conditions as never } } : pod;
+      const previous = entry.last
+        ? { ...pod, status: { ...pod.status, conditions: entry.last.conditions as never } }
+        : pod;
       const status = podStatus(previous, entry.worker.snapshot(), this.now());
       if (JSON.stringify(status) === JSON.stringify(entry.last)) continue;
       const { namespace, name } = pod.metadata!;
@@ -70,7 +78,10 @@ export class StatusWriter {
           this.log.error({ kind: 'Pod', namespace, name, err: apiErrorText(error) }, 'Failed to write pod status');
           continue;
         }
-        this.log.warn({ kind: 'Pod', namespace, name, err: apiErrorText(error) }, 'Failed to write pod status, will retry');
+        this.log.warn(
+          { kind: 'Pod', namespace, name, err: apiErrorText(error) },
+          'Failed to write pod status, will retry',
+        );
         entry.dirty = true;
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }

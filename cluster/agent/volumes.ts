@@ -11,7 +11,8 @@ import { notRunnable, type NotRunnable } from './containerSpec.js';
  */
 
 export const podDir = (stateDir: string, uid: string) => join(stateDir, 'pods', uid);
-export const pvcDir = (stateDir: string, namespace: string, claimName: string) => join(stateDir, 'pvcs', namespace, claimName);
+export const pvcDir = (stateDir: string, namespace: string, claimName: string) =>
+  join(stateDir, 'pvcs', namespace, claimName);
 
 const isServiceAccountToken = (volume: V1Volume) =>
   volume.projected?.sources?.some((s) => s.serviceAccountToken) ?? false;
@@ -24,12 +25,16 @@ export function prepareVolumes(pod: V1Pod, stateDir: string): { dirs: Map<string
     let dir: string;
     if (volume.hostPath) dir = volume.hostPath.path;
     else if (volume.emptyDir) dir = join(podDir(stateDir, uid), 'volumes', volume.name);
-    else if (volume.persistentVolumeClaim) dir = pvcDir(stateDir, pod.metadata!.namespace!, volume.persistentVolumeClaim.claimName);
+    else if (volume.persistentVolumeClaim)
+      dir = pvcDir(stateDir, pod.metadata!.namespace!, volume.persistentVolumeClaim.claimName);
     else if (isServiceAccountToken(volume)) continue;
     else {
       const kind = Object.keys(volume).find((k) => k !== 'name') ?? 'unknown';
-      return notRunnable('VolumeNotSupportedByDevAgent',
-        `volume ${volume.name}: ${kind} volumes are not supported by the dev agent (hostPath, emptyDir and persistentVolumeClaim are)`);
+      return notRunnable(
+        'VolumeNotSupportedByDevAgent',
+        `volume ${volume.name}: ${kind} volumes are not supported by the dev agent ` +
+          '(hostPath, emptyDir and persistentVolumeClaim are)',
+      );
     }
     if (!volume.hostPath || volume.hostPath.type === 'DirectoryOrCreate') {
       try {

@@ -53,21 +53,44 @@ const message = z.object({
 });
 
 const sampling = {
-  max_tokens: z.number({ error: 'must be a number' }).int('must be an integer').positive('must be greater than 0').optional(),
-  temperature: z.number({ error: 'must be a number' }).min(0, 'must be between 0 and 2').max(2, 'must be between 0 and 2').optional(),
-  top_p: z.number({ error: 'must be a number' }).gt(0, 'must be greater than 0 and at most 1').max(1, 'must be greater than 0 and at most 1').optional(),
-  seed: z.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be at least 0').max(2 ** 32 - 1, 'must fit in 32 bits').optional(),
+  max_tokens: z
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .positive('must be greater than 0')
+    .optional(),
+  temperature: z
+    .number({ error: 'must be a number' })
+    .min(0, 'must be between 0 and 2')
+    .max(2, 'must be between 0 and 2')
+    .optional(),
+  top_p: z
+    .number({ error: 'must be a number' })
+    .gt(0, 'must be greater than 0 and at most 1')
+    .max(1, 'must be greater than 0 and at most 1')
+    .optional(),
+  seed: z
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be at least 0')
+    .max(2 ** 32 - 1, 'must fit in 32 bits')
+    .optional(),
   stop: z.union([z.string(), z.array(z.string()).max(4, 'takes at most 4 sequences')]).optional(),
 };
 
 const chatSchema = z.object({
   model: z.string().optional(),
   messages: z.array(message, { error: 'is required and must be a list' }).min(1, 'must contain at least one message'),
-  reasoning_effort: z.string().optional().superRefine((effort, ctx) => {
-    if (effort !== undefined && !(REASONING_EFFORTS as readonly string[]).includes(effort)) {
-      ctx.addIssue({ code: 'custom', message: `unknown reasoning effort "${effort}"; expected ${oneOf(REASONING_EFFORTS)}` });
-    }
-  }),
+  reasoning_effort: z
+    .string()
+    .optional()
+    .superRefine((effort, ctx) => {
+      if (effort !== undefined && !(REASONING_EFFORTS as readonly string[]).includes(effort)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown reasoning effort "${effort}"; expected ${oneOf(REASONING_EFFORTS)}`,
+        });
+      }
+    }),
   tools: z.unknown().optional(),
   ...sampling,
 });
@@ -79,8 +102,10 @@ const generateSchema = z.object({
 });
 
 function fieldName(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((name, part) =>
-    typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part), '');
+  return path.reduce<string>(
+    (name, part) => (typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part)),
+    '',
+  );
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -94,13 +119,21 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   throw invalidArgument(field, `${field || 'request'}: ${issue.message}`);
 }
 
-const stopList = (stop: string | string[] | undefined) => (stop === undefined ? [] : typeof stop === 'string' ? [stop] : stop);
+const stopList = (stop: string | string[] | undefined) =>
+  stop === undefined ? [] : typeof stop === 'string' ? [stop] : stop;
 
 function samplingOf(body: z.infer<typeof generateSchema> | z.infer<typeof chatSchema>): Sampling {
-  return { maxTokens: body.max_tokens, temperature: body.temperature, topP: body.top_p, seed: body.seed, stop: stopList(body.stop) };
+  return {
+    maxTokens: body.max_tokens,
+    temperature: body.temperature,
+    topP: body.top_p,
+    seed: body.seed,
+    stop: stopList(body.stop),
+  };
 }
 
-const TOOLS_NOT_SUPPORTED = 'tool calling is not supported yet by this runtime (it is planned); send messages without tools';
+const TOOLS_NOT_SUPPORTED =
+  'tool calling is not supported yet by this runtime (it is planned); send messages without tools';
 
 export function parseChatRequest(body: unknown): ChatJob {
   const parsed = parse(chatSchema, body);
@@ -115,8 +148,10 @@ export function parseChatRequest(body: unknown): ChatJob {
     return { role: m.role as ChatRole, content: text };
   });
   if (messages.at(-1)!.role === 'assistant') {
-    throw invalidArgument(`messages[${messages.length - 1}].role`,
-      `messages[${messages.length - 1}].role: the last message must not be from the assistant`);
+    throw invalidArgument(
+      `messages[${messages.length - 1}].role`,
+      `messages[${messages.length - 1}].role: the last message must not be from the assistant`,
+    );
   }
   return {
     model: parsed.model ?? '',

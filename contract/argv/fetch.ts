@@ -35,29 +35,68 @@ export const fileArg = (file: FetchFile) => `${file.url}=${file.sha256}`;
 
 /** `gptoss fetch`'s flags, keyed as commander names them. */
 export const FETCH_FLAGS = {
-  dest: { flag: '--dest <dir>', help: 'folder the files are saved in, each under the last segment of its URL', schema: z.string({ error: 'is required' }).min(1, 'is required') },
-  listenAddress: { flag: '--listen-address <addr>', help: 'address of the progress server (pods use 0.0.0.0)', schema: z.string().min(1).default('127.0.0.1') },
-  port: { flag: '--port <port>', help: 'port of the progress server: GET /progress, /healthz (0 picks a free one)', schema: int(0, 65535).default(FETCH_PORT) },
+  dest: {
+    flag: '--dest <dir>',
+    help: 'folder the files are saved in, each under the last segment of its URL',
+    schema: z.string({ error: 'is required' }).min(1, 'is required'),
+  },
+  listenAddress: {
+    flag: '--listen-address <addr>',
+    help: 'address of the progress server (pods use 0.0.0.0)',
+    schema: z.string().min(1).default('127.0.0.1'),
+  },
+  port: {
+    flag: '--port <port>',
+    help: 'port of the progress server: GET /progress, /healthz (0 picks a free one)',
+    schema: int(0, 65535).default(FETCH_PORT),
+  },
   retries: {
-    flag: '--retries <n>', help: 'failed attempts in a row per file before giving up (an attempt that gets further than any before resets the count)',
+    flag: '--retries <n>',
+    help:
+      'failed attempts in a row per file before giving up ' +
+      '(an attempt that gets further than any before resets the count)',
     schema: int(0, 1000).default(5),
   },
-  timeout: { flag: '--timeout <seconds>', help: 'abandon and retry an attempt after this long without a response or data', schema: int(1, 86_400).default(60) },
-  linger: { flag: '--linger <seconds>', help: 'keep answering /progress this long after the end, so a poller sees done or failed', schema: int(0, 3600).default(0) },
+  timeout: {
+    flag: '--timeout <seconds>',
+    help: 'abandon and retry an attempt after this long without a response or data',
+    schema: int(1, 86_400).default(60),
+  },
+  linger: {
+    flag: '--linger <seconds>',
+    help: 'keep answering /progress this long after the end, so a poller sees done or failed',
+    schema: int(0, 3600).default(0),
+  },
   file: {
-    flag: '--file <url=sha256>', help: 'a file and its SHA-256 (64 hex); repeat for every shard, first shard first', repeat: true,
-    schema: z.array(z.string(), { error: 'is required: at least one <url>=<sha256>' }).min(1, 'is required: at least one <url>=<sha256>'),
+    flag: '--file <url=sha256>',
+    help: 'a file and its SHA-256 (64 hex); repeat for every shard, first shard first',
+    repeat: true,
+    schema: z
+      .array(z.string(), { error: 'is required: at least one <url>=<sha256>' })
+      .min(1, 'is required: at least one <url>=<sha256>'),
   },
 } satisfies FlagTable;
 
 const fetchFlagsSchema = flagsSchema(FETCH_FLAGS);
 
 /** `gptoss fetch` arguments (after the executable) that download `files` into `dest`. */
-export function fetchArgs(files: readonly FetchFile[], dest: string, port: number, options: FetchArgsOptions = {}): string[] {
-  return ['fetch', ...toArgv(FETCH_FLAGS, {
-    dest, listenAddress: options.listenAddress ?? '0.0.0.0', port, retries: options.retries, timeout: options.timeoutSeconds,
-    file: files.map(fileArg),
-  })];
+export function fetchArgs(
+  files: readonly FetchFile[],
+  dest: string,
+  port: number,
+  options: FetchArgsOptions = {},
+): string[] {
+  return [
+    'fetch',
+    ...toArgv(FETCH_FLAGS, {
+      dest,
+      listenAddress: options.listenAddress ?? '0.0.0.0',
+      port,
+      retries: options.retries,
+      timeout: options.timeoutSeconds,
+      file: files.map(fileArg),
+    }),
+  ];
 }
 
 export interface FetchConfig {
@@ -73,7 +112,15 @@ export interface FetchConfig {
 /** Defaults and validation, once at start-up: every file is checked before anything is downloaded. */
 export function loadFetchConfig(flags: unknown): FetchConfig {
   const { dest, file, listenAddress, port, retries, timeout, linger } = parseFlags(fetchFlagsSchema, flags);
-  return { dest, files: fetchTargets(file.map(parseFileArg)), listenAddress, port, retries, timeoutSeconds: timeout, lingerSeconds: linger };
+  return {
+    dest,
+    files: fetchTargets(file.map(parseFileArg)),
+    listenAddress,
+    port,
+    retries,
+    timeoutSeconds: timeout,
+    lingerSeconds: linger,
+  };
 }
 
 /** The inverse of fileArg; a value without "=<sha256>" is a usage error. */
@@ -91,7 +138,8 @@ export function fileNameOf(url: string): string {
   } catch {
     throw new ConfigError(`${url}: not a URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${url}: must be an http or https URL`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ConfigError(`${url}: must be an http or https URL`);
   const segment = parsed.pathname.slice(parsed.pathname.lastIndexOf('/') + 1);
   let name: string;
   try {
@@ -100,8 +148,12 @@ export function fileNameOf(url: string): string {
     throw new ConfigError(`${url}: the file name "${segment}" is not valid percent-encoding`);
   }
   if (name === '') throw new ConfigError(`${url}: the URL must end in a file name`);
-  if (name === '.' || name === '..' || /[/\\\0]/.test(name)) throw new ConfigError(`${url}: the file name "${name}" is not a plain file name`);
-  if (name.endsWith(PART_SUFFIX)) throw new ConfigError(`${url}: the file name "${name}" ends in ${PART_SUFFIX}, which is kept for partial downloads`);
+  if (name === '.' || name === '..' || /[/\\\0]/.test(name))
+    throw new ConfigError(`${url}: the file name "${name}" is not a plain file name`);
+  if (name.endsWith(PART_SUFFIX))
+    throw new ConfigError(
+      `${url}: the file name "${name}" ends in ${PART_SUFFIX}, which is kept for partial downloads`,
+    );
   if (Buffer.byteLength(name) > 255) throw new ConfigError(`${url}: the file name is longer than 255 bytes`);
   return name;
 }
@@ -111,7 +163,8 @@ export function fetchTargets(files: readonly FetchFile[]): FetchTarget[] {
   if (files.length === 0) throw new ConfigError('no files to fetch');
   const byName = new Map<string, FetchTarget>();
   for (const file of files) {
-    if (!/^[0-9a-fA-F]{64}$/.test(file.sha256)) throw new ConfigError(`${file.url}: sha256 must be 64 hex characters, got "${file.sha256}"`);
+    if (!/^[0-9a-fA-F]{64}$/.test(file.sha256))
+      throw new ConfigError(`${file.url}: sha256 must be 64 hex characters, got "${file.sha256}"`);
     const target = { url: file.url, sha256: file.sha256.toLowerCase(), name: fileNameOf(file.url) };
     const other = byName.get(target.name);
     if (other) throw new ConfigError(`${other.url} and ${file.url} would both be saved as ${target.name}`);

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { oneOf } from '../errors.js';
 import { choice, flagsSchema, int, toArgv, type FlagTable } from '../flags.js';
-import { DEFAULT_REASONING_EFFORT, MAX_CONTEXT_SIZE, MAX_PARALLEL_SLOTS, REASONING_EFFORTS, VARIANTS } from '../models.js';
+import {
+  DEFAULT_REASONING_EFFORT,
+  MAX_CONTEXT_SIZE,
+  MAX_PARALLEL_SLOTS,
+  REASONING_EFFORTS,
+  VARIANTS,
+} from '../models.js';
 import { RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT } from '../names.js';
 
 /**
@@ -16,37 +22,74 @@ export type GpuChoice = (typeof GPU_CHOICES)[number];
 /** `gptoss serve`'s flags, keyed as commander names them. */
 export const SERVE_FLAGS = {
   model: {
-    flag: '--model <file>', help: 'GGUF model file (the first shard of a sharded model is enough)',
+    flag: '--model <file>',
+    help: 'GGUF model file (the first shard of a sharded model is enough)',
     schema: z.string({ error: 'is required' }).min(1, 'is required'),
   },
   modelName: {
-    flag: '--model-name <name>', help: 'served model id (default: the file name without .gguf)',
-    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'must be letters, digits and . _ : / -').optional(),
+    flag: '--model-name <name>',
+    help: 'served model id (default: the file name without .gguf)',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'must be letters, digits and . _ : / -')
+      .optional(),
   },
-  variant: { flag: '--variant <variant>', help: `declared variant, reported by GetModelInfo: ${oneOf(VARIANTS)}`, schema: choice(VARIANTS).optional() },
-  listenAddress: { flag: '--listen-address <addr>', help: 'address both servers listen on (pods use 0.0.0.0)', schema: z.string().min(1).default('127.0.0.1') },
-  grpcPort: { flag: '--grpc-port <port>', help: 'gRPC port (0 picks a free one)', schema: int(0, 65535).default(RUNTIME_GRPC_PORT) },
+  variant: {
+    flag: '--variant <variant>',
+    help: `declared variant, reported by GetModelInfo: ${oneOf(VARIANTS)}`,
+    schema: choice(VARIANTS).optional(),
+  },
+  listenAddress: {
+    flag: '--listen-address <addr>',
+    help: 'address both servers listen on (pods use 0.0.0.0)',
+    schema: z.string().min(1).default('127.0.0.1'),
+  },
+  grpcPort: {
+    flag: '--grpc-port <port>',
+    help: 'gRPC port (0 picks a free one)',
+    schema: int(0, 65535).default(RUNTIME_GRPC_PORT),
+  },
   httpPort: {
-    flag: '--http-port <port>', help: 'HTTP port: OpenAI API, /metrics, /healthz, /readyz (0 picks a free one)',
+    flag: '--http-port <port>',
+    help: 'HTTP port: OpenAI API, /metrics, /healthz, /readyz (0 picks a free one)',
     schema: int(0, 65535).default(RUNTIME_HTTP_PORT),
   },
-  parallel: { flag: '--parallel <n>', help: 'parallel slots: requests decoded together', schema: int(1, MAX_PARALLEL_SLOTS).default(4) },
-  contextSize: { flag: '--context-size <n>', help: 'tokens per request (per slot)', schema: int(1, MAX_CONTEXT_SIZE).default(4096) },
+  parallel: {
+    flag: '--parallel <n>',
+    help: 'parallel slots: requests decoded together',
+    schema: int(1, MAX_PARALLEL_SLOTS).default(4),
+  },
+  contextSize: {
+    flag: '--context-size <n>',
+    help: 'tokens per request (per slot)',
+    schema: int(1, MAX_CONTEXT_SIZE).default(4096),
+  },
   reasoningEffort: {
-    flag: '--reasoning-effort <effort>', help: `default reasoning effort: ${oneOf(REASONING_EFFORTS)}`,
+    flag: '--reasoning-effort <effort>',
+    help: `default reasoning effort: ${oneOf(REASONING_EFFORTS)}`,
     schema: choice(REASONING_EFFORTS).default(DEFAULT_REASONING_EFFORT),
   },
   gpu: { flag: '--gpu <gpu>', help: oneOf(GPU_CHOICES), schema: choice(GPU_CHOICES).default('auto') },
   threads: {
-    flag: '--threads <n>', help: 'CPU threads for llama.cpp (default: CPU budget from the cgroup quota, minus one)',
+    flag: '--threads <n>',
+    help: 'CPU threads for llama.cpp (default: CPU budget from the cgroup quota, minus one)',
     schema: int(1, 1024).optional(),
   },
   maxQueue: {
-    flag: '--max-queue <n>', help: 'requests that may wait for a slot before RESOURCE_EXHAUSTED / 429',
+    flag: '--max-queue <n>',
+    help: 'requests that may wait for a slot before RESOURCE_EXHAUSTED / 429',
     schema: int(0, 100_000).default(64),
   },
-  graceSeconds: { flag: '--grace-seconds <n>', help: 'on SIGTERM, how long in-flight streams may finish', schema: int(0, 3600).default(30) },
-  maxBodyBytes: { flag: '--max-body-bytes <n>', help: 'largest request body', schema: int(1024, 64 * 1024 * 1024).default(1024 * 1024) },
+  graceSeconds: {
+    flag: '--grace-seconds <n>',
+    help: 'on SIGTERM, how long in-flight streams may finish',
+    schema: int(0, 3600).default(30),
+  },
+  maxBodyBytes: {
+    flag: '--max-body-bytes <n>',
+    help: 'largest request body',
+    schema: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  },
 } satisfies FlagTable;
 
 export const serveFlagsSchema = flagsSchema(SERVE_FLAGS);

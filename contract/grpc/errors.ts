@@ -11,7 +11,10 @@ const DOMAIN = 'runtime.gptoss.io';
 export function toServiceError(error: ApiError): Partial<ServiceError> {
   const code = ERROR_CATALOGUE[error.code].grpc;
   const details = [
-    { type_url: 'type.googleapis.com/google.rpc.ErrorInfo', value: ErrorInfo.encode({ reason: error.code.toUpperCase(), domain: DOMAIN }).finish() },
+    {
+      type_url: 'type.googleapis.com/google.rpc.ErrorInfo',
+      value: ErrorInfo.encode({ reason: error.code.toUpperCase(), domain: DOMAIN }).finish(),
+    },
   ];
   if (error.field) {
     details.push({
@@ -20,6 +23,9 @@ export function toServiceError(error: ApiError): Partial<ServiceError> {
     });
   }
   const metadata = new Metadata();
-  metadata.set('grpc-status-details-bin', Buffer.from(RpcStatus.encode({ code, message: error.message, details }).finish()));
+  metadata.set(
+    'grpc-status-details-bin',
+    Buffer.from(RpcStatus.encode({ code, message: error.message, details }).finish()),
+  );
   return { code, details: error.message, metadata };
 }

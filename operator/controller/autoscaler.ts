@@ -1,4 +1,5 @@
 import type { KubernetesObject, ObjectCache, V1Pod } from '@kubernetes/client-node';
+import { describeError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import { GROUP, KIND, VERSION, type AutoscalingStatus, type GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { OperatorConfig } from '../config.js';
@@ -65,7 +66,9 @@ export class Autoscaler {
 
   /** One pass over the models (joins the pass in progress, if any). Never rejects. */
   tick(): Promise<void> {
-    this.running ??= this.pass().finally(() => { this.running = null; });
+    this.running ??= this.pass().finally(() => {
+      this.running = null;
+    });
     return this.running;
   }
 
@@ -77,22 +80,36 @@ export class Autoscaler {
   private schedule(ms: number): void {
     this.timer = this.scheduler.setTimeout(() => {
       this.timer = undefined;
-      void this.tick().then(() => { if (this.started) this.schedule(this.options.settings.intervalSeconds * 1000); });
+      void this.tick().then(() => {
+        if (this.started) this.schedule(this.options.settings.intervalSeconds * 1000);
+      });
     }, ms);
   }
 
   private async pass(): Promise<void> {
     const now = this.now();
     const watched = this.options.watched ?? (() => true);
-    const models = this.options.models.list()
+    const models = this.options.models
+      .list()
       .filter((m) => watched(m.metadata.namespace ?? '') && m.spec?.autoscaling?.mode === 'builtin');
     const keys = new Set(models.map((m) => `${m.metadata.namespace}/${m.metadata.name}`));
     // a model that went or left builtin mode: forget it (its status.autoscaling goes with the next reconcile)
     for (const key of this.state.keys()) if (!keys.has(key)) this.state.delete(key);
-    await Promise.all(models.map((model) => this.decide(model, now).catch((error: unknown) => {
-      this.options.log.error({ kind: KIND, namespace: model.metadata.namespace, name: model.metadata.name, err: String(error), cause: String((error as Error).cause ?? '') },
-        'Failed to autoscale model');
-    })));
+    await Promise.all(
+      models.map((model) =>
+        this.decide(model, now).catch((error: unknown) => {
+          this.options.log.error(
+            {
+              kind: KIND,
+              namespace: model.metadata.namespace,
+              name: model.metadata.name,
+              err: describeError(error),
+            },
+            'Failed to autoscale model',
+          );
+        }),
+      ),
+    );
   }
 
   private async decide(model: GptOssModel, now: Date): Promise<void> {
@@ -109,16 +126,40 @@ export class Autoscaler {
     const samples = await sampleUtilization(pods, this.options.podAddress ?? runtimeAddress, settings.scrapeTimeoutMs);
     const before = this.state.get(key);
     const decision = decideReplicas({
-      policy: autoscalingPolicy(model.spec.autoscaling), tolerance: settings.tolerance,
-      replicas: scale.replicas, samples, memory: before?.memory, now: now.getTime(),
+      policy: autoscalingPolicy(model.spec.autoscaling),
+      tolerance: settings.tolerance,
+      replicas: scale.replicas,
+      samples,
+      memory: before?.memory,
+      now: now.getTime(),
     });
     if (decision.desiredReplicas !== scale.replicas) {
       // a conflict (someone scaled since the read) throws: nothing is remembered, the next pass reads afresh
       await api.writeScale(namespace, name, decision.desiredReplicas, scale.resourceVersion);
-      log.info({ kind: KIND, namespace, name, from: scale.replicas, to: decision.desiredReplicas, reason: decision.reason, utilization: decision.utilization }, 'Scaled model');
+      log.info(
+        {
+          kind: KIND,
+          namespace,
+          name,
+          from: scale.replicas,
+          to: decision.desiredReplicas,
+          reason: decision.reason,
+          utilization: decision.utilization,
+        },
+        'Scaled model',
+      );
       // best-effort, as every Event: the status records the decision anyway
-      await api.recordEvent({ ...model, apiVersion: `${GROUP}/${VERSION}`, kind: KIND }, 'Normal', decision.reason, decision.message, now)
-        .catch((error: unknown) => log.warn({ kind: KIND, namespace, name, err: String(error) }, 'Failed to record the scaling event'));
+      await api
+        .recordEvent(
+          { ...model, apiVersion: `${GROUP}/${VERSION}`, kind: KIND },
+          'Normal',
+          decision.reason,
+          decision.message,
+          now,
+        )
+        .catch((error: unknown) =>
+          log.warn({ kind: KIND, namespace, name, err: String(error) }, 'Failed to record the scaling event'),
+        );
     }
     const status = autoscalingStatus(before?.status, decision, scale.replicas, now.getTime());
     this.state.set(key, { memory: decision.memory, status });

@@ -1,6 +1,16 @@
 import {
-  AppsV1Api, CoreV1Api, CustomObjectsApi, makeInformer,
-  type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache, type V1Deployment, type V1Node, type V1Pod,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Deployment,
+  type V1Node,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import { RUNTIME_APP_LABELS } from '../../contract/names.js';
 import { GROUP, PLURAL, VERSION, type GptOssModel } from '../api/v1alpha1/gptOssModel.js';
@@ -26,23 +36,36 @@ export class OperatorCaches {
     const apps = kc.makeApiClient(AppsV1Api);
     const core = kc.makeApiClient(CoreV1Api);
     const scoped = <T extends KubernetesObject>(
-      path: (ns?: string) => string, list: (ns?: string) => Promise<KubernetesListObject<T>>, selector?: string,
+      path: (ns?: string) => string,
+      list: (ns?: string) => Promise<KubernetesListObject<T>>,
+      selector?: string,
     ) => new ScopedInformer<T>(kc, namespaces, path, list, selector);
     const within = (ns?: string) => (ns ? `/namespaces/${ns}` : '');
     this.models = scoped<ModelObject>(
       (ns) => `/apis/${GROUP}/${VERSION}${within(ns)}/${PLURAL}`,
-      (ns) => (ns ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-        : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<KubernetesListObject<ModelObject>>);
+      (ns) =>
+        (ns
+          ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
+          : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<
+          KubernetesListObject<ModelObject>
+        >,
+    );
     this.deployments = scoped<V1Deployment>(
       (ns) => `/apis/apps/v1${within(ns)}/deployments`,
-      (ns) => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: RUNTIME_SELECTOR })
-        : apps.listDeploymentForAllNamespaces({ labelSelector: RUNTIME_SELECTOR })),
-      RUNTIME_SELECTOR);
+      (ns) =>
+        ns
+          ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: RUNTIME_SELECTOR })
+          : apps.listDeploymentForAllNamespaces({ labelSelector: RUNTIME_SELECTOR }),
+      RUNTIME_SELECTOR,
+    );
     this.pods = scoped<V1Pod>(
       (ns) => `/api/v1${within(ns)}/pods`,
-      (ns) => (ns ? core.listNamespacedPod({ namespace: ns, labelSelector: RUNTIME_SELECTOR })
-        : core.listPodForAllNamespaces({ labelSelector: RUNTIME_SELECTOR })),
-      RUNTIME_SELECTOR);
+      (ns) =>
+        ns
+          ? core.listNamespacedPod({ namespace: ns, labelSelector: RUNTIME_SELECTOR })
+          : core.listPodForAllNamespaces({ labelSelector: RUNTIME_SELECTOR }),
+      RUNTIME_SELECTOR,
+    );
     this.nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
   }
 

@@ -1,6 +1,12 @@
 import {
-  ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions,
-  type KubernetesObject,
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
@@ -40,7 +46,13 @@ export class Executor implements WorldReads {
 
   async readModel(namespace: string, name: string): Promise<GptOssModel | null> {
     try {
-      return await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as GptOssModel;
+      return (await this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as GptOssModel;
     } catch (cause) {
       if (isNotFound(cause)) return null;
       throw new Error(`reading GptOssModel ${namespace}/${name}`, { cause });
@@ -65,7 +77,7 @@ export class Executor implements WorldReads {
     const hash = createHash('sha256').update(JSON.stringify(object)).digest('hex');
     if (this.applied.get(key) === hash) return false;
     try {
-      await this.objects.patch(object as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     } catch (cause) {
       this.applied.delete(key);
       throw new Error(`applying ${String(object.kind)} ${meta.namespace}/${meta.name}`, { cause });
@@ -80,7 +92,11 @@ export class Executor implements WorldReads {
     const key = childKey(ref);
     if (this.absent.has(key)) return false;
     try {
-      await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { namespace: ref.namespace, name: ref.name } });
+      await this.objects.delete({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { namespace: ref.namespace, name: ref.name },
+      });
     } catch (cause) {
       if (!isNotFound(cause)) throw new Error(`deleting ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
       this.absent.add(key);
@@ -126,17 +142,32 @@ export class Executor implements WorldReads {
   }
 
   /** An Event on the model (kubectl describe gom shows it). */
-  async recordEvent(model: GptOssModel, type: 'Normal' | 'Warning', reason: string, message: string, now: Date): Promise<void> {
+  async recordEvent(
+    model: GptOssModel,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    now: Date,
+  ): Promise<void> {
     const { namespace, name, uid } = model.metadata;
     try {
       await this.core.createNamespacedEvent({
         namespace: namespace!,
         body: {
-          metadata: { namespace, name: `${name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}` },
+          metadata: {
+            namespace,
+            name: `${name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
+          },
           involvedObject: { apiVersion: model.apiVersion, kind: model.kind, name, namespace, uid },
-          type, reason, message: message.slice(0, 1000),
-          firstTimestamp: now, lastTimestamp: now, count: 1,
-          source: { component: FIELD_MANAGER }, reportingComponent: FIELD_MANAGER, reportingInstance: FIELD_MANAGER,
+          type,
+          reason,
+          message: message.slice(0, 1000),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          source: { component: FIELD_MANAGER },
+          reportingComponent: FIELD_MANAGER,
+          reportingInstance: FIELD_MANAGER,
         },
       });
     } catch (cause) {
@@ -144,11 +175,19 @@ export class Executor implements WorldReads {
     }
   }
 
-  /** spec.replicas of a model through its scale subresource, with the resourceVersion to write against; null when the model is gone. */
+  /**
+   * spec.replicas of a model through its scale subresource, with the resourceVersion to write against; null when the
+   * model is gone.
+   */
   async readScale(namespace: string, name: string): Promise<{ replicas: number; resourceVersion: string } | null> {
     try {
-      const scale = await this.custom.getNamespacedCustomObjectScale({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }) as
-        { metadata?: { resourceVersion?: string }; spec?: { replicas?: number } };
+      const scale = (await this.custom.getNamespacedCustomObjectScale({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as { metadata?: { resourceVersion?: string }; spec?: { replicas?: number } };
       return { replicas: scale.spec?.replicas ?? 0, resourceVersion: scale.metadata?.resourceVersion ?? '' };
     } catch (cause) {
       if (isNotFound(cause)) return null;
@@ -164,8 +203,18 @@ export class Executor implements WorldReads {
   async writeScale(namespace: string, name: string, replicas: number, resourceVersion: string): Promise<void> {
     try {
       await this.custom.replaceNamespacedCustomObjectScale({
-        group: GROUP, version: VERSION, namespace, plural: PLURAL, name, fieldManager: FIELD_MANAGER,
-        body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name, namespace, resourceVersion }, spec: { replicas } },
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+        fieldManager: FIELD_MANAGER,
+        body: {
+          apiVersion: 'autoscaling/v1',
+          kind: 'Scale',
+          metadata: { name, namespace, resourceVersion },
+          spec: { replicas },
+        },
       });
     } catch (cause) {
       throw new Error(`scaling GptOssModel ${namespace}/${name} to ${replicas} replicas`, { cause });
@@ -176,8 +225,16 @@ export class Executor implements WorldReads {
     const { namespace, name } = model.metadata;
     try {
       await this.custom.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, namespace: namespace!, plural: PLURAL, name, fieldManager: FIELD_MANAGER, force: true,
-          body: { apiVersion: model.apiVersion, kind: model.kind, metadata: { name, namespace }, status } },
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: namespace!,
+          plural: PLURAL,
+          name,
+          fieldManager: FIELD_MANAGER,
+          force: true,
+          body: { apiVersion: model.apiVersion, kind: model.kind, metadata: { name, namespace }, status },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
       );
     } catch (cause) {

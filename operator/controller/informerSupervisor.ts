@@ -35,8 +35,13 @@ export class InformerSupervisor {
   private readonly clock: () => number;
 
   constructor(parts: {
-    informer: Informer<KubernetesObject>; name: string; options: SupervisorOptions; log: Logger;
-    onRestart?: () => void; scheduler?: Scheduler; clock?: () => number;
+    informer: Informer<KubernetesObject>;
+    name: string;
+    options: SupervisorOptions;
+    log: Logger;
+    onRestart?: () => void;
+    scheduler?: Scheduler;
+    clock?: () => number;
   }) {
     ({ informer: this.informer, name: this.name, options: this.options, log: this.log } = parts);
     this.onRestart = parts.onRestart ?? (() => undefined);
@@ -44,8 +49,14 @@ export class InformerSupervisor {
     this.clock = parts.clock ?? Date.now;
     const informer = this.informer;
     this.lastHeard = this.clock();
-    const heard = () => { this.lastHeard = this.clock(); };
-    for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => { heard(); this.failures = 0; });
+    const heard = () => {
+      this.lastHeard = this.clock();
+    };
+    for (const verb of ['add', 'update', 'delete'] as const)
+      informer.on(verb, () => {
+        heard();
+        this.failures = 0;
+      });
     informer.on('connect', heard);
     informer.on('error', (error: unknown) => this.onError(error));
   }
@@ -68,7 +79,10 @@ export class InformerSupervisor {
     if (this.stopped) return;
     const delay = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** this.failures);
     this.failures += 1;
-    this.log.warn({ informer: this.name, err: String(error), retryInMs: delay }, 'Informer failed; restarting after back-off');
+    this.log.warn(
+      { informer: this.name, err: String(error), retryInMs: delay },
+      'Informer failed; restarting after back-off',
+    );
     this.scheduler.clearTimeout(this.restartTimer);
     this.restartTimer = this.scheduler.setTimeout(() => void this.restart('error'), delay);
   }
@@ -78,7 +92,10 @@ export class InformerSupervisor {
     const quietMs = this.clock() - this.lastHeard;
     let nextCheckMs = this.options.stallMs - quietMs;
     if (quietMs >= this.options.stallMs) {
-      this.log.warn({ informer: this.name, quietSeconds: Math.round(quietMs / 1000) }, 'Informer heard nothing; restarting it');
+      this.log.warn(
+        { informer: this.name, quietSeconds: Math.round(quietMs / 1000) },
+        'Informer heard nothing; restarting it',
+      );
       void this.restart('stall');
       nextCheckMs = this.options.stallMs;
     }

@@ -16,7 +16,11 @@ export function reuseConnections(kc: KubeConfig): KubeConfig {
   const agents = new Map<string, Agent>();
   target.createAgent = (cluster, options) => {
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options;
-    const id = createHash('sha256').update(JSON.stringify([cluster?.server, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername].map(String))).digest('hex');
+    const id = createHash('sha256')
+      .update(
+        JSON.stringify([cluster?.server, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername].map(String)),
+      )
+      .digest('hex');
     let agent = agents.get(id);
     if (!agent) {
       agent = create(cluster, { ...options, keepAlive: true });

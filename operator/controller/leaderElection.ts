@@ -1,4 +1,4 @@
-import { ApiException, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: the holder renews
@@ -17,7 +17,13 @@ export interface LeaderElectionConfig {
 }
 
 interface Lease extends KubernetesObject {
-  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
 }
 
 export const microTime = (date: Date) => date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
@@ -44,7 +50,11 @@ export class LeaderElector {
   }
 
   /** Tries every retry period; calls back on gaining and on losing the lease. */
-  start(events: { onStartedLeading: () => void; onStoppedLeading: () => void; onError?: (error: unknown) => void }): void {
+  start(events: {
+    onStartedLeading: () => void;
+    onStoppedLeading: () => void;
+    onError?: (error: unknown) => void;
+  }): void {
     const tick = async () => {
       if (this.stopped) return;
       let leads = false;
@@ -80,8 +90,15 @@ export class LeaderElector {
       for (let tries = 0; tries < 3; tries++) {
         const lease = await this.read().catch(() => null);
         if (lease?.spec?.holderIdentity !== this.config.identity) break;
-        const released = await this.api.replace({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.now()) } } as Lease)
-          .then(() => true, () => false);
+        const released = await this.api
+          .replace({
+            ...lease,
+            spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.now()) },
+          })
+          .then(
+            () => true,
+            () => false,
+          );
         if (released) break;
       }
     }
@@ -90,7 +107,11 @@ export class LeaderElector {
 
   private async read(): Promise<Lease | null> {
     try {
-      return await this.api.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.config.name, namespace: this.config.namespace } }) as Lease;
+      return await this.api.read<Lease>({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.config.name, namespace: this.config.namespace },
+      });
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return null;
       throw new Error(`reading Lease ${this.config.namespace}/${this.config.name}`, { cause: error });
@@ -104,22 +125,31 @@ export class LeaderElector {
     const mine = { holderIdentity: identity, leaseDurationSeconds, renewTime: microTime(now) };
     try {
       if (!lease) {
-        await this.api.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace },
-          spec: { ...mine, acquireTime: microTime(now), leaseTransitions: 0 } } as Lease);
+        await this.api.create({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: { ...mine, acquireTime: microTime(now), leaseTransitions: 0 },
+        });
         return true;
       }
       const spec = lease.spec ?? {};
       if (spec.holderIdentity === identity) {
-        await this.api.replace({ ...lease, spec: { ...spec, ...mine } } as Lease);
+        await this.api.replace({ ...lease, spec: { ...spec, ...mine } });
         return true;
       }
-      const expires = spec.renewTime ? Date.parse(spec.renewTime) + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 : 0;
+      const expires = spec.renewTime
+        ? Date.parse(spec.renewTime) + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000
+        : 0;
       if (spec.holderIdentity && expires > now.getTime()) return false;
-      await this.api.replace({ ...lease, spec: { ...spec, ...mine, acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } } as Lease);
+      await this.api.replace({
+        ...lease,
+        spec: { ...spec, ...mine, acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 },
+      });
       return true;
     } catch (error) {
       // another candidate wrote first (AlreadyExists, Conflict): not the leader this round
-      if (error instanceof ApiException && (error.code === 409)) return false;
+      if (error instanceof ApiException && error.code === 409) return false;
       throw new Error(`acquiring or renewing Lease ${namespace}/${name}`, { cause: error });
     }
   }

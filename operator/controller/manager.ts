@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import { describeError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import { KIND } from '../api/v1alpha1/gptOssModel.js';
 import type { OperatorConfig } from '../config.js';
@@ -29,7 +30,10 @@ export async function startOperator(
   kc: KubeConfig,
   config: OperatorConfig,
   log: Logger,
-  /** Called when leadership is lost; the process should exit so it restarts as a fresh candidate, as controller-runtime does. */
+  /**
+   * Called when leadership is lost; the process should exit so it restarts as a fresh candidate, as controller-runtime
+   * does.
+   */
   onLostLeadership: () => void = () => undefined,
 ): Promise<RunningOperator> {
   reuseConnections(kc);
@@ -41,22 +45,36 @@ export async function startOperator(
   const targets = { enqueue: (key: string) => queue.add(key), forgetChild: executor.forget.bind(executor), watched };
   declareWatches(caches, targets);
 
-  const supervisors = caches.informers().map(([name, informer]) => new InformerSupervisor({
-    informer, name, log,
-    options: { stallMs: config.informerStallSeconds * 1000, backoffBaseMs: 500, backoffMaxMs: 60_000 },
-    onRestart: () => metrics.informerRestarts.inc({ informer: name }),
-  }));
+  const supervisors = caches.informers().map(
+    ([name, informer]) =>
+      new InformerSupervisor({
+        informer,
+        name,
+        log,
+        options: { stallMs: config.informerStallSeconds * 1000, backoffBaseMs: 500, backoffMaxMs: 60_000 },
+        onRestart: () => metrics.informerRestarts.inc({ informer: name }),
+      }),
+  );
   let synced = false;
   const ops = await startOpsServer(config.listenAddress, config.port, metrics.registry, () => synced);
   await Promise.all(supervisors.map((s) => s.start()));
   synced = true;
 
   const autoscaler = new Autoscaler({
-    settings: config.autoscaler, models: caches.models, pods: caches.pods, api: executor, enqueue: targets.enqueue, log, watched,
+    settings: config.autoscaler,
+    models: caches.models,
+    pods: caches.pods,
+    api: executor,
+    enqueue: targets.enqueue,
+    log,
+    watched,
   });
   const reconciler = new ModelReconciler({
-    executor, reads: new CacheReads(executor, caches.nodes, caches.deployments, caches.pods), settings: config,
-    now: () => new Date(), autoscaling: ({ namespace, name }) => autoscaler.status(namespace, name),
+    executor,
+    reads: new CacheReads(executor, caches.nodes, caches.deployments, caches.pods),
+    settings: config,
+    now: () => new Date(),
+    autoscaling: ({ namespace, name }) => autoscaler.status(namespace, name),
   });
   const reconcileKey = async (key: string) => {
     const [namespace, name] = key.split('/') as [string, string];
@@ -65,7 +83,8 @@ export async function startOperator(
       const outcome = await reconciler.reconcile({ namespace, name });
       metrics.reconciles.inc({ result: 'success' });
       metrics.setModel(namespace, name, outcome.status, outcome.desiredReplicas);
-      if (outcome.statusWritten) log.info({ kind: KIND, namespace, name, applied: outcome.applied }, 'Reconciled model');
+      if (outcome.statusWritten)
+        log.info({ kind: KIND, namespace, name, applied: outcome.applied }, 'Reconciled model');
       return outcome.requeueAfterMs === undefined ? undefined : { requeueAfterMs: outcome.requeueAfterMs };
     } finally {
       end();
@@ -79,8 +98,11 @@ export async function startOperator(
 
   let workers: Promise<void> | null = null;
   const elector = new LeaderElector(kc, {
-    namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity,
-    leaseDurationSeconds: config.leaseDurationSeconds, retryPeriodMs: config.retryPeriodMs,
+    namespace: config.leaseNamespace,
+    name: config.leaseName,
+    identity: config.identity,
+    leaseDurationSeconds: config.leaseDurationSeconds,
+    retryPeriodMs: config.retryPeriodMs,
   });
   elector.start({
     onStartedLeading: () => {
@@ -89,7 +111,7 @@ export async function startOperator(
       enqueueAll(caches, targets);
       workers = queue.run(config.workers, reconcileKey, (key, error) => {
         metrics.reconciles.inc({ result: 'error' });
-        log.error({ key, err: String(error), cause: String((error as Error).cause ?? '') }, 'Failed to reconcile model');
+        log.error({ key, err: describeError(error) }, 'Failed to reconcile model');
       });
       autoscaler.start();
     },

@@ -10,10 +10,19 @@ export interface OpsServer {
 }
 
 /** /healthz (the process answers), /readyz (its caches have synced) and /metrics, on their own listener. */
-export async function startOpsServer(listenAddress: string, port: number, registry: Registry, ready: () => boolean): Promise<OpsServer> {
+export async function startOpsServer(
+  listenAddress: string,
+  port: number,
+  registry: Registry,
+  ready: () => boolean,
+): Promise<OpsServer> {
   const app = express();
-  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
-  app.get('/readyz', (_req, res) => { res.status(ready() ? 200 : 503).json({ status: ready() ? 'ready' : 'starting' }); });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    res.status(ready() ? 200 : 503).json({ status: ready() ? 'ready' : 'starting' });
+  });
   app.get('/metrics', (_req, res, next) => {
     registry.metrics().then((text) => res.type(registry.contentType).send(text), next);
   });

@@ -27,23 +27,29 @@ const PROGRESS_TIMEOUT_MS = 1000;
  * whose fetch does not answer yet counts as a download at 0 of unknown bytes).
  */
 export async function observePods(pods: readonly V1Pod[], fetchPort: number): Promise<ObservedPods> {
-  const downloads = await Promise.all(pods.map(async (pod) => {
-    const fetching = pod.status?.initContainerStatuses?.find((c) => c.name === 'fetch' && c.state?.running);
-    if (!fetching || !pod.status?.podIP) return null;
-    try {
-      const response = await fetch(`http://${pod.status.podIP}:${fetchPort}/progress`, { signal: AbortSignal.timeout(PROGRESS_TIMEOUT_MS) });
-      const body = await response.json() as { bytesDone?: number; bytesTotal?: number | null };
-      return { bytesDone: body.bytesDone ?? 0, bytesTotal: body.bytesTotal ?? 0 };
-    } catch {
-      // not listening yet: still a download under way, so the reconcile asks again soon
-      return { bytesDone: 0, bytesTotal: 0 };
-    }
-  }));
+  const downloads = await Promise.all(
+    pods.map(async (pod) => {
+      const fetching = pod.status?.initContainerStatuses?.find((c) => c.name === 'fetch' && c.state?.running);
+      if (!fetching || !pod.status?.podIP) return null;
+      try {
+        const response = await fetch(`http://${pod.status.podIP}:${fetchPort}/progress`, {
+          signal: AbortSignal.timeout(PROGRESS_TIMEOUT_MS),
+        });
+        const body = (await response.json()) as { bytesDone?: number; bytesTotal?: number | null };
+        return { bytesDone: body.bytesDone ?? 0, bytesTotal: body.bytesTotal ?? 0 };
+      } catch {
+        // not listening yet: still a download under way, so the reconcile asks again soon
+        return { bytesDone: 0, bytesTotal: 0 };
+      }
+    }),
+  );
   const active = downloads.filter((d) => d !== null);
   return {
     unschedulable: firstUnschedulable(pods),
     failing: firstFailing(pods),
-    download: active.length ? active.reduce((a, b) => ({ bytesDone: a.bytesDone + b.bytesDone, bytesTotal: a.bytesTotal + b.bytesTotal })) : null,
+    download: active.length
+      ? active.reduce((a, b) => ({ bytesDone: a.bytesDone + b.bytesDone, bytesTotal: a.bytesTotal + b.bytesTotal }))
+      : null,
   };
 }
 
@@ -53,10 +59,16 @@ function firstFailing(pods: readonly V1Pod[]): string | null {
       const last = c.state?.terminated ?? c.lastState?.terminated;
       const looping = c.state?.waiting?.reason === 'CrashLoopBackOff' || c.restartCount > 0;
       if (last && last.exitCode !== 0 && looping) {
-        return `container ${c.name} of pod ${pod.metadata?.name} exited ${last.exitCode}${last.message ? `: ${last.message.trim().split('\n').at(-1)}` : ` (${last.reason ?? 'Error'})`}; restarts: ${c.restartCount}`;
+        const why = last.message ? `: ${last.message.trim().split('\n').at(-1)}` : ` (${last.reason ?? 'Error'})`;
+        const container = `container ${c.name} of pod ${pod.metadata?.name}`;
+        return `${container} exited ${last.exitCode}${why}; restarts: ${c.restartCount}`;
       }
-      if (c.state?.waiting?.reason && !['ContainerCreating', 'PodInitializing', 'CrashLoopBackOff'].includes(c.state.waiting.reason)) {
-        return `container ${c.name} of pod ${pod.metadata?.name} is waiting: ${c.state.waiting.reason}${c.state.waiting.message ? `: ${c.state.waiting.message}` : ''}`;
+      if (
+        c.state?.waiting?.reason &&
+        !['ContainerCreating', 'PodInitializing', 'CrashLoopBackOff'].includes(c.state.waiting.reason)
+      ) {
+        const { reason, message } = c.state.waiting;
+        return `container ${c.name} of pod ${pod.metadata?.name} is waiting: ${reason}${message ? `: ${message}` : ''}`;
       }
     }
   }
@@ -66,13 +78,16 @@ function firstFailing(pods: readonly V1Pod[]): string | null {
 export function firstUnschedulable(pods: readonly V1Pod[]): string | null {
   for (const pod of pods) {
     const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return scheduled.message ?? 'Unschedulable';
+    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
+      return scheduled.message ?? 'Unschedulable';
   }
   return null;
 }
 
 export const nodeInfo = (n: V1Node): NodeInfo => ({
-  name: n.metadata!.name!, labels: n.metadata?.labels ?? {}, allocatable: (n.status?.allocatable ?? {}) as Record<string, string>,
+  name: n.metadata!.name!,
+  labels: n.metadata?.labels ?? {},
+  allocatable: n.status?.allocatable ?? {},
 });
 
 export const observedDeployment = (d: V1Deployment): ObservedDeployment => ({

@@ -58,12 +58,17 @@ export class ModelReconciler {
     // the API server defaulted the spec; parsing again types it and catches a CRD older than us
     model.spec = gptOssModelSpec.parse(model.spec);
     const nodes = nodesMatching(await this.reads.listNodes(), model.spec.gpu?.nodeSelector);
-    const placement = planPlacement(model.spec, gpuClasses(nodes, settings.catalogue), settings, model.status?.placement);
+    const placement = planPlacement(
+      model.spec,
+      gpuClasses(nodes, settings.catalogue),
+      settings,
+      model.status?.placement,
+    );
     const { applied, problem } = await this.applyChildren(model, placement);
     const labels = labelsFor(model);
     const observed = {
       deployment: await this.reads.observeDeployment(key.namespace, key.name),
-      ...await this.reads.observePods(key.namespace, labels),
+      ...(await this.reads.observePods(key.namespace, labels)),
       selector: selectorText(labels),
     };
     const status = planStatus(model, placement, problem, observed, now(), this.deps.autoscaling?.(key));
@@ -73,13 +78,19 @@ export class ModelReconciler {
       await this.recordConditionChanges(model, status);
     }
     return {
-      applied, statusWritten: changed, status, desiredReplicas: model.spec.replicas,
+      applied,
+      statusWritten: changed,
+      status,
+      desiredReplicas: model.spec.replicas,
       // nothing in the API server changes while a download advances: look again soon
       ...(observed.download ? { requeueAfterMs: DOWNLOAD_POLL_MS } : {}),
     };
   }
 
-  /** Applies what the plan wants and deletes what it no longer does; a source that cannot be served is the problem to report. */
+  /**
+   * Applies what the plan wants and deletes what it no longer does; a source that cannot be served is the problem to
+   * report.
+   */
   private async applyChildren(model: GptOssModel, placement: Placement) {
     const applied: string[] = [];
     if (!placement.placed) return { applied, problem: null };
@@ -87,7 +98,8 @@ export class ModelReconciler {
     if (!planned.ok) return { applied, problem: planned };
     const { executor } = this.deps;
     for (const object of planned.objects) {
-      if (await executor.apply(object)) applied.push(`${String(object.kind)}/${(object.metadata as { name: string }).name}`);
+      if (await executor.apply(object))
+        applied.push(`${String(object.kind)}/${(object.metadata as { name: string }).name}`);
     }
     for (const ref of planned.prune) {
       if (await executor.deleteIfPresent(ref)) applied.push(`-${ref.kind}/${ref.name}`);
@@ -100,7 +112,13 @@ export class ModelReconciler {
     const before = new Map((model.status?.conditions ?? []).map((c) => [c.type, c.status]));
     for (const c of status.conditions ?? []) {
       if (before.get(c.type) === c.status) continue;
-      await this.deps.executor.recordEvent(model, isProblem(c.type, c.status) ? 'Warning' : 'Normal', c.reason, c.message, this.deps.now());
+      await this.deps.executor.recordEvent(
+        model,
+        isProblem(c.type, c.status) ? 'Warning' : 'Normal',
+        c.reason,
+        c.message,
+        this.deps.now(),
+      );
     }
   }
 }

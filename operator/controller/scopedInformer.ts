@@ -1,5 +1,11 @@
 import {
-  makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache, type ObjectCallback,
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+  type ObjectCallback,
 } from '@kubernetes/client-node';
 
 type Verb = 'add' | 'update' | 'delete';
@@ -43,7 +49,9 @@ export class ScopedInformer<T extends KubernetesObject> implements ObjectCache<T
   }
 
   get(name: string, namespace?: string): T | undefined {
-    for (const informer of namespace && this.byNamespace.has(namespace) ? [this.byNamespace.get(namespace)!] : this.informers) {
+    for (const informer of namespace && this.byNamespace.has(namespace)
+      ? [this.byNamespace.get(namespace)!]
+      : this.informers) {
       const found = informer.get(name, namespace);
       if (found) return found;
     }

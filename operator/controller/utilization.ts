@@ -12,9 +12,12 @@ export function runtimeAddress(pod: V1Pod): string | undefined {
 
 /** Ready and not on its way out: a terminating pod's load is moving elsewhere. */
 export const isReadyPod = (pod: V1Pod) =>
-  !pod.metadata?.deletionTimestamp && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  !pod.metadata?.deletionTimestamp &&
+  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
-/** The gauge's value in a Prometheus text exposition; null when absent, malformed or not a finite non-negative number. */
+/**
+ * The gauge's value in a Prometheus text exposition; null when absent, malformed or not a finite non-negative number.
+ */
 export function utilizationFrom(text: string): number | null {
   let families;
   try {
@@ -44,10 +47,12 @@ export async function sampleUtilization(
   address: (pod: V1Pod) => string | undefined,
   timeoutMs: number,
 ): Promise<UtilizationSamples> {
-  const answers = await Promise.all(pods.filter(isReadyPod).map((pod) => {
-    const at = address(pod);
-    return at ? scrapeUtilization(at, timeoutMs) : Promise.resolve(null);
-  }));
+  const answers = await Promise.all(
+    pods.filter(isReadyPod).map((pod) => {
+      const at = address(pod);
+      return at ? scrapeUtilization(at, timeoutMs) : Promise.resolve(null);
+    }),
+  );
   const values = answers.filter((v) => v !== null);
   return { values, missing: answers.length - values.length };
 }

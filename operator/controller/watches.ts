@@ -24,7 +24,9 @@ const nodeFingerprint = (n: V1Node) => JSON.stringify([n.metadata?.labels ?? {},
  * - a node: every model, but only when what placement reads of it (labels, allocatable) changed.
  */
 export function declareWatches(caches: OperatorCaches, targets: WatchTargets): void {
-  const enqueueModel = (o: KubernetesObject) => { if (targets.watched(o.metadata?.namespace)) targets.enqueue(keyOf(o)); };
+  const enqueueModel = (o: KubernetesObject) => {
+    if (targets.watched(o.metadata?.namespace)) targets.enqueue(keyOf(o));
+  };
   const enqueueOwner = (o: KubernetesObject) => {
     const model = o.metadata?.labels?.[MODEL_LABEL];
     if (model && targets.watched(o.metadata?.namespace)) targets.enqueue(`${o.metadata?.namespace}/${model}`);
@@ -39,8 +41,10 @@ export function declareWatches(caches: OperatorCaches, targets: WatchTargets): v
     const key = keyOf(d);
     const generation = d.metadata?.generation ?? 0;
     const respecified = generations.has(key) && generations.get(key) !== generation;
-    if (gone || respecified) targets.forgetChild({ kind: 'Deployment', namespace: d.metadata!.namespace!, name: d.metadata!.name! });
-    if (gone) generations.delete(key); else generations.set(key, generation);
+    if (gone || respecified)
+      targets.forgetChild({ kind: 'Deployment', namespace: d.metadata!.namespace!, name: d.metadata!.name! });
+    if (gone) generations.delete(key);
+    else generations.set(key, generation);
     enqueueOwner(d);
   };
   caches.deployments.on('add', (d) => deploymentChanged(d));
@@ -51,7 +55,8 @@ export function declareWatches(caches: OperatorCaches, targets: WatchTargets): v
   const nodeChanged = (n: V1Node, gone = false) => {
     const name = n.metadata?.name ?? '';
     const before = fingerprints.get(name);
-    if (gone) fingerprints.delete(name); else fingerprints.set(name, nodeFingerprint(n));
+    if (gone) fingerprints.delete(name);
+    else fingerprints.set(name, nodeFingerprint(n));
     if (gone || before !== fingerprints.get(name)) for (const m of caches.models.list()) enqueueModel(m);
   };
   caches.nodes.on('add', (n) => nodeChanged(n));

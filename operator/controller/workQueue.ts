@@ -64,10 +64,13 @@ export class WorkQueue {
     if (this.closed) return;
     const existing = this.timers.get(key);
     if (existing !== undefined) this.scheduler.clearTimeout(existing);
-    this.timers.set(key, this.scheduler.setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, ms));
+    this.timers.set(
+      key,
+      this.scheduler.setTimeout(() => {
+        this.timers.delete(key);
+        this.add(key);
+      }, ms),
+    );
   }
 
   /** Re-adds a failed key after its backoff; returns the delay chosen. */
@@ -112,7 +115,11 @@ export class WorkQueue {
    * Runs `workers` loops until shut down. The handler's outcome decides: done (forget the
    * backoff), retry (rate-limited), or requeue after a stated delay.
    */
-  async run(workers: number, handle: (key: string) => Promise<{ requeueAfterMs?: number } | void>, onError: (key: string, error: unknown) => void): Promise<void> {
+  async run(
+    workers: number,
+    handle: (key: string) => Promise<{ requeueAfterMs?: number } | void>,
+    onError: (key: string, error: unknown) => void,
+  ): Promise<void> {
     const loop = async () => {
       for (let key = await this.get(); key !== null; key = await this.get()) {
         try {

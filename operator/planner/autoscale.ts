@@ -56,7 +56,6 @@ export interface AutoscalerMemory {
   replicas: number;
 }
 
-
 export interface AutoscaleDecision {
   desiredReplicas: number;
   reason: AutoscaleReason;
@@ -83,7 +82,14 @@ export interface AutoscaleInput {
 const ceilReplicas = (x: number) => Math.max(0, Math.ceil(x - 1e-9));
 const fixed = (x: number) => x.toFixed(2);
 
-export function decideReplicas({ policy, tolerance, replicas: current, samples, memory, now }: AutoscaleInput): AutoscaleDecision {
+export function decideReplicas({
+  policy,
+  tolerance,
+  replicas: current,
+  samples,
+  memory,
+  now,
+}: AutoscaleInput): AutoscaleDecision {
   const { minReplicas: min, maxReplicas: max, targetUtilization: target } = policy;
   const windowMs = policy.stabilizationWindowSeconds * 1000;
   const before = memory ?? { since: now, history: [], lastScaleUpAt: null, replicas: current };
@@ -105,20 +111,33 @@ export function decideReplicas({ policy, tolerance, replicas: current, samples, 
   const recommended = clamp(wanted);
   const history = [...before.history.filter((h) => h.at > now - windowMs), { at: now, replicas: recommended }];
   const read = signal
-    ? `utilisation ${fixed(utilization)} over ${sampledPods} pod(s)${samples.missing ? ` (${samples.missing} ready pod(s) did not answer)` : ''}, target ${target} per replica`
+    ? `utilisation ${fixed(utilization)} over ${sampledPods} pod(s)` +
+      `${samples.missing ? ` (${samples.missing} ready pod(s) did not answer)` : ''}, target ${target} per replica`
     : samples.missing
       ? `none of the ${samples.missing} ready pod(s) answered`
-      : current === 0 ? 'no runtime runs, so there is no utilisation to read' : 'no runtime pod is ready yet';
+      : current === 0
+        ? 'no runtime runs, so there is no utilisation to read'
+        : 'no runtime pod is ready yet';
   const decide = (desiredReplicas: number, reason: AutoscaleReason, why: string): AutoscaleDecision => ({
-    desiredReplicas, reason, message: `${read}: ${why}`, utilization, sampledPods,
-    memory: { since: before.since, history, lastScaleUpAt: desiredReplicas > current ? now : lastScaleUpAt, replicas: desiredReplicas },
+    desiredReplicas,
+    reason,
+    message: `${read}: ${why}`,
+    utilization,
+    sampledPods,
+    memory: {
+      since: before.since,
+      history,
+      lastScaleUpAt: desiredReplicas > current ? now : lastScaleUpAt,
+      replicas: desiredReplicas,
+    },
   });
   const change = (to: number) => `${current} -> ${to} replicas`;
 
   // the bounds are hard: outside them, back inside at once
   if (current > max) return decide(max, AUTOSCALE_REASONS.scaledDown, `${change(max)} (above maxReplicas)`);
   if (recommended > current) {
-    const note = current < min ? ' (below minReplicas)' : wanted > max ? ` (limited by maxReplicas; ${wanted} wanted)` : '';
+    const note =
+      current < min ? ' (below minReplicas)' : wanted > max ? ` (limited by maxReplicas; ${wanted} wanted)` : '';
     return decide(recommended, AUTOSCALE_REASONS.scaledUp, change(recommended) + note);
   }
   if (!signal) {
@@ -135,12 +154,24 @@ export function decideReplicas({ policy, tolerance, replicas: current, samples, 
   const stabilized = Math.max(...history.map((h) => h.replicas));
   const watchedMs = now - before.since;
   if (stabilized >= current || watchedMs < windowMs) {
-    const why = watchedMs < windowMs ? `watched for ${watchedMs / 1000}s of the ${policy.stabilizationWindowSeconds}s window` : `the highest recommendation of the last ${policy.stabilizationWindowSeconds}s is ${stabilized}`;
-    return decide(current, AUTOSCALE_REASONS.stabilizing, `${recommended} replicas would do, but ${why}: holding ${current}`);
+    const why =
+      watchedMs < windowMs
+        ? `watched for ${watchedMs / 1000}s of the ${policy.stabilizationWindowSeconds}s window`
+        : `the highest recommendation of the last ${policy.stabilizationWindowSeconds}s is ${stabilized}`;
+    return decide(
+      current,
+      AUTOSCALE_REASONS.stabilizing,
+      `${recommended} replicas would do, but ${why}: holding ${current}`,
+    );
   }
   const sinceScaleUpMs = now - (lastScaleUpAt ?? before.since);
   if (sinceScaleUpMs < policy.scaleDownDelaySeconds * 1000) {
-    return decide(current, AUTOSCALE_REASONS.delayed, `${stabilized} replicas would do, but the last scale-up was ${sinceScaleUpMs / 1000}s ago (delay ${policy.scaleDownDelaySeconds}s): holding ${current}`);
+    return decide(
+      current,
+      AUTOSCALE_REASONS.delayed,
+      `${stabilized} replicas would do, but the last scale-up was ${sinceScaleUpMs / 1000}s ago ` +
+        `(delay ${policy.scaleDownDelaySeconds}s): holding ${current}`,
+    );
   }
   return decide(stabilized, AUTOSCALE_REASONS.scaledDown, change(stabilized));
 }
@@ -151,8 +182,16 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
  * status.autoscaling after a decision: the decision's time moves only when the decision (reason
  * or replicas) changes, so a model whose load hums along costs no status write per interval.
  */
-export function autoscalingStatus(previous: AutoscalingStatus | undefined, decision: AutoscaleDecision, replicasBefore: number, now: number): AutoscalingStatus {
-  const same = previous && previous.lastDecision.reason === decision.reason && previous.desiredReplicas === decision.desiredReplicas;
+export function autoscalingStatus(
+  previous: AutoscalingStatus | undefined,
+  decision: AutoscaleDecision,
+  replicasBefore: number,
+  now: number,
+): AutoscalingStatus {
+  const same =
+    previous &&
+    previous.lastDecision.reason === decision.reason &&
+    previous.desiredReplicas === decision.desiredReplicas;
   if (same && decision.desiredReplicas === replicasBefore) return previous;
   const lastScaleTime = decision.desiredReplicas !== replicasBefore ? rfc3339(now) : previous?.lastScaleTime;
   return {

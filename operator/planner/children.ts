@@ -40,5 +40,10 @@ export function planChildren(model: GptOssModel, placement: Placed, config: Chil
   const objects = [deployment(model, pod, specHash), httpService(model), grpcService(model)];
   // a budget of one unavailable protects nothing below two replicas: the children match the plan exactly
   if (model.spec.replicas > 1) return { ok: true, objects: [...objects, disruptionBudget(model)], prune: [], specHash };
-  return { ok: true, objects, prune: [{ ...PDB_TYPE, namespace: model.metadata.namespace!, name: model.metadata.name }], specHash };
+  return {
+    ok: true,
+    objects,
+    prune: [{ ...PDB_TYPE, namespace: model.metadata.namespace!, name: model.metadata.name }],
+    specHash,
+  };
 }

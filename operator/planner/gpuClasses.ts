@@ -45,22 +45,35 @@ export interface GpuClass {
 
 const DEFAULT_RESOURCE = 'nvidia.com/gpu';
 
-function classOf(node: NodeInfo, catalogue: Record<string, CatalogueEntry>): Omit<GpuClass, 'gpusPerNode' | 'nodes'> | null {
+function classOf(
+  node: NodeInfo,
+  catalogue: Record<string, CatalogueEntry>,
+): Omit<GpuClass, 'gpusPerNode' | 'nodes'> | null {
   const l = node.labels;
   const entry = (product: string) => catalogue[product] ?? catalogue[product.toLowerCase()];
   const make = (product: string, source: LabelSource, labelMemory?: string) => {
     const e = entry(product);
     const memoryMiB = Number(labelMemory) || e?.memoryMiB;
     if (!memoryMiB) return null; // a product we cannot size: not a candidate
-    return { product, source, memoryMiB, resourceName: e?.resourceName ?? DEFAULT_RESOURCE, cost: e?.cost ?? memoryMiB / 10_000 };
+    return {
+      product,
+      source,
+      memoryMiB,
+      resourceName: e?.resourceName ?? DEFAULT_RESOURCE,
+      cost: e?.cost ?? memoryMiB / 10_000,
+    };
   };
   if (l['nvidia.com/gpu.product']) return make(l['nvidia.com/gpu.product'], 'gfd', l['nvidia.com/gpu.memory']);
-  if (l['karpenter.k8s.aws/instance-gpu-name']) return make(l['karpenter.k8s.aws/instance-gpu-name'], 'karpenter', l['karpenter.k8s.aws/instance-gpu-memory']);
+  if (l['karpenter.k8s.aws/instance-gpu-name'])
+    return make(l['karpenter.k8s.aws/instance-gpu-name'], 'karpenter', l['karpenter.k8s.aws/instance-gpu-memory']);
   if (l['cloud.google.com/gke-accelerator']) return make(l['cloud.google.com/gke-accelerator'], 'gke');
   return null;
 }
 
-export function gpuClasses(nodes: readonly NodeInfo[], catalogue: Record<string, CatalogueEntry> = DEFAULT_CATALOGUE): GpuClass[] {
+export function gpuClasses(
+  nodes: readonly NodeInfo[],
+  catalogue: Record<string, CatalogueEntry> = DEFAULT_CATALOGUE,
+): GpuClass[] {
   const classes = new Map<string, GpuClass>();
   for (const node of nodes) {
     const c = classOf(node, catalogue);
@@ -73,7 +86,9 @@ export function gpuClasses(nodes: readonly NodeInfo[], catalogue: Record<string,
     existing.nodes.push({ name: node.name, gpus });
     classes.set(key, existing);
   }
-  return [...classes.values()].sort((a, b) => a.memoryMiB - b.memoryMiB || a.cost - b.cost || a.product.localeCompare(b.product));
+  return [...classes.values()].sort(
+    (a, b) => a.memoryMiB - b.memoryMiB || a.cost - b.cost || a.product.localeCompare(b.product),
+  );
 }
 
 /** The nodes a model's own node selector allows: placement chooses among these only. */

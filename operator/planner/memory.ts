@@ -18,8 +18,24 @@ export interface ModelShape {
 }
 
 export const SHAPES: Record<GptOssModelSpec['variant'], ModelShape> = {
-  'gpt-oss-20b': { weightsBytes: 12_101_906_912, layers: 24, fullAttentionLayers: 12, kvHeads: 8, headDim: 64, slidingWindow: 128, vocabulary: 201_088 },
-  'gpt-oss-120b': { weightsBytes: 63_379_686_848, layers: 36, fullAttentionLayers: 18, kvHeads: 8, headDim: 64, slidingWindow: 128, vocabulary: 201_088 },
+  'gpt-oss-20b': {
+    weightsBytes: 12_101_906_912,
+    layers: 24,
+    fullAttentionLayers: 12,
+    kvHeads: 8,
+    headDim: 64,
+    slidingWindow: 128,
+    vocabulary: 201_088,
+  },
+  'gpt-oss-120b': {
+    weightsBytes: 63_379_686_848,
+    layers: 36,
+    fullAttentionLayers: 18,
+    kvHeads: 8,
+    headDim: 64,
+    slidingWindow: 128,
+    vocabulary: 201_088,
+  },
 };
 
 const MiB = 1024 * 1024;
@@ -64,7 +80,8 @@ export function replicaMemory(
   const s = SHAPES[spec.variant];
   const kvBytesPerCell = 2 * s.kvHeads * s.headDim * 2; // K and V, f16
   const fullKv = s.fullAttentionLayers * kvBytesPerCell * spec.contextSize * spec.parallelSlots;
-  const windowKv = (s.layers - s.fullAttentionLayers) * kvBytesPerCell * (spec.parallelSlots * s.slidingWindow + UBATCH);
+  const windowKv =
+    (s.layers - s.fullAttentionLayers) * kvBytesPerCell * (spec.parallelSlots * s.slidingWindow + UBATCH);
   const weightsMiB = Math.ceil(s.weightsBytes / MiB);
   const kvCacheMiB = Math.ceil((fullKv + windowKv) / MiB);
   const computeMiB = Math.ceil((UBATCH * s.vocabulary * 4) / MiB) + sizing.computeBufferMiB;

@@ -55,11 +55,22 @@ export interface PlacementSettings {
 
 type PlannedSpec = Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots' | 'gpu'>;
 
-/** The spec fields placement reads (the node selector narrows the nodes it chooses from); a change to any of them (and only them) re-plans. */
+/**
+ * The spec fields placement reads (the node selector narrows the nodes it chooses from); a change to any of them (and
+ * only them) re-plans.
+ */
 export function placementHash(spec: PlannedSpec): string {
   const { variant, contextSize, parallelSlots } = spec;
-  const gpu = { count: spec.gpu?.count, minMemoryMiB: spec.gpu?.minMemoryMiB, products: spec.gpu?.products, nodeSelector: spec.gpu?.nodeSelector };
-  return createHash('sha256').update(JSON.stringify({ variant, contextSize, parallelSlots, gpu })).digest('hex').slice(0, 16);
+  const gpu = {
+    count: spec.gpu?.count,
+    minMemoryMiB: spec.gpu?.minMemoryMiB,
+    products: spec.gpu?.products,
+    nodeSelector: spec.gpu?.nodeSelector,
+  };
+  return createHash('sha256')
+    .update(JSON.stringify({ variant, contextSize, parallelSlots, gpu }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export interface NotPlaced {
@@ -84,7 +95,11 @@ const MEMORY_LABEL: Partial<Record<LabelSource, string>> = {
 const LABEL_SOURCES = ['gfd', 'karpenter', 'gke'] as const;
 const sourcesOf = (classes: GpuClass[]) => LABEL_SOURCES.filter((source) => classes.some((c) => c.source === source));
 
-function requiredTerms(sources: readonly LabelSource[], perGpuMiB: number, catalogue: Record<string, CatalogueEntry>): NodeSelectorRequirement[][] {
+function requiredTerms(
+  sources: readonly LabelSource[],
+  perGpuMiB: number,
+  catalogue: Record<string, CatalogueEntry>,
+): NodeSelectorRequirement[][] {
   const terms: NodeSelectorRequirement[][] = [];
   for (const source of LABEL_SOURCES) {
     if (!sources.includes(source)) continue;
@@ -93,7 +108,10 @@ function requiredTerms(sources: readonly LabelSource[], perGpuMiB: number, catal
       terms.push([{ key: memoryLabel, operator: 'Gt', values: [String(perGpuMiB - 1)] }]);
     } else {
       // GKE says the product, not its memory: every catalogued product big enough
-      const products = Object.entries(catalogue).filter(([, e]) => e.memoryMiB >= perGpuMiB).map(([p]) => p).sort();
+      const products = Object.entries(catalogue)
+        .filter(([, e]) => e.memoryMiB >= perGpuMiB)
+        .map(([p]) => p)
+        .sort();
       if (products.length) terms.push([{ key: PRODUCT_LABEL[source], operator: 'In', values: products }]);
     }
   }
@@ -111,8 +129,9 @@ export function planPlacement(
   const { catalogue, sizing = DEFAULT_SIZING } = settings;
   const planHash = placementHash(spec);
   const products = spec.gpu?.products?.map((p) => p.toLowerCase());
-  const classes = allClasses.filter((c) =>
-    (!products || products.includes(c.product.toLowerCase())) && c.memoryMiB >= (spec.gpu?.minMemoryMiB ?? 0));
+  const classes = allClasses.filter(
+    (c) => (!products || products.includes(c.product.toLowerCase())) && c.memoryMiB >= (spec.gpu?.minMemoryMiB ?? 0),
+  );
   const placed = (chosen: GpuClass, gpus: number, need: MemoryNeed, sources: LabelSource[], kept: boolean): Placed => ({
     placed: true,
     need,
@@ -120,7 +139,10 @@ export function planPlacement(
     gpuMemoryMiB: chosen.memoryMiB,
     gpusPerReplica: gpus,
     resourceName: chosen.resourceName,
-    fittingNodes: allClasses.filter((c) => c.memoryMiB >= need.perGpuMiB).flatMap((c) => c.nodes).filter((n) => n.gpus >= gpus).length,
+    fittingNodes: allClasses
+      .filter((c) => c.memoryMiB >= need.perGpuMiB)
+      .flatMap((c) => c.nodes)
+      .filter((n) => n.gpus >= gpus).length,
     requiredTerms: requiredTerms(sources, need.perGpuMiB, catalogue),
     preferred: [{ key: PRODUCT_LABEL[chosen.source], operator: 'In', values: [chosen.product] }],
     planHash,
@@ -130,14 +152,21 @@ export function planPlacement(
 
   if (previous?.planHash === planHash && previous.gpuClass && previous.gpusPerReplica) {
     const need = replicaMemory(spec, previous.gpusPerReplica, sizing);
-    const still = classes.find((c) => c.product === previous.gpuClass && fits(c, previous.gpusPerReplica!, need.perGpuMiB));
+    const still = classes.find(
+      (c) => c.product === previous.gpuClass && fits(c, previous.gpusPerReplica!, need.perGpuMiB),
+    );
     const sources = LABEL_SOURCES.filter((s) => previous.labelSources?.includes(s));
-    if (still) return placed(still, previous.gpusPerReplica, need, sources.length ? sources : sourcesOf(allClasses), true);
+    if (still)
+      return placed(still, previous.gpusPerReplica, need, sources.length ? sources : sourcesOf(allClasses), true);
   }
 
   const largest = [...allClasses].sort((a, b) => b.memoryMiB - a.memoryMiB)[0];
-  const seen = largest ? `the largest GPU seen is ${largest.product} with ${largest.memoryMiB} MiB (${largest.gpusPerNode} per node)` : 'no GPU nodes were seen';
-  const counts = spec.gpu?.count ? [spec.gpu.count] : Array.from({ length: Math.max(1, ...classes.map((c) => c.gpusPerNode)) }, (_, i) => i + 1);
+  const seen = largest
+    ? `the largest GPU seen is ${largest.product} with ${largest.memoryMiB} MiB (${largest.gpusPerNode} per node)`
+    : 'no GPU nodes were seen';
+  const counts = spec.gpu?.count
+    ? [spec.gpu.count]
+    : Array.from({ length: Math.max(1, ...classes.map((c) => c.gpusPerNode)) }, (_, i) => i + 1);
   for (const gpus of counts) {
     const need = replicaMemory(spec, gpus, sizing);
     // smallest memory first, then cheapest (classes come sorted that way)
@@ -147,12 +176,21 @@ export function planPlacement(
   const need = replicaMemory(spec, spec.gpu?.count ?? 1, sizing);
   if (spec.gpu?.count) {
     return {
-      placed: false, reason: REASONS.insufficientGpuMemory, need,
-      message: `${spec.gpu.count} GPU(s) per replica need ${need.perGpuMiB} MiB each (${need.totalMiB} MiB in all); ${seen}`,
+      placed: false,
+      reason: REASONS.insufficientGpuMemory,
+      need,
+      message:
+        `${spec.gpu.count} GPU(s) per replica need ${need.perGpuMiB} MiB each ` +
+        `(${need.totalMiB} MiB in all); ${seen}`,
     };
   }
   return {
-    placed: false, reason: REASONS.noFittingGpu, need,
-    message: `a replica needs ${need.totalMiB} MiB of GPU memory (weights ${need.weightsMiB}, KV cache ${need.kvCacheMiB}, compute ${need.computeMiB}, margin ${need.marginMiB}) and no node can hold it, not even on all of its GPUs; ${seen}`,
+    placed: false,
+    reason: REASONS.noFittingGpu,
+    need,
+    message:
+      `a replica needs ${need.totalMiB} MiB of GPU memory (weights ${need.weightsMiB}, KV cache ${need.kvCacheMiB}, ` +
+      `compute ${need.computeMiB}, margin ${need.marginMiB}) and no node can hold it, ` +
+      `not even on all of its GPUs; ${seen}`,
   };
 }

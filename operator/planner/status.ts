@@ -42,7 +42,9 @@ export function planStatus(
   childrenProblem: { reason: string; message: string } | null,
   observed: Observed,
   now: Date,
-  /** The builtin autoscaler's last decision in this process; without one (a new leader), status keeps the last written. */
+  /**
+   * The builtin autoscaler's last decision in this process; without one (a new leader), status keeps the last written.
+   */
   autoscaling?: AutoscalingStatus,
 ): GptOssModelStatus {
   const previous = new Map((model.status?.conditions ?? []).map((c) => [c.type, c]));
@@ -50,13 +52,17 @@ export function planStatus(
   const condition = (type: string, status: Condition['status'], reason: string, message: string): Condition => {
     const before = previous.get(type);
     return {
-      type, status, reason, message,
+      type,
+      status,
+      reason,
+      message,
       observedGeneration: model.metadata.generation ?? 0,
       lastTransitionTime: before && before.status === status ? before.lastTransitionTime : at,
     };
   };
   const desired = model.spec.replicas;
-  const lastAutoscaling = model.spec.autoscaling?.mode === 'builtin' ? autoscaling ?? model.status?.autoscaling : undefined;
+  const lastAutoscaling =
+    model.spec.autoscaling?.mode === 'builtin' ? (autoscaling ?? model.status?.autoscaling) : undefined;
   const d = observed.deployment;
   const ready = d?.readyReplicas ?? 0;
 
@@ -64,53 +70,83 @@ export function planStatus(
     ? condition('Placed', 'False', placement.reason, placement.message)
     : childrenProblem
       ? condition('Placed', 'False', childrenProblem.reason, childrenProblem.message)
-      : condition('Placed', 'True', REASONS.placed,
-        `${placement.gpusPerReplica} x ${placement.gpuClass} (${placement.gpuMemoryMiB} MiB) per replica, needing ${placement.need.perGpuMiB} MiB each; ${placement.fittingNodes} node(s) fit`);
-  const readyCondition = desired === 0
-    ? condition('Ready', 'False', REASONS.scaledToZero, 'spec.replicas is 0: no runtime runs and no GPU is held')
-    : ready > 0
-      ? condition('Ready', 'True', REASONS.ready, `${ready}/${desired} replicas ready`)
-      : condition('Ready', 'False', REASONS.noReplicaReady, `0/${desired} replicas ready`);
-  const rolling = d !== null && (!d.upToDate || d.updatedReplicas < desired || ready !== desired || d.replicas !== desired);
+      : condition(
+          'Placed',
+          'True',
+          REASONS.placed,
+          `${placement.gpusPerReplica} x ${placement.gpuClass} (${placement.gpuMemoryMiB} MiB) per replica, ` +
+            `needing ${placement.need.perGpuMiB} MiB each; ${placement.fittingNodes} node(s) fit`,
+        );
+  const readyCondition =
+    desired === 0
+      ? condition('Ready', 'False', REASONS.scaledToZero, 'spec.replicas is 0: no runtime runs and no GPU is held')
+      : ready > 0
+        ? condition('Ready', 'True', REASONS.ready, `${ready}/${desired} replicas ready`)
+        : condition('Ready', 'False', REASONS.noReplicaReady, `0/${desired} replicas ready`);
+  const rolling =
+    d !== null && (!d.upToDate || d.updatedReplicas < desired || ready !== desired || d.replicas !== desired);
   const download = observed.download;
   const progressingCondition = download
-    ? condition('Progressing', 'True', REASONS.downloadingWeights, download.bytesTotal > 0
-      ? `downloading weights: ${Math.floor((100 * download.bytesDone) / download.bytesTotal)}% (${(download.bytesDone / GiB).toFixed(1)} of ${(download.bytesTotal / GiB).toFixed(1)} GiB)`
-      : `downloading weights: ${(download.bytesDone / GiB).toFixed(1)} GiB so far`)
+    ? condition(
+        'Progressing',
+        'True',
+        REASONS.downloadingWeights,
+        download.bytesTotal > 0
+          ? `downloading weights: ${Math.floor((100 * download.bytesDone) / download.bytesTotal)}% ` +
+              `(${(download.bytesDone / GiB).toFixed(1)} of ${(download.bytesTotal / GiB).toFixed(1)} GiB)`
+          : `downloading weights: ${(download.bytesDone / GiB).toFixed(1)} GiB so far`,
+      )
     : rolling
-    ? condition('Progressing', 'True', REASONS.rollingOut, `${d.updatedReplicas} updated, ${ready} ready, ${desired} desired`)
-    : condition('Progressing', 'False', REASONS.stable, d ? 'the runtime matches the spec' : 'nothing to roll out');
+      ? condition(
+          'Progressing',
+          'True',
+          REASONS.rollingOut,
+          `${d.updatedReplicas} updated, ${ready} ready, ${desired} desired`,
+        )
+      : condition('Progressing', 'False', REASONS.stable, d ? 'the runtime matches the spec' : 'nothing to roll out');
   const degradedCondition = observed.unschedulable
     ? condition('Degraded', 'True', REASONS.podsUnschedulable, observed.unschedulable)
     : observed.failing
-    ? condition('Degraded', 'True', REASONS.containersFailing, observed.failing)
-    : placedCondition.status !== 'True' && d !== null
-      ? condition('Degraded', 'True', REASONS.notPlaced, `serving with the last good Deployment: ${placedCondition.message}`)
-      : condition('Degraded', 'False', REASONS.healthy, 'no problem seen');
+      ? condition('Degraded', 'True', REASONS.containersFailing, observed.failing)
+      : placedCondition.status !== 'True' && d !== null
+        ? condition(
+            'Degraded',
+            'True',
+            REASONS.notPlaced,
+            `serving with the last good Deployment: ${placedCondition.message}`,
+          )
+        : condition('Degraded', 'False', REASONS.healthy, 'no problem seen');
 
   return {
     observedGeneration: model.metadata.generation ?? 0,
     replicas: d?.replicas ?? 0,
     readyReplicas: ready,
     selector: observed.selector,
-    ...(placement.placed ? {
-      placement: {
-        memoryMiB: {
-          total: placement.need.totalMiB, weights: placement.need.weightsMiB, kvCache: placement.need.kvCacheMiB,
-          compute: placement.need.computeMiB, margin: placement.need.marginMiB,
-        },
-        gpusPerReplica: placement.gpusPerReplica,
-        gpuResource: placement.resourceName,
-        gpuClass: placement.gpuClass,
-        fittingNodes: placement.fittingNodes,
-        planHash: placement.planHash,
-        labelSources: placement.labelSources,
-      },
-    } : {}),
+    ...(placement.placed
+      ? {
+          placement: {
+            memoryMiB: {
+              total: placement.need.totalMiB,
+              weights: placement.need.weightsMiB,
+              kvCache: placement.need.kvCacheMiB,
+              compute: placement.need.computeMiB,
+              margin: placement.need.marginMiB,
+            },
+            gpusPerReplica: placement.gpusPerReplica,
+            gpuResource: placement.resourceName,
+            gpuClass: placement.gpuClass,
+            fittingNodes: placement.fittingNodes,
+            planHash: placement.planHash,
+            labelSources: placement.labelSources,
+          },
+        }
+      : {}),
     ...(lastAutoscaling ? { autoscaling: lastAutoscaling } : {}),
     endpoint: {
-      httpService: httpServiceName(model.metadata.name), httpPort: RUNTIME_HTTP_PORT,
-      grpcService: grpcServiceName(model.metadata.name), grpcPort: RUNTIME_GRPC_PORT,
+      httpService: httpServiceName(model.metadata.name),
+      httpPort: RUNTIME_HTTP_PORT,
+      grpcService: grpcServiceName(model.metadata.name),
+      grpcPort: RUNTIME_GRPC_PORT,
     },
     conditions: [readyCondition, placedCondition, progressingCondition, degradedCondition],
   };
@@ -118,7 +154,15 @@ export function planStatus(
 
 /** Status is written only when this says it changed (key order aside). */
 export function statusChanged(before: GptOssModelStatus | undefined, after: GptOssModelStatus): boolean {
-  const canonical = (v: unknown): unknown => Array.isArray(v) ? v.map(canonical)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)])) : v;
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
+        : v;
   return JSON.stringify(canonical(before ?? {})) !== JSON.stringify(canonical(after));
 }

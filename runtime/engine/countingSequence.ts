@@ -26,7 +26,7 @@ export function countingSequence(sequence: LlamaContextSequence, onSampled: () =
         };
       }
       const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }

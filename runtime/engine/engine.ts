@@ -21,7 +21,14 @@ import { countingSequence } from './countingSequence.js';
 import { SlotPool } from './slotPool.js';
 import type { Clock } from '../../contract/clock.js';
 import type {
-  Channel, Delta, EngineObserver, EngineOptions, EngineStats, FinishReason, ModelInfo, Outcome,
+  Channel,
+  Delta,
+  EngineObserver,
+  EngineOptions,
+  EngineStats,
+  FinishReason,
+  ModelInfo,
+  Outcome,
 } from './types.js';
 
 const STOP_REASONS: Record<string, FinishReason> = {
@@ -148,16 +155,19 @@ export class Engine {
     const promptTokens = this.renderChat(job).length;
     const maxTokens = this.completionBudget(job, promptTokens, 'messages');
     return this.run(arrival, promptTokens, maxTokens, signal, async (sequence, tracker, abort) => {
-      const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.wrapperFor(job), autoDisposeSequence: false });
+      const chat = new LlamaChat({
+        contextSequence: sequence,
+        chatWrapper: this.wrapperFor(job),
+        autoDisposeSequence: false,
+      });
       try {
         const result = await chat.generateResponse([...toHistory(job), { type: 'model', response: [] }], {
           ...this.sampling(job, maxTokens),
           signal: abort,
           stopOnAbortSignal: true,
           onResponseChunk: (chunk) => {
-            const channel: Channel = chunk.type === 'segment'
-              ? (chunk.segmentType === 'comment' ? 'commentary' : 'analysis')
-              : 'final';
+            const channel: Channel =
+              chunk.type === 'segment' ? (chunk.segmentType === 'comment' ? 'commentary' : 'analysis') : 'final';
             if (chunk.text) tracker.onText(chunk.text, channel, onDelta);
           },
         });
@@ -213,7 +223,11 @@ export class Engine {
 
   private checkModel(model: string): void {
     if (model && model !== this.options.modelName) {
-      throw new ApiError('model_not_found', `model "${model}" is not served here; this runtime serves "${this.options.modelName}"`, 'model');
+      throw new ApiError(
+        'model_not_found',
+        `model "${model}" is not served here; this runtime serves "${this.options.modelName}"`,
+        'model',
+      );
     }
   }
 
@@ -235,12 +249,17 @@ export class Engine {
   private completionBudget(job: Sampling, promptTokens: number, promptField: string): number {
     const context = this.options.contextSize;
     if (promptTokens >= context) {
-      throw invalidArgument(promptField,
-        `${promptField}: the prompt is ${promptTokens} tokens but the context holds ${context} tokens per request`);
+      throw invalidArgument(
+        promptField,
+        `${promptField}: the prompt is ${promptTokens} tokens but the context holds ${context} tokens per request`,
+      );
     }
     if (job.maxTokens !== undefined && promptTokens + job.maxTokens > context) {
-      throw invalidArgument('max_tokens',
-        `max_tokens: ${job.maxTokens} plus the prompt's ${promptTokens} tokens exceed the context of ${context} tokens per request`);
+      throw invalidArgument(
+        'max_tokens',
+        `max_tokens: ${job.maxTokens} plus the prompt's ${promptTokens} tokens exceed ` +
+          `the context of ${context} tokens per request`,
+      );
     }
     return job.maxTokens ?? context - promptTokens;
   }
@@ -348,7 +367,10 @@ async function totalFileSize(firstFile: string, parts: number): Promise<number> 
   if (parts <= 1) return (await stat(firstFile)).size;
   const match = /-(\d{5})-of-(\d{5})\.gguf$/.exec(firstFile);
   if (!match) return (await stat(firstFile)).size;
-  const sizes = await Promise.all(Array.from({ length: parts }, (_, i) =>
-    stat(firstFile.replace(/-\d{5}-of-/, `-${String(i + 1).padStart(5, '0')}-of-`)).then((s) => s.size)));
+  const sizes = await Promise.all(
+    Array.from({ length: parts }, (_, i) =>
+      stat(firstFile.replace(/-\d{5}-of-/, `-${String(i + 1).padStart(5, '0')}-of-`)).then((s) => s.size),
+    ),
+  );
   return sizes.reduce((a, b) => a + b, 0);
 }

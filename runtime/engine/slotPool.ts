@@ -39,8 +39,12 @@ export class SlotPool {
     const slot = this.free.pop();
     if (slot) return Promise.resolve(slot);
     if (this.waiters.length >= this.maxQueue) {
-      return Promise.reject(new ApiError('queue_full',
-        `all ${this.size} slots are busy and the queue of ${this.maxQueue} is full; retry later`));
+      return Promise.reject(
+        new ApiError(
+          'queue_full',
+          `all ${this.size} slots are busy and the queue of ${this.maxQueue} is full; retry later`,
+        ),
+      );
     }
     return new Promise<Slot>((resolve, reject) => {
       const onAbort = () => {

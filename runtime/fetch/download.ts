@@ -42,10 +42,16 @@ function contentLength(headers: Headers): number | null {
   return value !== null && /^\d+$/.test(value) ? Number(value) : null;
 }
 
-/** The size a HEAD request reports, or null: sizes up front make the first percentages right, nothing depends on them. */
+/**
+ * The size a HEAD request reports, or null: sizes up front make the first percentages right, nothing depends on them.
+ */
 export async function probeSize(url: string, timeoutSeconds: number): Promise<number | null> {
   try {
-    const res = await fetch(url, { method: 'HEAD', headers: { 'Accept-Encoding': 'identity' }, signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+    const res = await fetch(url, {
+      method: 'HEAD',
+      headers: { 'Accept-Encoding': 'identity' },
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+    });
     return res.ok ? contentLength(res.headers) : null;
   } catch {
     return null;
@@ -56,7 +62,13 @@ export async function probeSize(url: string, timeoutSeconds: number): Promise<nu
  * One GET for the bytes the .part lacks, appended as they come. True when the body is complete;
  * false when the .part had to start over first (a Range refused) and it should ask again.
  */
-async function requestRest(target: FetchTarget, part: PartFile, file: FileProgress, timeoutSeconds: number, log: Logger): Promise<boolean> {
+async function requestRest(
+  target: FetchTarget,
+  part: PartFile,
+  file: FileProgress,
+  timeoutSeconds: number,
+  log: Logger,
+): Promise<boolean> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
@@ -71,7 +83,10 @@ async function requestRest(target: FetchTarget, part: PartFile, file: FileProgre
   arm();
   try {
     // identity: the bytes counted, hashed and asked for by Range are the file's, not a compressed form
-    const headers: Record<string, string> = { 'Accept-Encoding': 'identity', ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) };
+    const headers: Record<string, string> = {
+      'Accept-Encoding': 'identity',
+      ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}),
+    };
     const res = await fetch(target.url, { headers, signal: controller.signal });
     const encoding = res.headers.get('content-encoding');
     let total: number | null;
@@ -80,7 +95,10 @@ async function requestRest(target: FetchTarget, part: PartFile, file: FileProgre
       const range = parseContentRange(contentRange);
       if (range?.start !== offset || offset === 0) {
         await res.body?.cancel();
-        if (offset === 0) throw new PermanentError(`GET ${target.url}: 206 with Content-Range "${contentRange}" for a request without Range`);
+        if (offset === 0)
+          throw new PermanentError(
+            `GET ${target.url}: 206 with Content-Range "${contentRange}" for a request without Range`,
+          );
         await restart(`the server sent Content-Range "${contentRange}" for bytes=${offset}-`);
         return false;
       }
@@ -100,7 +118,9 @@ async function requestRest(target: FetchTarget, part: PartFile, file: FileProgre
     }
     if (encoding !== null && encoding !== 'identity') {
       await res.body?.cancel();
-      throw new PermanentError(`GET ${target.url}: the server sent Content-Encoding ${encoding} although identity was asked for`);
+      throw new PermanentError(
+        `GET ${target.url}: the server sent Content-Encoding ${encoding} although identity was asked for`,
+      );
     }
     file.bytesTotal = total ?? file.bytesTotal;
     file.bytesDone = part.bytes;
@@ -108,10 +128,13 @@ async function requestRest(target: FetchTarget, part: PartFile, file: FileProgre
       arm();
       file.bytesDone = part.bytes;
     });
-    if (total !== null && part.bytes !== total) throw new TransientError(`GET ${target.url}: the body ended after ${part.bytes} of ${total} bytes`);
+    if (total !== null && part.bytes !== total)
+      throw new TransientError(`GET ${target.url}: the body ended after ${part.bytes} of ${total} bytes`);
     return true;
   } catch (error) {
     if (error instanceof PermanentError || error instanceof TransientError) throw error;
+    // aborted by our own timer: its reason says why, not the AbortError the body threw
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`GET ${target.url}`, { cause: controller.signal.aborted ? controller.signal.reason : error });
   } finally {
     clearTimeout(timer);
@@ -124,7 +147,13 @@ async function requestRest(target: FetchTarget, part: PartFile, file: FileProgre
  * the SHA-256 matches. A mismatch removes the .part; it is permanent unless the bytes were pieced
  * together from several responses, which earns one download from the start.
  */
-export async function downloadFile(target: FetchTarget, dir: string, options: DownloadOptions, progress: FetchProgress, deps: DownloadDeps): Promise<void> {
+export async function downloadFile(
+  target: FetchTarget,
+  dir: string,
+  options: DownloadOptions,
+  progress: FetchProgress,
+  deps: DownloadDeps,
+): Promise<void> {
   const { clock, log } = deps;
   const file = progress.file(target.name);
   const started = clock.now();
@@ -147,9 +176,13 @@ export async function downloadFile(target: FetchTarget, dir: string, options: Do
       if (error instanceof PermanentError) throw error;
       failures = part.bytes > furthest ? 1 : failures + 1;
       furthest = Math.max(furthest, part.bytes);
-      if (failures > options.retries) throw new Error(`gave up on ${target.name} after ${failures} failed attempts`, { cause: error });
+      if (failures > options.retries)
+        throw new Error(`gave up on ${target.name} after ${failures} failed attempts`, { cause: error });
       const delaySeconds = Math.min(MAX_BACKOFF_SECONDS, 2 ** (failures - 1));
-      log.warn({ file: target.name, bytes: part.bytes, failures, delaySeconds, error: describeError(error) }, 'Retrying download');
+      log.warn(
+        { file: target.name, bytes: part.bytes, failures, delaySeconds, error: describeError(error) },
+        'Retrying download',
+      );
       await deps.sleep(delaySeconds);
       continue;
     }
@@ -161,7 +194,14 @@ export async function downloadFile(target: FetchTarget, dir: string, options: Do
       throw new PermanentError(`sha256 of ${target.name} is ${sha256}, expected ${target.sha256}`);
     }
     // the file may have changed between two responses (or runs): once more, in one piece
-    log.warn({ file: target.name, bytes: part.bytes, reason: `sha256 of the resumed download is ${sha256}, expected ${target.sha256}` }, 'Restarted download');
+    log.warn(
+      {
+        file: target.name,
+        bytes: part.bytes,
+        reason: `sha256 of the resumed download is ${sha256}, expected ${target.sha256}`,
+      },
+      'Restarted download',
+    );
     await part.restart();
     pieced = false;
   }

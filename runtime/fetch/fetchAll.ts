@@ -9,13 +9,26 @@ import type { FetchProgress } from './progress.js';
  * A file already under its final name: kept when its SHA-256 matches (an init container that
  * restarts does not download again), removed when it does not.
  */
-async function verifyPresent(target: FetchTarget, dir: string, progress: FetchProgress, { clock, log }: DownloadDeps): Promise<boolean> {
+async function verifyPresent(
+  target: FetchTarget,
+  dir: string,
+  progress: FetchProgress,
+  { clock, log }: DownloadDeps,
+): Promise<boolean> {
   const path = join(dir, target.name);
-  if (!(await stat(path).then(() => true, () => false))) return false;
+  if (
+    !(await stat(path).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return false;
   const file = progress.file(target.name);
   const started = clock.now();
   progress.set(target.name, 'verifying');
-  const { hash, bytes } = await hashFile(path, (done) => { file.bytesDone = done; });
+  const { hash, bytes } = await hashFile(path, (done) => {
+    file.bytesDone = done;
+  });
   const sha256 = hash.digest('hex');
   if (sha256 === target.sha256) {
     // a .part beside a verified file is what a crash between commit's rename and its exit can leave
@@ -32,8 +45,14 @@ async function verifyPresent(target: FetchTarget, dir: string, progress: FetchPr
   return false;
 }
 
-/** Every file into `dest`, one after the other; resolves once all are verified, rejects on the first permanent failure. */
-export async function fetchAll(config: Pick<FetchConfig, 'dest' | 'files' | 'retries' | 'timeoutSeconds'>, progress: FetchProgress, deps: DownloadDeps): Promise<void> {
+/**
+ * Every file into `dest`, one after the other; resolves once all are verified, rejects on the first permanent failure.
+ */
+export async function fetchAll(
+  config: Pick<FetchConfig, 'dest' | 'files' | 'retries' | 'timeoutSeconds'>,
+  progress: FetchProgress,
+  deps: DownloadDeps,
+): Promise<void> {
   const started = deps.clock.now();
   try {
     await mkdir(config.dest, { recursive: true });
@@ -44,12 +63,22 @@ export async function fetchAll(config: Pick<FetchConfig, 'dest' | 'files' | 'ret
   for (const target of config.files) {
     if (!(await verifyPresent(target, config.dest, progress, deps))) missing.push(target);
   }
-  await Promise.all(missing.map(async (target) => {
-    const size = await probeSize(target.url, config.timeoutSeconds);
-    if (size !== null) progress.file(target.name).bytesTotal = size;
-  }));
+  await Promise.all(
+    missing.map(async (target) => {
+      const size = await probeSize(target.url, config.timeoutSeconds);
+      if (size !== null) progress.file(target.name).bytesTotal = size;
+    }),
+  );
   for (const target of missing) await downloadFile(target, config.dest, config, progress, deps);
   progress.done();
   const { bytesDone } = progress.snapshot();
-  deps.log.info({ files: config.files.length, downloaded: missing.length, bytes: bytesDone, seconds: +(deps.clock.now() - started).toFixed(3) }, 'Fetched model files');
+  deps.log.info(
+    {
+      files: config.files.length,
+      downloaded: missing.length,
+      bytes: bytesDone,
+      seconds: +(deps.clock.now() - started).toFixed(3),
+    },
+    'Fetched model files',
+  );
 }

@@ -8,11 +8,18 @@ import { hashFile, newHash } from './hash.js';
  * after it is written, so the hash always matches the file, whatever interrupts the download.
  */
 export class PartFile {
-  private constructor(readonly path: string, private hash: Hash, public bytes: number) {}
+  private constructor(
+    readonly path: string,
+    private hash: Hash,
+    public bytes: number,
+  ) {}
 
   /** Opens the .part as it is (re-hashing what an earlier run left), or an empty one, created by the first append. */
   static async open(path: string, onBytes: (bytes: number) => void): Promise<PartFile> {
-    const present = await stat(path).then((s) => s.isFile(), () => false);
+    const present = await stat(path).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     if (!present) return new PartFile(path, newHash(), 0);
     const { hash, bytes } = await hashFile(path, onBytes);
     return new PartFile(path, hash, bytes);

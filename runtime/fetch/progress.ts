@@ -50,7 +50,8 @@ export class FetchProgress {
   fail(error: string): void {
     this.end = 'failed';
     this.error = error;
-    for (const file of this.files) if (file.state === 'verifying' || file.state === 'downloading') file.state = 'failed';
+    for (const file of this.files)
+      if (file.state === 'verifying' || file.state === 'downloading') file.state = 'failed';
   }
 
   snapshot(): ProgressSnapshot {
@@ -59,7 +60,7 @@ export class FetchProgress {
       // until the end, verifying while any file is re-hashed (files already there, a .part), else downloading
       phase: this.end ?? (this.files.some((f) => f.state === 'verifying') ? 'verifying' : 'downloading'),
       bytesDone: this.files.reduce((sum, f) => sum + f.bytesDone, 0),
-      bytesTotal: totals.every((t) => t !== null) ? totals.reduce((sum: number, t) => sum + t!, 0) : null,
+      bytesTotal: totals.every((t) => t !== null) ? totals.reduce((sum: number, t) => sum + t, 0) : null,
       files: this.files.map((f) => ({ ...f })),
       ...(this.error !== undefined ? { error: this.error } : {}),
     };

@@ -13,7 +13,11 @@ export interface ProgressServer {
  * `GET /progress` (JSON snapshot) and `GET /healthz` while a fetch runs. Two read-only routes need
  * no framework: node:http keeps the init container's start-up and memory small.
  */
-export async function startProgressServer(progress: FetchProgress, listenAddress: string, port: number): Promise<ProgressServer> {
+export async function startProgressServer(
+  progress: FetchProgress,
+  listenAddress: string,
+  port: number,
+): Promise<ProgressServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, body: unknown) => {

@@ -3,7 +3,11 @@ import { GGML_BLOCK, GgmlType, tensorByteSize } from './format.js';
 
 /** How a tensor's values are chosen. */
 export type TensorInit =
-  | { kind: 'random'; std: number; /** rows (index along the second dimension) left at zero */ zeroRows?: readonly number[] }
+  | {
+      kind: 'random';
+      std: number;
+      /** rows (index along the second dimension) left at zero */ zeroRows?: readonly number[];
+    }
   | { kind: 'constant'; value: number }
   | { kind: 'values'; values: Float32Array };
 
@@ -123,9 +127,10 @@ export function* tensorChunks(spec: TensorSpec, seed: number): Generator<Buffer>
     } else if (init.kind === 'constant') {
       yield encodeFloats(type, new Float32Array(count).fill(init.value));
     } else {
-      const chunk = type === GgmlType.F32
-        ? encodeFloats(type, normals(next, count, init.std))
-        : randomQuantized(type, next, count, init.std);
+      const chunk =
+        type === GgmlType.F32
+          ? encodeFloats(type, normals(next, count, init.std))
+          : randomQuantized(type, next, count, init.std);
       if (init.zeroRows?.length) zeroRowsInChunk(chunk, spec, start, count, init.zeroRows);
       yield chunk;
     }

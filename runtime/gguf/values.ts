@@ -26,7 +26,11 @@ export const gguf = {
   u32: (value: number): GgufValue => ({ type: GgufValueType.UINT32, value }),
   i32: (value: number): GgufValue => ({ type: GgufValueType.INT32, value }),
   f32: (value: number): GgufValue => ({ type: GgufValueType.FLOAT32, value }),
-  strings: (value: readonly string[]): GgufValue => ({ type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value }),
+  strings: (value: readonly string[]): GgufValue => ({
+    type: GgufValueType.ARRAY,
+    itemType: GgufValueType.STRING,
+    value,
+  }),
   i32s: (value: readonly number[]): GgufValue => ({ type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value }),
 };
 
@@ -82,16 +86,36 @@ export class GgufEncoder {
   numeric(type: NumericType, value: number): void {
     const b = Buffer.allocUnsafe(NUMERIC_SIZE[type]);
     switch (type) {
-      case GgufValueType.UINT8: b.writeUInt8(value); break;
-      case GgufValueType.INT8: b.writeInt8(value); break;
-      case GgufValueType.UINT16: b.writeUInt16LE(value); break;
-      case GgufValueType.INT16: b.writeInt16LE(value); break;
-      case GgufValueType.UINT32: b.writeUInt32LE(value); break;
-      case GgufValueType.INT32: b.writeInt32LE(value); break;
-      case GgufValueType.FLOAT32: b.writeFloatLE(value); break;
-      case GgufValueType.UINT64: b.writeBigUInt64LE(BigInt(value)); break;
-      case GgufValueType.INT64: b.writeBigInt64LE(BigInt(value)); break;
-      case GgufValueType.FLOAT64: b.writeDoubleLE(value); break;
+      case GgufValueType.UINT8:
+        b.writeUInt8(value);
+        break;
+      case GgufValueType.INT8:
+        b.writeInt8(value);
+        break;
+      case GgufValueType.UINT16:
+        b.writeUInt16LE(value);
+        break;
+      case GgufValueType.INT16:
+        b.writeInt16LE(value);
+        break;
+      case GgufValueType.UINT32:
+        b.writeUInt32LE(value);
+        break;
+      case GgufValueType.INT32:
+        b.writeInt32LE(value);
+        break;
+      case GgufValueType.FLOAT32:
+        b.writeFloatLE(value);
+        break;
+      case GgufValueType.UINT64:
+        b.writeBigUInt64LE(BigInt(value));
+        break;
+      case GgufValueType.INT64:
+        b.writeBigInt64LE(BigInt(value));
+        break;
+      case GgufValueType.FLOAT64:
+        b.writeDoubleLE(value);
+        break;
     }
     this.push(b);
   }

@@ -40,8 +40,10 @@ export function shardPaths(out: string, shards: number): string[] {
   if (shards === 1) return [out];
   const stem = out.replace(/\.gguf$/i, '');
   const width = 5;
-  return Array.from({ length: shards }, (_, i) =>
-    `${stem}-${String(i + 1).padStart(width, '0')}-of-${String(shards).padStart(width, '0')}.gguf`);
+  return Array.from(
+    { length: shards },
+    (_, i) => `${stem}-${String(i + 1).padStart(width, '0')}-of-${String(shards).padStart(width, '0')}.gguf`,
+  );
 }
 
 function splitTensors(tensors: readonly TensorSpec[], shards: number): TensorSpec[][] {
@@ -53,7 +55,8 @@ function splitTensors(tensors: readonly TensorSpec[], shards: number): TensorSpe
     groups[index]!.push(tensor);
     done += specByteSize(tensor);
   }
-  if (groups.some((g) => g.length === 0)) throw new Error(`cannot split ${tensors.length} tensors into ${shards} shards`);
+  if (groups.some((g) => g.length === 0))
+    throw new Error(`cannot split ${tensors.length} tensors into ${shards} shards`);
   return groups;
 }
 
@@ -88,11 +91,14 @@ export function layoutGguf(out: string, doc: GgufDocument, shards = 1): Shard[] 
   const paths = shardPaths(out, shards);
   const groups = shards === 1 ? [[...doc.tensors]] : splitTensors(doc.tensors, shards);
   return groups.map((tensors, i) => {
-    const split: Array<readonly [string, GgufValue]> = shards === 1 ? [] : [
-      ['split.no', gguf.u16(i)],
-      ['split.count', gguf.u16(shards)],
-      ['split.tensors.count', gguf.i32(doc.tensors.length)],
-    ];
+    const split: Array<readonly [string, GgufValue]> =
+      shards === 1
+        ? []
+        : [
+            ['split.no', gguf.u16(i)],
+            ['split.count', gguf.u16(shards)],
+            ['split.tensors.count', gguf.i32(doc.tensors.length)],
+          ];
     // gguf-split keeps the model's metadata in the first shard only.
     const metadata = i === 0 ? [...doc.metadata, ...split] : split;
     return layoutShard(paths[i]!, metadata, tensors);

@@ -1,6 +1,4 @@
-import type {
-  ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData,
-} from '@grpc/grpc-js';
+import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import type { EngineRef } from '../engine/engineRef.js';
 import { ApiError, toApiError } from '../../contract/api/errors.js';
 import { parseChatRequest, parseGenerateRequest } from '../../contract/api/requests.js';
@@ -23,14 +21,17 @@ const effortToWire = (effort: ReasoningEffort) => `REASONING_EFFORT_${effort.toU
 /** The proto's request in the shared schema's shape; an enum number we do not know stays visible. */
 function fromWire(request: Wire): Wire {
   const effort = request.reasoning_effort;
-  const known = typeof effort === 'string' && effort in EFFORT_FROM_WIRE;
-  return {
-    ...request,
-    reasoning_effort: effort === undefined ? undefined : known ? EFFORT_FROM_WIRE[effort as string] : String(effort),
-  };
+  if (effort === undefined) return request;
+  // an enum number the proto does not define arrives as a number: shown as it came
+  const name = typeof effort === 'string' ? effort : JSON.stringify(effort);
+  return { ...request, reasoning_effort: name in EFFORT_FROM_WIRE ? EFFORT_FROM_WIRE[name] : name };
 }
 
-const CHANNEL_TO_WIRE = { analysis: 'CHANNEL_ANALYSIS', commentary: 'CHANNEL_COMMENTARY', final: 'CHANNEL_FINAL' } as const;
+const CHANNEL_TO_WIRE = {
+  analysis: 'CHANNEL_ANALYSIS',
+  commentary: 'CHANNEL_COMMENTARY',
+  final: 'CHANNEL_FINAL',
+} as const;
 const FINISH_TO_WIRE: Record<FinishReason, string> = {
   stop: 'FINISH_REASON_STOP',
   length: 'FINISH_REASON_LENGTH',
@@ -53,7 +54,11 @@ function lastMessage(outcome: Outcome) {
   };
 }
 
-export function runtimeImplementation(engines: EngineRef, metrics: RuntimeMetrics, log: Logger): UntypedServiceImplementation {
+export function runtimeImplementation(
+  engines: EngineRef,
+  metrics: RuntimeMetrics,
+  log: Logger,
+): UntypedServiceImplementation {
   const fail = (error: unknown, method: string) => {
     const apiError = toApiError(error);
     metrics.rejected(apiError.code);
@@ -65,7 +70,15 @@ export function runtimeImplementation(engines: EngineRef, metrics: RuntimeMetric
    * Streams one generation. grpc-js only catches synchronous throws, so every rejection is mapped
    * here; a cancel or an expired deadline aborts the generation within one token.
    */
-  const stream = (method: string, run: (call: ServerWritableStream<Wire, Wire>, signal: AbortSignal, onDelta: (d: Delta) => void) => Promise<Outcome>) =>
+  const stream =
+    (
+      method: string,
+      run: (
+        call: ServerWritableStream<Wire, Wire>,
+        signal: AbortSignal,
+        onDelta: (d: Delta) => void,
+      ) => Promise<Outcome>,
+    ) =>
     (call: ServerWritableStream<Wire, Wire>) => {
       const controller = new AbortController();
       call.on('cancelled', () => controller.abort());
@@ -86,29 +99,37 @@ export function runtimeImplementation(engines: EngineRef, metrics: RuntimeMetric
       );
     };
 
-  const unary = <T>(method: string, run: (request: Wire) => Promise<T> | T) =>
+  const unary =
+    <T>(method: string, run: (request: Wire) => Promise<T> | T) =>
     (call: ServerUnaryCall<Wire, T>, callback: sendUnaryData<T>) => {
       Promise.resolve()
         .then(() => run(call.request))
-        .then((response) => callback(null, response), (error: unknown) => callback(fail(error, method)));
+        .then(
+          (response) => callback(null, response),
+          (error: unknown) => callback(fail(error, method)),
+        );
     };
 
   return {
     Chat: stream('Chat', (call, signal, onDelta) =>
-      Promise.resolve().then(() => engines.get().chat(parseChatRequest(fromWire(call.request)), onDelta, signal))),
+      Promise.resolve().then(() => engines.get().chat(parseChatRequest(fromWire(call.request)), onDelta, signal)),
+    ),
     Generate: stream('Generate', (call, signal, onDelta) =>
-      Promise.resolve().then(() => engines.get().generate(parseGenerateRequest(call.request), onDelta, signal))),
+      Promise.resolve().then(() => engines.get().generate(parseGenerateRequest(call.request), onDelta, signal)),
+    ),
     CountTokens: unary('CountTokens', (request) => {
       const engine = engines.get();
       const messages = request.messages as unknown[] | undefined;
       if (messages?.length) {
-        const job = parseChatRequest(fromWire({ model: request.model, messages, reasoning_effort: request.reasoning_effort }));
+        const job = parseChatRequest(
+          fromWire({ model: request.model, messages, reasoning_effort: request.reasoning_effort }),
+        );
         return { tokens: engine.countChatTokens(job) };
       }
       if (typeof request.prompt !== 'string' || request.prompt === '') {
         throw new ApiError('invalid_argument', 'prompt: give a prompt or messages to count', 'prompt');
       }
-      return { tokens: engine.countTextTokens(String(request.model ?? ''), request.prompt) };
+      return { tokens: engine.countTextTokens(typeof request.model === 'string' ? request.model : '', request.prompt) };
     }),
     GetModelInfo: unary('GetModelInfo', async () => {
       const engine = engines.get();

@@ -16,7 +16,10 @@ export interface HttpAppOptions {
 }
 
 const textOf = (deltas: Delta[], reasoning: boolean) =>
-  deltas.filter((d) => (d.channel === 'analysis') === reasoning).map((d) => d.text).join('');
+  deltas
+    .filter((d) => (d.channel === 'analysis') === reasoning)
+    .map((d) => d.text)
+    .join('');
 
 /**
  * Reasoning (the analysis channel) goes apart from the answer, as `reasoning_content`; the final
@@ -39,7 +42,11 @@ const chatShape: GenerationShape = {
     const reasoning = textOf(deltas, true);
     return {
       index: 0,
-      message: { role: 'assistant', content: textOf(deltas, false), ...(reasoning ? { reasoning_content: reasoning } : {}) },
+      message: {
+        role: 'assistant',
+        content: textOf(deltas, false),
+        ...(reasoning ? { reasoning_content: reasoning } : {}),
+      },
       finish_reason: openAiFinish(outcome),
     };
   },
@@ -51,7 +58,12 @@ const completionShape: GenerationShape = {
   idPrefix: 'cmpl',
   chunkChoice: (delta) => ({ index: 0, text: delta.text, logprobs: null, finish_reason: null }),
   finishChoice: (outcome) => ({ index: 0, text: '', logprobs: null, finish_reason: openAiFinish(outcome) }),
-  wholeChoice: (deltas, outcome) => ({ index: 0, text: deltas.map((d) => d.text).join(''), logprobs: null, finish_reason: openAiFinish(outcome) }),
+  wholeChoice: (deltas, outcome) => ({
+    index: 0,
+    text: deltas.map((d) => d.text).join(''),
+    logprobs: null,
+    finish_reason: openAiFinish(outcome),
+  }),
 };
 
 /** OpenAI's `max_completion_tokens` is the newer name of `max_tokens`; `n` other than 1 is refused. */
@@ -77,50 +89,80 @@ export function createHttpApp({ engines, metrics, log, maxBodyBytes }: HttpAppOp
   };
 
   /** Express 5 forwards rejected promises to the error middleware; the handlers still catch their own. */
-  const handle = (fn: (req: Request, res: Response) => Promise<void>) =>
-    (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
+  const handle =
+    (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
+      fn(req, res).catch(next);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
-    res.status(engines.ready ? 200 : 503).json({ status: engines.ready ? 'ready' : engines.loaded ? 'draining' : 'loading' });
+    res
+      .status(engines.ready ? 200 : 503)
+      .json({ status: engines.ready ? 'ready' : engines.loaded ? 'draining' : 'loading' });
   });
-  app.get('/metrics', handle(async (_req, res) => {
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  }));
+  app.get(
+    '/metrics',
+    handle(async (_req, res) => {
+      res.setHeader('Content-Type', metrics.registry.contentType);
+      res.send(await metrics.registry.metrics());
+    }),
+  );
 
   app.use('/v1', express.json({ limit: maxBodyBytes, type: () => true }));
 
-  app.get('/v1/models', handle(async (_req, res) => {
-    const info = engines.get().info();
-    res.json({ object: 'list', data: [{ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' }] });
-  }));
-  app.get('/v1/models/:id', handle(async (req, res) => {
-    const info = engines.get().info();
-    if (req.params.id !== info.servedName) {
-      throw new ApiError('model_not_found', `model "${req.params.id}" is not served here; this runtime serves "${info.servedName}"`, 'model');
-    }
-    res.json({ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' });
-  }));
+  app.get(
+    '/v1/models',
+    handle(async (_req, res) => {
+      const info = engines.get().info();
+      res.json({ object: 'list', data: [{ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' }] });
+    }),
+  );
+  app.get(
+    '/v1/models/:id',
+    handle(async (req, res) => {
+      const info = engines.get().info();
+      const id = String(req.params.id);
+      if (id !== info.servedName) {
+        throw new ApiError(
+          'model_not_found',
+          `model "${id}" is not served here; this runtime serves "${info.servedName}"`,
+          'model',
+        );
+      }
+      res.json({ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' });
+    }),
+  );
 
-  app.post('/v1/chat/completions', handle(async (req, res) => {
-    const body = normaliseOpenAi(requireObjectBody(req));
-    const job = parseChatRequest(body);
-    const engine = engines.get();
-    await respond(res, { ...streamFlags(body), model: engine.info().servedName, shape: chatShape, onError },
-      (onDelta, signal) => engine.chat(job, onDelta, signal));
-  }));
+  app.post(
+    '/v1/chat/completions',
+    handle(async (req, res) => {
+      const body = normaliseOpenAi(requireObjectBody(req));
+      const job = parseChatRequest(body);
+      const engine = engines.get();
+      await respond(
+        res,
+        { ...streamFlags(body), model: engine.info().servedName, shape: chatShape, onError },
+        (onDelta, signal) => engine.chat(job, onDelta, signal),
+      );
+    }),
+  );
 
-  app.post('/v1/completions', handle(async (req, res) => {
-    const body = normaliseOpenAi(requireObjectBody(req));
-    if (Array.isArray(body.prompt)) throw new ApiError('invalid_argument', 'prompt: give one prompt as a string', 'prompt');
-    const job = parseGenerateRequest(body);
-    const engine = engines.get();
-    await respond(res, { ...streamFlags(body), model: engine.info().servedName, shape: completionShape, onError },
-      (onDelta, signal) => engine.generate(job, onDelta, signal));
-  }));
+  app.post(
+    '/v1/completions',
+    handle(async (req, res) => {
+      const body = normaliseOpenAi(requireObjectBody(req));
+      if (Array.isArray(body.prompt))
+        throw new ApiError('invalid_argument', 'prompt: give one prompt as a string', 'prompt');
+      const job = parseGenerateRequest(body);
+      const engine = engines.get();
+      await respond(
+        res,
+        { ...streamFlags(body), model: engine.info().servedName, shape: completionShape, onError },
+        (onDelta, signal) => engine.generate(job, onDelta, signal),
+      );
+    }),
+  );
 
   app.use((req, res) => {
     sendError(res, new ApiError('not_found', `no route for ${req.method} ${req.path}`));

@@ -21,13 +21,17 @@ export function sendError(res: Response, error: ApiError): void {
 export function errorMiddleware(onError: (error: ApiError, cause: unknown) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const type = (err as { type?: string }).type;
-    const apiError = type === 'entity.parse.failed'
-      ? new ApiError('invalid_argument', `the request body is not valid JSON: ${(err as Error).message}`)
-      : type === 'entity.too.large'
-        ? new ApiError('payload_too_large', `the request body exceeds the limit of ${(err as { limit?: number }).limit} bytes`)
-        : type === 'encoding.unsupported' || type === 'charset.unsupported'
-          ? new ApiError('invalid_argument', (err as Error).message)
-          : toApiError(err);
+    const apiError =
+      type === 'entity.parse.failed'
+        ? new ApiError('invalid_argument', `the request body is not valid JSON: ${(err as Error).message}`)
+        : type === 'entity.too.large'
+          ? new ApiError(
+              'payload_too_large',
+              `the request body exceeds the limit of ${(err as { limit?: number }).limit} bytes`,
+            )
+          : type === 'encoding.unsupported' || type === 'charset.unsupported'
+            ? new ApiError('invalid_argument', (err as Error).message)
+            : toApiError(err);
     onError(apiError, err);
     if (res.headersSent) return res.end();
     sendError(res, apiError);

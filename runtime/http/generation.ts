@@ -17,12 +17,21 @@ export interface GenerationShape {
   idPrefix: string;
 }
 
-const FINISH: Record<Outcome['finishReason'], string> = { stop: 'stop', length: 'length', cancelled: 'cancelled', tool_call: 'tool_calls' };
+const FINISH: Record<Outcome['finishReason'], string> = {
+  stop: 'stop',
+  length: 'length',
+  cancelled: 'cancelled',
+  tool_call: 'tool_calls',
+};
 export const openAiFinish = (outcome: Outcome) => FINISH[outcome.finishReason];
 
 function usageOf(outcome: Outcome) {
   const { promptTokens, completionTokens } = outcome.usage;
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 /**
@@ -32,7 +41,13 @@ function usageOf(outcome: Outcome) {
  */
 export async function respond(
   res: Response,
-  options: { stream: boolean; includeUsage: boolean; model: string; shape: GenerationShape; onError: (e: ApiError, cause: unknown) => void },
+  options: {
+    stream: boolean;
+    includeUsage: boolean;
+    model: string;
+    shape: GenerationShape;
+    onError: (e: ApiError, cause: unknown) => void;
+  },
   run: (onDelta: (delta: Delta) => void, signal: AbortSignal) => Promise<Outcome>,
 ): Promise<void> {
   const { shape, stream } = options;
@@ -40,7 +55,11 @@ export async function respond(
   res.on('close', () => {
     if (!res.writableEnded) controller.abort();
   });
-  const base = { id: `${shape.idPrefix}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: options.model };
+  const base = {
+    id: `${shape.idPrefix}-${randomUUID()}`,
+    created: Math.floor(Date.now() / 1000),
+    model: options.model,
+  };
   const deltas: Delta[] = [];
   const send = (payload: object) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
   const onDelta = (delta: Delta) => {
@@ -53,7 +72,12 @@ export async function respond(
     const outcome = await run(onDelta, controller.signal);
     if (controller.signal.aborted && res.destroyed) return;
     if (!stream) {
-      res.json({ ...base, object: shape.object, choices: [shape.wholeChoice(deltas, outcome)], usage: usageOf(outcome) });
+      res.json({
+        ...base,
+        object: shape.object,
+        choices: [shape.wholeChoice(deltas, outcome)],
+        usage: usageOf(outcome),
+      });
       return;
     }
     if (!res.headersSent) startStream(res);

@@ -31,8 +31,19 @@ export const SCRIPTED_ANSWER = SCRIPTED_FINAL_TOKENS.join('');
 
 /** Words the tokenizer must keep whole so the detectors see them. */
 export const SCRIPT_WORDS = [
-  'analysis', ' analysis', 'final', ' final', 'assistant', ' low', ' medium', ' high',
-  'user', 'system', 'developer', 'Reasoning', ' commentary',
+  'analysis',
+  ' analysis',
+  'final',
+  ' final',
+  'assistant',
+  ' low',
+  ' medium',
+  ' high',
+  'user',
+  'system',
+  'developer',
+  'Reasoning',
+  ' commentary',
 ];
 export const SCRIPT_EMITTED = [...Object.values(SCRIPTED_ANALYSIS_TOKENS).flat(), ...SCRIPTED_FINAL_TOKENS];
 
@@ -43,8 +54,16 @@ type Flag = (typeof FLAGS)[number];
 function featureLayout(vocab: Vocabulary, embedding: number) {
   const flagDim = new Map<Flag, number>(FLAGS.map((f, i) => [f, 1 + i]));
   const watched = [
-    'assistant', '<|channel|>', 'analysis', 'final', '<|message|>', '<|end|>', '<|start|>',
-    ' low', ' medium', ' high',
+    'assistant',
+    '<|channel|>',
+    'analysis',
+    'final',
+    '<|message|>',
+    '<|end|>',
+    '<|start|>',
+    ' low',
+    ' medium',
+    ' high',
     ...SCRIPT_EMITTED,
   ];
   const tokenDim = new Map<number, number>(watched.map((t, i) => [vocab.idOf(t), 1 + FLAGS.length + i]));
@@ -69,7 +88,8 @@ const SINK = 15;
 
 export function scriptedTensors(shape: GptOssShape, vocab: Vocabulary): Map<string, Float32Array> {
   const { embedding: D, heads, kvHeads, headDim: hd } = shape;
-  if (kvHeads < 2 || heads / kvHeads < 2) throw new Error('the scripted model needs at least 2 KV heads and 2 heads per KV head');
+  if (kvHeads < 2 || heads / kvHeads < 2)
+    throw new Error('the scripted model needs at least 2 KV heads and 2 heads per KV head');
   const V = vocab.tokens.length;
   const { flagDim, tokenDim, dimOf } = featureLayout(vocab, D);
   const out = new Map<string, Float32Array>();

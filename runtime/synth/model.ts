@@ -17,7 +17,8 @@ export interface SynthModelOptions {
 export function invalidCombination(o: SynthModelOptions): string | null {
   if (o.arch === 'llama' && !LLAMA_SHAPES[o.preset]) return `preset ${o.preset} exists only for --arch gpt-oss`;
   if (o.scripted && o.arch !== 'gpt-oss') return '--scripted needs --arch gpt-oss';
-  if (o.scripted && GPT_OSS_SHAPES[o.preset].tokenizer === 'real') return '--scripted works with the tiny and small presets';
+  if (o.scripted && GPT_OSS_SHAPES[o.preset].tokenizer === 'real')
+    return '--scripted works with the tiny and small presets';
   return null;
 }
 
@@ -50,10 +51,16 @@ function outputInit(vocab: Vocabulary, embedding: number): TensorInit {
   return { kind: 'random', std: 4 / Math.sqrt(embedding), zeroRows };
 }
 
-const tensor = (name: string, shape: number[], type: GgmlType, init: TensorInit): TensorSpec => ({ name, shape, type, init });
+const tensor = (name: string, shape: number[], type: GgmlType, init: TensorInit): TensorSpec => ({
+  name,
+  shape,
+  type,
+  init,
+});
 const norm = (name: string, D: number) => tensor(name, [D], GgmlType.F32, constant(1));
 /** A Q8_0 matrix with inputs of length `fanIn`, scaled so activations keep their size. */
-const matrix = (name: string, fanIn: number, out: number) => tensor(name, [fanIn, out], GgmlType.Q8_0, random(1 / Math.sqrt(fanIn)));
+const matrix = (name: string, fanIn: number, out: number) =>
+  tensor(name, [fanIn, out], GgmlType.Q8_0, random(1 / Math.sqrt(fanIn)));
 
 /** What llama-style architectures share: embeddings, the final norm and the output projection. */
 function embeddingTensors(D: number, vocab: Vocabulary): TensorSpec[] {
@@ -112,9 +119,15 @@ function applyScript(tensors: TensorSpec[], shape: GptOssShape, vocab: Vocabular
   const values = scriptedTensors(shape, vocab);
   return tensors.map((spec) => {
     const explicit = values.get(spec.name);
-    if (explicit) return { ...spec, type: spec.type === GgmlType.MXFP4 ? spec.type : GgmlType.F32, init: { kind: 'values', values: explicit } };
+    if (explicit)
+      return {
+        ...spec,
+        type: spec.type === GgmlType.MXFP4 ? spec.type : GgmlType.F32,
+        init: { kind: 'values', values: explicit },
+      };
     if (spec.name.endsWith('norm.weight')) return spec;
-    if (spec.name.includes('ffn_gate_inp') || spec.name.includes('_exps.weight') && !spec.name.includes('down')) return spec;
+    if (spec.name.includes('ffn_gate_inp') || (spec.name.includes('_exps.weight') && !spec.name.includes('down')))
+      return spec;
     return { ...spec, init: constant(0) };
   });
 }
@@ -122,8 +135,8 @@ function applyScript(tensors: TensorSpec[], shape: GptOssShape, vocab: Vocabular
 function gptOssMetadata(name: string, s: GptOssShape, vocab: Vocabulary, scripted: boolean): Metadata {
   const a = 'gpt-oss';
   const rope: Metadata = scripted
-    // a huge base leaves the detector dimensions unrotated (see harmonyScript.ts)
-    ? [[`${a}.rope.freq_base`, gguf.f32(1e30)]]
+    ? // a huge base leaves the detector dimensions unrotated (see harmonyScript.ts)
+      [[`${a}.rope.freq_base`, gguf.f32(1e30)]]
     : [
         [`${a}.rope.freq_base`, gguf.f32(150_000)],
         [`${a}.rope.scaling.type`, gguf.str('yarn')],
@@ -200,7 +213,8 @@ export function synthDocument(options: SynthModelOptions): GgufDocument {
     emitted: scripted ? SCRIPT_EMITTED : [],
     specials: shape.tokenizer,
   });
-  const name = `${preset.startsWith('gpt-oss') ? preset : `gpt-oss-${preset}`}${scripted ? ' scripted' : ''} (synthetic)`;
+  const base = preset.startsWith('gpt-oss') ? preset : `gpt-oss-${preset}`;
+  const name = `${base}${scripted ? ' scripted' : ''} (synthetic)`;
   const random = gptOssTensors(shape, vocab);
   return {
     metadata: gptOssMetadata(name, shape, vocab, scripted),

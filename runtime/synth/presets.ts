@@ -26,20 +26,46 @@ export interface LlamaShape {
 
 /** A published variant as a preset: its shape with the real tokenizer and the published shards. */
 function published(variant: Variant): GptOssShape {
-  const { vocabulary: _ids, fullAttentionLayers: _full, weightsBytes: _bytes, shards, ...shape } = VARIANT_SHAPES[variant];
+  const {
+    vocabulary: _ids,
+    fullAttentionLayers: _full,
+    weightsBytes: _bytes,
+    shards,
+    ...shape
+  } = VARIANT_SHAPES[variant];
   return { ...shape, tokenizer: 'real', defaultShards: shards };
 }
 
 export const GPT_OSS_SHAPES: Record<Preset, GptOssShape> = {
   // loads in milliseconds; big enough for the scripted harmony model's features (see harmonyScript.ts)
   tiny: {
-    layers: 2, embedding: 64, heads: 4, kvHeads: 2, headDim: 16, experts: 4, expertsUsed: 2, expertFfn: 64,
-    slidingWindow: 8, contextLength: 131_072, tokenizer: 'compact', defaultShards: 1,
+    layers: 2,
+    embedding: 64,
+    heads: 4,
+    kvHeads: 2,
+    headDim: 16,
+    experts: 4,
+    expertsUsed: 2,
+    expertFfn: 64,
+    slidingWindow: 8,
+    contextLength: 131_072,
+    tokenizer: 'compact',
+    defaultShards: 1,
   },
   // about 100M active parameters a token: several milliseconds a token on one CPU thread
   small: {
-    layers: 12, embedding: 768, heads: 12, kvHeads: 4, headDim: 64, experts: 16, expertsUsed: 4, expertFfn: 768,
-    slidingWindow: 128, contextLength: 131_072, tokenizer: 'compact', defaultShards: 1,
+    layers: 12,
+    embedding: 768,
+    heads: 12,
+    kvHeads: 4,
+    headDim: 64,
+    experts: 16,
+    expertsUsed: 4,
+    expertFfn: 768,
+    slidingWindow: 128,
+    contextLength: 131_072,
+    tokenizer: 'compact',
+    defaultShards: 1,
   },
   'gpt-oss-20b': published('gpt-oss-20b'),
   'gpt-oss-120b': published('gpt-oss-120b'),

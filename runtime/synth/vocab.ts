@@ -27,7 +27,7 @@ export function bytesToUnicode(): string[] {
   for (let b = 33; b <= 126; b++) printable.push(b);
   for (let b = 161; b <= 172; b++) printable.push(b);
   for (let b = 174; b <= 255; b++) printable.push(b);
-  const map: string[] = new Array(256);
+  const map = new Array<string>(256);
   let extra = 0;
   for (let b = 0; b < 256; b++) {
     map[b] = printable.includes(b) ? String.fromCodePoint(b) : String.fromCodePoint(256 + extra++);

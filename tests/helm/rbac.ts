@@ -4,7 +4,10 @@
  * them to every authenticated user, not the chart.
  */
 
-/** One permission: API group, resource (with /subresource), verb; in one namespace or (null) all; on named objects or (null) any. */
+/**
+ * One permission: API group, resource (with /subresource), verb; in one namespace or (null) all; on named objects or
+ * (null) any.
+ */
 export interface Grant {
   group: string;
   resource: string;
@@ -29,12 +32,31 @@ export interface AuditedRequest {
  * the test fails if an entry here is in fact used, or if a grant is unused and not listed.
  */
 export const NOT_EXERCISED: Array<{ group: string; resource: string; verbs: string[]; why: string }> = [
-  { group: 'gptoss.io', resource: 'gptossmodels/scale', verbs: ['get', 'update'], why: 'the builtin autoscaler sets replicas through the scale subresource' },
-  { group: 'policy', resource: 'poddisruptionbudgets', verbs: ['delete'], why: 'scaling a model down to one replica removes its PodDisruptionBudget' },
+  {
+    group: 'gptoss.io',
+    resource: 'gptossmodels/scale',
+    verbs: ['get', 'update'],
+    why: 'the builtin autoscaler sets replicas through the scale subresource',
+  },
+  {
+    group: 'policy',
+    resource: 'poddisruptionbudgets',
+    verbs: ['delete'],
+    why: 'scaling a model down to one replica removes its PodDisruptionBudget',
+  },
 ];
 
-interface Rule { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] }
-interface Role { kind: string; metadata: { name: string; namespace?: string }; rules?: Rule[] }
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+interface Role {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: Rule[];
+}
 interface Binding {
   kind: string;
   metadata: { name: string; namespace?: string };
@@ -46,14 +68,34 @@ type Subject = { kind: 'ServiceAccount'; name: string; namespace: string };
 /** Every grant the subject gets through bindings that name it. */
 export function grantsOf(roles: { items: Role[] }, bindings: { items: Binding[] }, subject: Subject): Grant[] {
   return bindings.items
-    .filter((b) => b.subjects?.some((s) => s.kind === subject.kind && s.name === subject.name && s.namespace === subject.namespace))
+    .filter((b) =>
+      b.subjects?.some((s) => s.kind === subject.kind && s.name === subject.name && s.namespace === subject.namespace),
+    )
     .flatMap((b) => {
       const bindingNamespace = b.kind === 'RoleBinding' ? b.metadata.namespace! : null;
-      const role = roles.items.find((r) => r.kind === b.roleRef.kind && r.metadata.name === b.roleRef.name
-        && (r.kind === 'ClusterRole' || r.metadata.namespace === bindingNamespace));
-      if (!role) throw new Error(`${b.kind} ${b.metadata.name} refers to ${b.roleRef.kind} ${b.roleRef.name}, which does not exist`);
-      return (role.rules ?? []).flatMap((rule) => (rule.apiGroups ?? []).flatMap((group) => (rule.resources ?? []).flatMap((resource) =>
-        rule.verbs.map((verb) => ({ group, resource, verb, namespace: bindingNamespace, names: rule.resourceNames ?? null })))));
+      const role = roles.items.find(
+        (r) =>
+          r.kind === b.roleRef.kind &&
+          r.metadata.name === b.roleRef.name &&
+          (r.kind === 'ClusterRole' || r.metadata.namespace === bindingNamespace),
+      );
+      if (!role)
+        throw new Error(
+          `${b.kind} ${b.metadata.name} refers to ${b.roleRef.kind} ${b.roleRef.name}, which does not exist`,
+        );
+      return (role.rules ?? []).flatMap((rule) =>
+        (rule.apiGroups ?? []).flatMap((group) =>
+          (rule.resources ?? []).flatMap((resource) =>
+            rule.verbs.map((verb) => ({
+              group,
+              resource,
+              verb,
+              namespace: bindingNamespace,
+              names: rule.resourceNames ?? null,
+            })),
+          ),
+        ),
+      );
     });
 }
 
@@ -82,16 +124,24 @@ export function requestsOf(auditLog: string, username: string): AuditedRequest[]
   return [...byId.values()].flatMap((e) => {
     const o = e.objectRef!;
     const request: AuditedRequest = {
-      group: o.apiGroup ?? '', resource: o.subresource ? `${o.resource}/${o.subresource}` : o.resource!, verb: e.verb,
-      namespace: o.namespace ?? null, name: o.name ?? null,
-      decision: e.annotations?.['authorization.k8s.io/decision'] ?? 'unknown', code: e.responseStatus?.code ?? null,
+      group: o.apiGroup ?? '',
+      resource: o.subresource ? `${o.resource}/${o.subresource}` : o.resource!,
+      verb: e.verb,
+      namespace: o.namespace ?? null,
+      name: o.name ?? null,
+      decision: e.annotations?.['authorization.k8s.io/decision'] ?? 'unknown',
+      code: e.responseStatus?.code ?? null,
     };
     return e.verb === 'patch' && request.code === 201 ? [request, { ...request, verb: 'create' }] : [request];
   });
 }
 
 export function covers(grant: Grant, request: AuditedRequest): boolean {
-  return grant.group === request.group && grant.resource === request.resource && grant.verb === request.verb
-    && (grant.namespace === null || grant.namespace === request.namespace)
-    && (grant.names === null || (request.name !== null && grant.names.includes(request.name)));
+  return (
+    grant.group === request.group &&
+    grant.resource === request.resource &&
+    grant.verb === request.verb &&
+    (grant.namespace === null || grant.namespace === request.namespace) &&
+    (grant.names === null || (request.name !== null && grant.names.includes(request.name)))
+  );
 }

@@ -34,8 +34,14 @@ export function useAgent(prefix: string, overrides: Partial<AgentConfigInput> = 
   beforeAll(async () => {
     handle.stateDir = mkdtempSync(join(tmpdir(), `gptoss-agent-${prefix}-`));
     handle.agent = await startAgent({
-      kubeconfig: clusterAccess().kubeconfig, nodeName: handle.nodeName, stateDir: handle.stateDir, deleteNodeOnStop: true,
-      backOffInitialMs: 500, backOffMaxMs: 2000, log: createLogger(process.env.GPTOSS_TEST_LOG ?? 'warn'), ...overrides,
+      kubeconfig: clusterAccess().kubeconfig,
+      nodeName: handle.nodeName,
+      stateDir: handle.stateDir,
+      deleteNodeOnStop: true,
+      backOffInitialMs: 500,
+      backOffMaxMs: 2000,
+      log: createLogger(process.env.GPTOSS_TEST_LOG ?? 'warn'),
+      ...overrides,
     });
   });
   afterAll(async () => {
@@ -66,13 +72,36 @@ export function useAgentProcess(prefix: string) {
   };
   beforeAll(async () => {
     handle.stateDir = mkdtempSync(join(tmpdir(), `gptoss-agent-${prefix}-`));
-    const child = spawn(process.execPath, [AGENT_CLI, '--kubeconfig', clusterAccess().kubeconfig, '--node-name', handle.nodeName,
-      '--state-dir', handle.stateDir, '--delete-node-on-stop', '--log-level', process.env.GPTOSS_TEST_LOG ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        AGENT_CLI,
+        '--kubeconfig',
+        clusterAccess().kubeconfig,
+        '--node-name',
+        handle.nodeName,
+        '--state-dir',
+        handle.stateDir,
+        '--delete-node-on-stop',
+        '--log-level',
+        process.env.GPTOSS_TEST_LOG ?? 'warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     handle.child = child;
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { handle.stderr += d.toString(); process.stderr.write(d); });
-    await waitFor(() => out.includes(`NODE=${handle.nodeName}`) || child.exitCode !== null, 30_000, 'the agent to register its node');
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      handle.stderr += d.toString();
+      process.stderr.write(d);
+    });
+    await waitFor(
+      () => out.includes(`NODE=${handle.nodeName}`) || child.exitCode !== null,
+      30_000,
+      'the agent to register its node',
+    );
     if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode}: ${handle.stderr}`);
   });
   afterAll(async () => {
@@ -85,7 +114,14 @@ export function useAgentProcess(prefix: string) {
 /** `gptoss serve` args for a pod: a test model under /models, listening on $(POD_IP), one thread. */
 export function runtimeArgs(model: string): string[] {
   return serveArgs({
-    model, listenAddress: '$(POD_IP)', grpcPort: RUNTIME_GRPC_PORT, httpPort: RUNTIME_HTTP_PORT, threads: 1, gpu: 'cpu', parallel: 1, contextSize: 256,
+    model,
+    listenAddress: '$(POD_IP)',
+    grpcPort: RUNTIME_GRPC_PORT,
+    httpPort: RUNTIME_HTTP_PORT,
+    threads: 1,
+    gpu: 'cpu',
+    parallel: 1,
+    contextSize: 256,
   });
 }
 
@@ -98,22 +134,35 @@ export function runtimeContainer(model: TestModel | { path: string }, overrides:
     image: 'ghcr.io/gptoss/runtime:0.1.0',
     args: runtimeArgs(typeof model === 'string' ? `/models/${TEST_MODELS[model].file}` : model.path),
     env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-    ports: [{ name: 'grpc', containerPort: RUNTIME_GRPC_PORT }, { name: 'http', containerPort: RUNTIME_HTTP_PORT }],
+    ports: [
+      { name: 'grpc', containerPort: RUNTIME_GRPC_PORT },
+      { name: 'http', containerPort: RUNTIME_HTTP_PORT },
+    ],
     volumeMounts: [{ name: 'models', mountPath: '/models', readOnly: true }],
     startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 60 },
-    readinessProbe: { grpc: { port: RUNTIME_GRPC_PORT, service: RUNTIME_GRPC_SERVICE }, periodSeconds: 1, failureThreshold: 2 },
+    readinessProbe: {
+      grpc: { port: RUNTIME_GRPC_PORT, service: RUNTIME_GRPC_SERVICE },
+      periodSeconds: 1,
+      failureThreshold: 2,
+    },
     livenessProbe: { tcpSocket: { port: 'grpc' }, periodSeconds: 5 },
     ...overrides,
   };
 }
 
-/** A Deployment pinned to the agent's node (nodeSelector on the dev-agent label and its hostname), tolerating the GPU taint. */
+/**
+ * A Deployment pinned to the agent's node (nodeSelector on the dev-agent label and its hostname), tolerating the GPU
+ * taint.
+ */
 export function agentDeployment(name: string, namespace: string, nodeName: string, podSpec: Obj, replicas = 1): string {
   const labels = { app: name };
   return JSON.stringify({
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
     spec: {
-      replicas, selector: { matchLabels: labels },
+      replicas,
+      selector: { matchLabels: labels },
       template: {
         metadata: { labels },
         spec: {
@@ -134,15 +183,21 @@ export async function listPods(namespace: string, app: string): Promise<V1Pod[]>
   return (await core().listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
 }
 
-export const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+export const isReady = (pod: V1Pod) =>
+  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** Waits until `count` pods of the app are Ready (and none is being deleted); returns them. */
 export async function readyPods(namespace: string, app: string, count: number, timeoutMs = 60_000): Promise<V1Pod[]> {
   let pods: V1Pod[] = [];
-  await waitFor(async () => {
-    pods = (await listPods(namespace, app)).filter((p) => !p.metadata?.deletionTimestamp);
-    return pods.length === count && pods.every(isReady);
-  }, timeoutMs, `${count} Ready pods of ${namespace}/${app}`, 200);
+  await waitFor(
+    async () => {
+      pods = (await listPods(namespace, app)).filter((p) => !p.metadata?.deletionTimestamp);
+      return pods.length === count && pods.every(isReady);
+    },
+    timeoutMs,
+    `${count} Ready pods of ${namespace}/${app}`,
+    200,
+  );
   return pods;
 }
 

@@ -8,7 +8,11 @@ import { toolPath } from '../../scripts/tools.js';
 
 export { CHART_DIR, parseObjects, type K8sObject };
 
-export const CHART = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { name: string; version: string; appVersion: string };
+export const CHART = parseYaml(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as {
+  name: string;
+  version: string;
+  appVersion: string;
+};
 
 export async function helmPath(): Promise<string> {
   return (await ensureClusterBinaries()).helm;
@@ -30,8 +34,16 @@ export function one(objects: K8sObject[], kind: string, name?: string): K8sObjec
   return found[0]!;
 }
 
-interface Container { args: string[]; image: string; [field: string]: unknown }
-interface PodSpec { containers: Container[]; serviceAccountName: string; [field: string]: unknown }
+interface Container {
+  args: string[];
+  image: string;
+  [field: string]: unknown;
+}
+interface PodSpec {
+  containers: Container[];
+  serviceAccountName: string;
+  [field: string]: unknown;
+}
 export const podSpec = (deployment: K8sObject) => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
 
 /**
@@ -39,20 +51,35 @@ export const podSpec = (deployment: K8sObject) => (deployment.spec as { template
  * the ConfigMap's settings written to `dir`, the pod's namespace put in, and loopback with a free
  * port in place of 0.0.0.0:8081 (flags given later win).
  */
-export function operatorCommand(objects: K8sObject[], namespace: string, dir: string): { args: string[]; config: Record<string, unknown> } {
+export function operatorCommand(
+  objects: K8sObject[],
+  namespace: string,
+  dir: string,
+): { args: string[]; config: Record<string, unknown> } {
   const deployment = one(objects, 'Deployment');
-  const configMap = one(objects, 'ConfigMap', (podSpec(deployment) as unknown as { volumes: Array<{ configMap?: { name: string } }> }).volumes
-    .find((v) => v.configMap)!.configMap!.name);
+  const configMap = one(
+    objects,
+    'ConfigMap',
+    (podSpec(deployment) as unknown as { volumes: Array<{ configMap?: { name: string } }> }).volumes.find(
+      (v) => v.configMap,
+    )!.configMap!.name,
+  );
   const text = (configMap as unknown as { data: Record<string, string> }).data['operator.yaml']!;
   const file = join(dir, 'operator.yaml');
   writeFileSync(file, text, { mode: 0o644 });
-  const args = podSpec(deployment).containers[0]!.args.map((a) => a
-    .replace('--config=/etc/gptoss/operator.yaml', `--config=${file}`)
-    .replace('$(POD_NAMESPACE)', namespace));
-  return { args: [...args, '--listen-address=127.0.0.1', '--port=0'], config: parseYaml(text) as Record<string, unknown> };
+  const args = podSpec(deployment).containers[0]!.args.map((a) =>
+    a.replace('--config=/etc/gptoss/operator.yaml', `--config=${file}`).replace('$(POD_NAMESPACE)', namespace),
+  );
+  return {
+    args: [...args, '--listen-address=127.0.0.1', '--port=0'],
+    config: parseYaml(text) as Record<string, unknown>,
+  };
 }
 
-export interface RuleGroup { name: string; rules: Array<{ alert?: string; record?: string; expr: string; [field: string]: unknown }> }
+export interface RuleGroup {
+  name: string;
+  rules: Array<{ alert?: string; record?: string; expr: string; [field: string]: unknown }>;
+}
 
 export function ruleGroups(objects: K8sObject[]): RuleGroup[] {
   return (one(objects, 'PrometheusRule').spec as { groups: RuleGroup[] }).groups;
@@ -66,15 +93,20 @@ export function promtool(args: string[], cwd?: string) {
 
 export const DASHBOARD_FILE = join(CHART_DIR, 'dashboards', 'gptoss.json');
 
-interface Dashboard { panels: Array<{ title: string; type: string; targets?: Array<{ expr: string }> }>; templating: { list: Array<{ name: string }> } }
+interface Dashboard {
+  panels: Array<{ title: string; type: string; targets?: Array<{ expr: string }> }>;
+  templating: { list: Array<{ name: string }> };
+}
 export const dashboard = () => JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard;
 
 /** Every query of the dashboard, with Grafana's variables replaced by what Prometheus could run. */
 export function dashboardQueries(): Array<{ panel: string; expr: string }> {
-  return dashboard().panels.flatMap((p) => (p.targets ?? []).map((t) => ({
-    panel: p.title,
-    expr: t.expr.replaceAll('$__rate_interval', '5m').replace(/\$(namespace|model)\b/g, '.*'),
-  })));
+  return dashboard().panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({
+      panel: p.title,
+      expr: t.expr.replaceAll('$__rate_interval', '5m').replace(/\$(namespace|model)\b/g, '.*'),
+    })),
+  );
 }
 
 /** gptoss_* metric names the dashboard and the alerts read. */
@@ -84,26 +116,41 @@ export function metricNamesUsed(exprs: string[]): Set<string> {
 
 /** Sample names of a Prometheus exposition (histograms give _bucket, _sum and _count). */
 export function sampleNames(exposition: string): Set<string> {
-  return new Set(exposition.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]));
+  return new Set(
+    exposition
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]),
+  );
 }
 
-/** The Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule) and KEDA's ScaledObject, from their Go modules. */
+/**
+ * The Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule) and KEDA's ScaledObject, from their Go
+ * modules.
+ */
 export const PROMETHEUS_OPERATOR = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
 export const KEDA = 'github.com/kedacore/keda/v2@v2.18.1';
-const moduleDir = (module: string) => (JSON.parse(execFileSync('go', ['mod', 'download', '-json', module], { encoding: 'utf8' })) as { Dir: string }).Dir;
+const moduleDir = (module: string) =>
+  (JSON.parse(execFileSync('go', ['mod', 'download', '-json', module], { encoding: 'utf8' })) as { Dir: string }).Dir;
 export function thirdPartyCrdFiles(): Array<{ file: string; crd: string }> {
   const monitoring = moduleDir(PROMETHEUS_OPERATOR);
   return [
     ...['servicemonitors', 'podmonitors', 'prometheusrules'].map((kind) => ({
-      file: join(monitoring, 'example', 'prometheus-operator-crd', `monitoring.coreos.com_${kind}.yaml`), crd: `${kind}.monitoring.coreos.com`,
+      file: join(monitoring, 'example', 'prometheus-operator-crd', `monitoring.coreos.com_${kind}.yaml`),
+      crd: `${kind}.monitoring.coreos.com`,
     })),
-    { file: join(moduleDir(KEDA), 'config', 'crd', 'bases', 'keda.sh_scaledobjects.yaml'), crd: 'scaledobjects.keda.sh' },
+    {
+      file: join(moduleDir(KEDA), 'config', 'crd', 'bases', 'keda.sh_scaledobjects.yaml'),
+      crd: 'scaledobjects.keda.sh',
+    },
   ];
 }
 
 /** Leaf keys of a values tree, dotted (lists and empty maps count as leaves). */
 export function valueKeys(values: Record<string, unknown>, prefix = ''): string[] {
-  return Object.entries(values).flatMap(([key, value]) => value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length
-    ? valueKeys(value as Record<string, unknown>, `${prefix}${key}.`)
-    : [`${prefix}${key}`]);
+  return Object.entries(values).flatMap(([key, value]) =>
+    value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length
+      ? valueKeys(value as Record<string, unknown>, `${prefix}${key}.`)
+      : [`${prefix}${key}`],
+  );
 }

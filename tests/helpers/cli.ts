@@ -18,18 +18,27 @@ export interface StartedProcess {
 }
 
 /** Starts a process and resolves once its stdout satisfies `ready`; rejects if it exits first. */
-export function startProcess(command: string, args: string[], ready: (stdout: string) => boolean, env: NodeJS.ProcessEnv = process.env): Promise<StartedProcess> {
+export function startProcess(
+  command: string,
+  args: string[],
+  ready: (stdout: string) => boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StartedProcess> {
   const child = spawn(command, args, { env });
   let out = '';
   let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (ready(out)) resolve({ child, stdout: () => out, stderr: () => err, exited });
     });
-    void exited.then((code) => reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited ${code} before it was ready: ${err}`)));
+    void exited.then((code) =>
+      reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited ${code} before it was ready: ${err}`)),
+    );
   });
 }
 
@@ -50,8 +59,11 @@ export const serveAddresses = (stdout: string) => {
 
 /** Starts `gptoss serve` and resolves once it prints its GRPC= and HTTP= lines. */
 export async function startServe(args: string[]): Promise<ServeProcess> {
-  const started = await startProcess(process.execPath,
-    [GPTOSS, 'serve', '--grpc-port', '0', '--http-port', '0', '--threads', '1', '--gpu', 'cpu', ...args], (out) => serveAddresses(out) !== null);
+  const started = await startProcess(
+    process.execPath,
+    [GPTOSS, 'serve', '--grpc-port', '0', '--http-port', '0', '--threads', '1', '--gpu', 'cpu', ...args],
+    (out) => serveAddresses(out) !== null,
+  );
   return { child: started.child, ...serveAddresses(started.stdout())!, stderr: started.stderr, exited: started.exited };
 }
 
@@ -70,20 +82,27 @@ export function spawnGptoss(args: string[]): GptossProcess {
   const child = spawn(process.execPath, [GPTOSS, ...args]);
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const printed = (pattern: RegExp) => new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const m = pattern.exec(out);
-      if (m) {
-        child.stdout.off('data', check);
-        resolve(m[1] ?? m[0]);
-      }
-    };
-    child.stdout.on('data', check);
-    check();
-    void exited.then((code) => reject(new Error(`gptoss ${args[0]} exited ${code} before printing ${pattern}: ${err}`)));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
   });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const printed = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const m = pattern.exec(out);
+        if (m) {
+          child.stdout.off('data', check);
+          resolve(m[1] ?? m[0]);
+        }
+      };
+      child.stdout.on('data', check);
+      check();
+      void exited.then((code) =>
+        reject(new Error(`gptoss ${args[0]} exited ${code} before printing ${pattern}: ${err}`)),
+      );
+    });
   return { child, stdout: () => out, stderr: () => err, exited, printed };
 }

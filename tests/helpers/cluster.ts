@@ -54,7 +54,15 @@ export function useNamespace(prefix: string): { name: string } {
     const core = clusterAccess().kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: ns.name, labels: { 'gptoss.io/test': prefix } } } });
     // pods need the namespace's default ServiceAccount, which the controller manager creates
-    await waitFor(async () => core.readNamespacedServiceAccount({ namespace: ns.name, name: 'default' }).then(() => true, () => false), 30_000, 'the default ServiceAccount');
+    await waitFor(
+      async () =>
+        core.readNamespacedServiceAccount({ namespace: ns.name, name: 'default' }).then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+      'the default ServiceAccount',
+    );
   });
   afterAll(async () => {
     const core = clusterAccess().kc.makeApiClient(CoreV1Api);

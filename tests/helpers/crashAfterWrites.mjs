@@ -8,7 +8,8 @@ import http from 'node:http';
 import https from 'node:https';
 
 const limit = Number(process.env.GPTOSS_CRASH_AFTER_WRITES);
-if (!Number.isInteger(limit) || limit < 1) throw new Error('GPTOSS_CRASH_AFTER_WRITES must be a whole number of at least 1');
+if (!Number.isInteger(limit) || limit < 1)
+  throw new Error('GPTOSS_CRASH_AFTER_WRITES must be a whole number of at least 1');
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 let writes = 0;
@@ -22,7 +23,8 @@ for (const transport of [http, https]) {
       if (!write || res.statusCode >= 300) return;
       writes += 1;
       if (writes < limit) return;
-      process.stderr.write(`${JSON.stringify({ level: 'warn', msg: 'Exited at a crash point', writes, last: `${req.method} ${req.path}` })}\n`);
+      const line = { level: 'warn', msg: 'Exited at a crash point', writes, last: `${req.method} ${req.path}` };
+      process.stderr.write(`${JSON.stringify(line)}\n`);
       process.exit(3);
     });
     return req;

@@ -20,7 +20,10 @@ export class FakeRuntimeEndpoints {
   private readonly servers: Array<{ server: Server; address: string }> = [];
   private readonly byPod = new Map<string, string>();
 
-  private constructor(private readonly slots: number, private readonly readyPods: () => number) {}
+  private constructor(
+    private readonly slots: number,
+    private readonly readyPods: () => number,
+  ) {}
 
   static async start(count: number, slots: number, readyPods: () => number): Promise<FakeRuntimeEndpoints> {
     const endpoints = new FakeRuntimeEndpoints(slots, readyPods);
@@ -28,8 +31,10 @@ export class FakeRuntimeEndpoints {
       const metrics = new RuntimeMetrics(endpoints.engineRef(), slots);
       const server = createServer((req, res) => {
         if (req.url !== '/metrics') return void res.writeHead(404).end();
-        metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-          () => res.writeHead(500).end());
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
       });
       const host = `127.0.0.${11 + i}`;
       server.listen(0, host);
@@ -52,10 +57,12 @@ export class FakeRuntimeEndpoints {
   };
 
   async close(): Promise<void> {
-    await Promise.all(this.servers.map(({ server }) => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    }));
+    await Promise.all(
+      this.servers.map(({ server }) => {
+        server.closeAllConnections();
+        return new Promise((resolve) => server.close(resolve));
+      }),
+    );
   }
 
   /** A fake engine (a collaborator of RuntimeMetrics): only the slot counts, from this pod's share. */
@@ -63,7 +70,13 @@ export class FakeRuntimeEndpoints {
     const ref = new EngineRef();
     const stats = (): EngineStats => {
       const share = this.requests / Math.max(1, this.readyPods());
-      return { slotsBusy: Math.min(this.slots, share), slotsTotal: this.slots, requestsWaiting: Math.max(0, share - this.slots), kvCellsUsed: 0, kvCellsTotal: 0 };
+      return {
+        slotsBusy: Math.min(this.slots, share),
+        slotsTotal: this.slots,
+        requestsWaiting: Math.max(0, share - this.slots),
+        kvCellsUsed: 0,
+        kvCellsTotal: 0,
+      };
     };
     ref.set({ stats, deviceMemory: async () => ({ used: 0, total: 0 }) } as unknown as Engine);
     return ref;

@@ -37,7 +37,13 @@ export interface FileServer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function writeBody(res: ServerResponse, body: Buffer, behaviour: FileServerBehaviour, firstGet: boolean, stalled: Set<ServerResponse>) {
+async function writeBody(
+  res: ServerResponse,
+  body: Buffer,
+  behaviour: FileServerBehaviour,
+  firstGet: boolean,
+  stalled: Set<ServerResponse>,
+) {
   const cut = firstGet ? behaviour.stallAfter : undefined;
   const send = cut === undefined ? body : body.subarray(0, cut);
   const step = behaviour.trickle?.chunkBytes ?? send.length;
@@ -49,13 +55,17 @@ async function writeBody(res: ServerResponse, body: Buffer, behaviour: FileServe
   else stalled.add(res);
 }
 
-export async function startFileServer(files: Record<string, Buffer>, behaviour: FileServerBehaviour = {}): Promise<FileServer> {
+export async function startFileServer(
+  files: Record<string, Buffer>,
+  behaviour: FileServerBehaviour = {},
+): Promise<FileServer> {
   const requests: RecordedRequest[] = [];
   const stalled = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     res.on('error', () => {}); // the client went away (a killed fetch): nothing to do
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1));
-    const record = (status: number) => requests.push({ method: req.method ?? '', name, range: req.headers.range, status });
+    const record = (status: number) =>
+      requests.push({ method: req.method ?? '', name, range: req.headers.range, status });
     const body = files[name];
     if (!body) {
       record(404);

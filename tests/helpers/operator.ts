@@ -34,27 +34,62 @@ export async function startOperatorProcess(
   { crashAfterWrites }: { crashAfterWrites?: number } = {},
 ): Promise<OperatorProcess> {
   const configFile = join(mkdtempSync(join(tmpdir(), 'gptoss-operator-')), 'operator.yaml');
-  writeFileSync(configFile, stringify({ leaseNamespace: namespace, leaseDurationSeconds: 3, retryPeriodMs: 200, ...settings }));
+  writeFileSync(
+    configFile,
+    stringify({ leaseNamespace: namespace, leaseDurationSeconds: 3, retryPeriodMs: 200, ...settings }),
+  );
   const preload = crashAfterWrites ? ['--import', CRASH_PRELOAD] : [];
-  const env = { ...process.env, KUBECONFIG: inject('kubeconfig'), ...(crashAfterWrites ? { GPTOSS_CRASH_AFTER_WRITES: String(crashAfterWrites) } : {}) };
-  const child = spawn(process.execPath,
-    [...preload, GPTOSS, 'operator', '--config', configFile, '--namespace', namespace, '--port', '0', '--identity', identity, ...extraArgs],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = {
+    ...process.env,
+    KUBECONFIG: inject('kubeconfig'),
+    ...(crashAfterWrites ? { GPTOSS_CRASH_AFTER_WRITES: String(crashAfterWrites) } : {}),
+  };
+  const child = spawn(
+    process.execPath,
+    [
+      ...preload,
+      GPTOSS,
+      'operator',
+      '--config',
+      configFile,
+      '--namespace',
+      namespace,
+      '--port',
+      '0',
+      '--identity',
+      identity,
+      ...extraArgs,
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let gone = false;
-  void exited.then(() => { gone = true; });
+  void exited.then(() => {
+    gone = true;
+  });
   await waitFor(() => gone || /HTTP=(\S+)/.test(out), 30_000, `operator ${identity} to serve: ${err}`);
   const url = /HTTP=(\S+)/.exec(out)?.[1] ?? '';
   return {
-    url, identity, exited,
-    kill: (signal = 'SIGTERM') => { child.kill(signal); },
+    url,
+    identity,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      child.kill(signal);
+    },
     logs: () => out + err,
     async isLeader() {
-      const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => null);
+      const text = await fetch(`${url}/metrics`).then(
+        (r) => r.text(),
+        () => null,
+      );
       return text === null ? null : /^gptoss_operator_leader 1$/m.test(text);
     },
   };
@@ -67,12 +102,17 @@ export interface ModelObject {
   status?: { observedGeneration?: number; readyReplicas?: number; conditions?: Condition[] } & Record<string, unknown>;
 }
 
-export const readModel = (namespace: string, name: string) => JSON.parse(kubectl(['get', 'gom', name, '-n', namespace, '-o', 'json'])) as ModelObject;
+export const readModel = (namespace: string, name: string) =>
+  JSON.parse(kubectl(['get', 'gom', name, '-n', namespace, '-o', 'json'])) as ModelObject;
 export const condition = (m: ModelObject, type: string) => m.status?.conditions?.find((c) => c.type === type);
 
 /** Ready=True with status describing the latest generation and every replica ready. */
 export function converged(namespace: string, name: string, replicas: number): boolean {
   const m = readModel(namespace, name);
-  return m.status?.observedGeneration === m.metadata.generation && m.status.readyReplicas === replicas
-    && condition(m, 'Ready')?.status === (replicas > 0 ? 'True' : 'False') && condition(m, 'Progressing')?.status === 'False';
+  return (
+    m.status?.observedGeneration === m.metadata.generation &&
+    m.status.readyReplicas === replicas &&
+    condition(m, 'Ready')?.status === (replicas > 0 ? 'True' : 'False') &&
+    condition(m, 'Progressing')?.status === 'False'
+  );
 }

@@ -26,13 +26,23 @@ export interface RuntimeStub extends Client {
 /** A real runtime on ports 0 of 127.0.0.1, with a real grpc-js client and the openai SDK pointed at it. */
 export async function startTestRuntime(model: TestModel, overrides: Partial<ServeOptions> = {}): Promise<TestRuntime> {
   const config = loadServeConfig({
-    model: modelPath(model), grpcPort: 0, httpPort: 0, parallel: 2, contextSize: 1024, threads: 1, gpu: 'cpu', ...overrides,
+    model: modelPath(model),
+    grpcPort: 0,
+    httpPort: 0,
+    parallel: 2,
+    contextSize: 1024,
+    threads: 1,
+    gpu: 'cpu',
+    ...overrides,
   });
   const runtime = await startRuntime(config, createLogger(process.env.GPTOSS_TEST_LOG ?? 'warn'));
   const grpc = new RuntimeClient(runtime.grpcAddress, credentials.createInsecure()) as RuntimeStub;
   const openai = new OpenAI({ baseURL: `${runtime.httpUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
   return {
-    runtime, grpc, openai, httpUrl: runtime.httpUrl,
+    runtime,
+    grpc,
+    openai,
+    httpUrl: runtime.httpUrl,
     async stop() {
       grpc.close();
       await runtime.shutdown();
@@ -52,17 +62,27 @@ export function collect(stream: ClientReadableStream<Wire>): Promise<{ messages:
 
 export function unary(fn: (req: Wire, cb: (e: ServiceError | null, r: Wire) => void) => void, request: Wire) {
   return new Promise<{ response: Wire | null; error: ServiceError | null }>((resolve) =>
-    fn(request, (error, response) => resolve({ response: error ? null : response, error })));
+    fn(request, (error, response) => resolve({ response: error ? null : response, error })),
+  );
 }
 
 /** The BadRequest field violations in a gRPC error's grpc-status-details-bin. */
 export function fieldViolations(metadata: Metadata | undefined): Array<{ field: string; description: string }> {
   const raw = metadata?.get('grpc-status-details-bin')[0];
   if (!raw) return [];
-  const status = RpcStatus.toObject(RpcStatus.decode(raw as Buffer), { defaults: true }) as { details: Array<{ type_url: string; value: Uint8Array }> };
+  const status = RpcStatus.toObject(RpcStatus.decode(raw as Buffer), { defaults: true }) as {
+    details: Array<{ type_url: string; value: Uint8Array }>;
+  };
   return status.details
     .filter((d) => d.type_url.endsWith('google.rpc.BadRequest'))
-    .flatMap((d) => (BadRequest.toObject(BadRequest.decode(d.value)) as { field_violations: Array<{ field: string; description: string }> }).field_violations);
+    .flatMap(
+      (d) =>
+        (
+          BadRequest.toObject(BadRequest.decode(d.value)) as {
+            field_violations: Array<{ field: string; description: string }>;
+          }
+        ).field_violations,
+    );
 }
 
 /** Scrapes /metrics and reads one sample's value (labels as written in the exposition). */

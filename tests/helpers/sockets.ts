@@ -5,7 +5,13 @@ export function listeningSockets(pid: number): string[] {
   const inodes = new Set<string>();
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      const target = (() => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } })();
+      const target = (() => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      })();
       const m = /^socket:\[(\d+)\]$/.exec(target);
       if (m) inodes.add(m[1]!);
     }
@@ -19,9 +25,14 @@ export function listeningSockets(pid: number): string[] {
       const f = line.trim().split(/\s+/);
       if (f[3] !== '0A' || !inodes.has(f[9]!)) continue; // 0A = LISTEN
       const [hexAddr, hexPort] = f[1]!.split(':') as [string, string];
-      const address = table === 'tcp'
-        ? hexAddr.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.')
-        : `[${hexAddr}]`;
+      const address =
+        table === 'tcp'
+          ? hexAddr
+              .match(/../g)!
+              .reverse()
+              .map((b) => parseInt(b, 16))
+              .join('.')
+          : `[${hexAddr}]`;
       sockets.push(`${address}:${parseInt(hexPort, 16)}`);
     }
   }

@@ -15,13 +15,26 @@ import type { RuntimeStub } from './runtime.js';
  * A GptOssModel for the end-to-end tests: a synthetic test model on the host (hostPath), pinned to
  * one dev agent's node, on CPU with one thread (runtime.args come after the operator's, so they win).
  */
-export function e2eModel(namespace: string, name: string, nodeName: string, model: TestModel, spec: Record<string, unknown> = {}): string {
+export function e2eModel(
+  namespace: string,
+  name: string,
+  nodeName: string,
+  model: TestModel,
+  spec: Record<string, unknown> = {},
+): string {
   return JSON.stringify({
-    apiVersion: 'gptoss.io/v1alpha1', kind: 'GptOssModel', metadata: { name, namespace },
+    apiVersion: 'gptoss.io/v1alpha1',
+    kind: 'GptOssModel',
+    metadata: { name, namespace },
     spec: {
-      variant: 'gpt-oss-20b', contextSize: 1024, parallelSlots: 2,
+      variant: 'gpt-oss-20b',
+      contextSize: 1024,
+      parallelSlots: 2,
       source: { hostPath: { path: `${MODELS_DIR}/${TEST_MODELS[model].file}` } },
-      gpu: { nodeSelector: { 'gptoss.io/dev-agent': 'true', 'kubernetes.io/hostname': nodeName }, tolerations: [DEV_AGENT_TAINT] },
+      gpu: {
+        nodeSelector: { 'gptoss.io/dev-agent': 'true', 'kubernetes.io/hostname': nodeName },
+        tolerations: [DEV_AGENT_TAINT],
+      },
       runtime: { args: ['--gpu', 'cpu', '--threads', '1'], terminationGracePeriodSeconds: 10 },
       ...spec,
     },
@@ -32,8 +45,13 @@ export const applyModel = (json: string) => kubectl(['apply', '-f', '-'], json);
 
 /** The model's ready runtime pods, as the operator sees them. */
 export async function readyRuntimePods(namespace: string, model: string): Promise<V1Pod[]> {
-  const pods = await clusterAccess().kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: `gptoss.io/model=${model}` });
-  return pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const pods = await clusterAccess()
+    .kc.makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace, labelSelector: `gptoss.io/model=${model}` });
+  return pods.items.filter(
+    (p) =>
+      !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
 }
 
 /** Clients of one runtime pod, by its IP, as an in-cluster client would reach it. */
@@ -59,6 +77,8 @@ export function useStack(prefix: string, settings: Record<string, unknown> = {})
     ensureCrd(CRD_FILE);
     stack.operator = await startOperatorProcess(ns.name, prefix, settings);
   });
-  afterAll(() => { stack.operator?.kill('SIGTERM'); });
+  afterAll(() => {
+    stack.operator?.kill('SIGTERM');
+  });
   return stack;
 }

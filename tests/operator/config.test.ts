@@ -7,23 +7,44 @@ import { DEFAULT_CATALOGUE } from '../../operator/planner/gpuClasses.js';
 import { DEFAULT_SIZING } from '../../operator/planner/memory.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'operator-config-'));
-const file = (name: string, text: string) => { const path = join(dir, name); writeFileSync(path, text); return path; };
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
 
 describe('operator config (file, flags on top, validated once)', () => {
   it('defaults: every namespace, the built-in catalogue and sizing', () => {
     const c = loadOperatorConfig({});
-    expect(c).toMatchObject({ namespaces: [], leaseDurationSeconds: 15, workers: 4, port: 8081, sizing: DEFAULT_SIZING });
+    expect(c).toMatchObject({
+      namespaces: [],
+      leaseDurationSeconds: 15,
+      workers: 4,
+      port: 8081,
+      sizing: DEFAULT_SIZING,
+    });
     expect(c.catalogue).toEqual(DEFAULT_CATALOGUE);
     expect(c.autoscaler).toEqual({ intervalSeconds: 15, scrapeTimeoutMs: 2000, tolerance: 0.1 });
-    expect(loadOperatorConfig({}, file('autoscaler.yaml', 'autoscaler: { intervalSeconds: 5 }\n')).autoscaler).toEqual({ intervalSeconds: 5, scrapeTimeoutMs: 2000, tolerance: 0.1 });
+    expect(loadOperatorConfig({}, file('autoscaler.yaml', 'autoscaler: { intervalSeconds: 5 }\n')).autoscaler).toEqual({
+      intervalSeconds: 5,
+      scrapeTimeoutMs: 2000,
+      tolerance: 0.1,
+    });
   });
 
   it('the file sets the catalogue (merged over the built-in one) and sizing; flags override the file', () => {
-    const path = file('ok.yaml', [
-      'namespaces: [team-a, team-b]', 'workers: 8', 'port: 9000',
-      'catalogue:', '  NVIDIA-B200: { memoryMiB: 183359, cost: 20 }', '  nvidia-l4: { memoryMiB: 22000, resourceName: nvidia.com/mig-3g.20gb }',
-      'sizing: { marginMiB: 1024 }',
-    ].join('\n'));
+    const path = file(
+      'ok.yaml',
+      [
+        'namespaces: [team-a, team-b]',
+        'workers: 8',
+        'port: 9000',
+        'catalogue:',
+        '  NVIDIA-B200: { memoryMiB: 183359, cost: 20 }',
+        '  nvidia-l4: { memoryMiB: 22000, resourceName: nvidia.com/mig-3g.20gb }',
+        'sizing: { marginMiB: 1024 }',
+      ].join('\n'),
+    );
     const c = loadOperatorConfig({ workers: 2, namespaces: [] }, path);
     expect(c.namespaces).toEqual(['team-a', 'team-b']); // an empty flag list does not erase the file's
     expect(c.workers).toBe(2);
@@ -37,13 +58,38 @@ describe('operator config (file, flags on top, validated once)', () => {
   it.each([
     ['a flag that is not a number', { port: Number('abc') }, undefined, '--port must be a number'],
     ['a flag out of range', { workers: 100 }, undefined, '--workers must be between 1 and 64'],
-    ['a catalogue entry without memory', {}, 'catalogue:\n  h100: { cost: 3 }\n', 'catalogue.h100.memoryMiB must be a number'],
-    ['a negative GPU memory', {}, 'catalogue:\n  h100: { memoryMiB: -1 }\n', 'catalogue.h100.memoryMiB must be at least 1'],
-    ['a malformed resource name', {}, 'catalogue:\n  h100: { memoryMiB: 81559, resourceName: gpu }\n', 'catalogue.h100.resourceName must be an extended resource name such as nvidia.com/gpu'],
+    [
+      'a catalogue entry without memory',
+      {},
+      'catalogue:\n  h100: { cost: 3 }\n',
+      'catalogue.h100.memoryMiB must be a number',
+    ],
+    [
+      'a negative GPU memory',
+      {},
+      'catalogue:\n  h100: { memoryMiB: -1 }\n',
+      'catalogue.h100.memoryMiB must be at least 1',
+    ],
+    [
+      'a malformed resource name',
+      {},
+      'catalogue:\n  h100: { memoryMiB: 81559, resourceName: gpu }\n',
+      'catalogue.h100.resourceName must be an extended resource name such as nvidia.com/gpu',
+    ],
     ['a misspelt setting', {}, 'workerz: 3\n', 'unknown setting(s) workerz'],
     ['a margin ratio above 1', {}, 'sizing: { marginRatio: 2 }\n', 'sizing.marginRatio'],
-    ['an autoscaler interval of 0', {}, 'autoscaler: { intervalSeconds: 0 }\n', 'autoscaler.intervalSeconds must be between 1 and 3600'],
-    ['a scrape timeout as long as the interval', {}, 'autoscaler: { intervalSeconds: 2, scrapeTimeoutMs: 2000 }\n', 'autoscaler.scrapeTimeoutMs must be shorter than the interval'],
+    [
+      'an autoscaler interval of 0',
+      {},
+      'autoscaler: { intervalSeconds: 0 }\n',
+      'autoscaler.intervalSeconds must be between 1 and 3600',
+    ],
+    [
+      'a scrape timeout as long as the interval',
+      {},
+      'autoscaler: { intervalSeconds: 2, scrapeTimeoutMs: 2000 }\n',
+      'autoscaler.scrapeTimeoutMs must be shorter than the interval',
+    ],
     ['a misspelt autoscaler setting', {}, 'autoscaler: { interval: 5 }\n', 'unknown setting(s) interval'],
     ['not a mapping', {}, '- a\n- b\n', 'must be a YAML mapping'],
     ['not YAML', {}, 'a: [\n', '--config'],

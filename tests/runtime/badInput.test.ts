@@ -19,20 +19,120 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'missing messages', body: {}, grpcBody: {}, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'messages', message: /messages: must contain at least one message|messages: is required/ },
-  { name: 'empty messages', body: { messages: [] }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'messages', message: /messages: must contain at least one message/ },
-  { name: 'unknown role', body: { messages: [{ role: 'robot', content: 'x' }] }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'messages[0].role', message: /unknown role "robot"/ },
-  { name: 'tool role (reserved)', body: { messages: [...user(), { role: 'tool', content: '{}' }] }, grpcCode: status.UNIMPLEMENTED, http: 400, field: 'messages[1].role', message: /tool calling is not supported yet/ },
-  { name: 'max_tokens 0', body: { messages: user(), max_tokens: 0 }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'max_tokens', message: /max_tokens: must be greater than 0/ },
-  { name: 'negative max_tokens', body: { messages: user(), max_tokens: -3 }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'max_tokens', message: /max_tokens: must be greater than 0/ },
-  { name: 'max_tokens beyond the context', body: { messages: user(), max_tokens: 5000 }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'max_tokens', message: /exceed the context of 1024 tokens/ },
-  { name: 'temperature too high', body: { messages: user(), temperature: 2.5 }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'temperature', message: /temperature: must be between 0 and 2/ },
-  { name: 'negative temperature', body: { messages: user(), temperature: -1 }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'temperature', message: /temperature: must be between 0 and 2/ },
-  { name: 'top_p 0', body: { messages: user(), top_p: 0 }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'top_p', message: /top_p: must be greater than 0 and at most 1/ },
-  { name: 'top_p above 1', body: { messages: user(), top_p: 1.5 }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'top_p', message: /top_p: must be greater than 0 and at most 1/ },
-  { name: 'unknown reasoning effort', body: { messages: user(), reasoning_effort: 'extreme' }, grpcBody: { messages: user(), reasoning_effort: 9 }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'reasoning_effort', message: /unknown reasoning effort/ },
-  { name: 'prompt longer than the context', body: { messages: user(longText) }, grpcCode: status.INVALID_ARGUMENT, http: 400, field: 'messages', message: /the prompt is \d+ tokens but the context holds 1024 tokens per request/ },
-  { name: 'unknown model', body: { model: 'gpt-oss-999b', messages: user() }, grpcCode: status.NOT_FOUND, http: 404, field: 'model', message: /model "gpt-oss-999b" is not served here/ },
+  {
+    name: 'missing messages',
+    body: {},
+    grpcBody: {},
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'messages',
+    message: /messages: must contain at least one message|messages: is required/,
+  },
+  {
+    name: 'empty messages',
+    body: { messages: [] },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'messages',
+    message: /messages: must contain at least one message/,
+  },
+  {
+    name: 'unknown role',
+    body: { messages: [{ role: 'robot', content: 'x' }] },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'messages[0].role',
+    message: /unknown role "robot"/,
+  },
+  {
+    name: 'tool role (reserved)',
+    body: { messages: [...user(), { role: 'tool', content: '{}' }] },
+    grpcCode: status.UNIMPLEMENTED,
+    http: 400,
+    field: 'messages[1].role',
+    message: /tool calling is not supported yet/,
+  },
+  {
+    name: 'max_tokens 0',
+    body: { messages: user(), max_tokens: 0 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'max_tokens',
+    message: /max_tokens: must be greater than 0/,
+  },
+  {
+    name: 'negative max_tokens',
+    body: { messages: user(), max_tokens: -3 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'max_tokens',
+    message: /max_tokens: must be greater than 0/,
+  },
+  {
+    name: 'max_tokens beyond the context',
+    body: { messages: user(), max_tokens: 5000 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'max_tokens',
+    message: /exceed the context of 1024 tokens/,
+  },
+  {
+    name: 'temperature too high',
+    body: { messages: user(), temperature: 2.5 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'temperature',
+    message: /temperature: must be between 0 and 2/,
+  },
+  {
+    name: 'negative temperature',
+    body: { messages: user(), temperature: -1 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'temperature',
+    message: /temperature: must be between 0 and 2/,
+  },
+  {
+    name: 'top_p 0',
+    body: { messages: user(), top_p: 0 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'top_p',
+    message: /top_p: must be greater than 0 and at most 1/,
+  },
+  {
+    name: 'top_p above 1',
+    body: { messages: user(), top_p: 1.5 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'top_p',
+    message: /top_p: must be greater than 0 and at most 1/,
+  },
+  {
+    name: 'unknown reasoning effort',
+    body: { messages: user(), reasoning_effort: 'extreme' },
+    grpcBody: { messages: user(), reasoning_effort: 9 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'reasoning_effort',
+    message: /unknown reasoning effort/,
+  },
+  {
+    name: 'prompt longer than the context',
+    body: { messages: user(longText) },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'messages',
+    message: /the prompt is \d+ tokens but the context holds 1024 tokens per request/,
+  },
+  {
+    name: 'unknown model',
+    body: { model: 'gpt-oss-999b', messages: user() },
+    grpcCode: status.NOT_FOUND,
+    http: 404,
+    field: 'model',
+    message: /model "gpt-oss-999b" is not served here/,
+  },
 ];
 
 describe('bad input gets a clear error and the server keeps serving', () => {
@@ -45,12 +145,20 @@ describe('bad input gets a clear error and the server keeps serving', () => {
   async function expectGoodGrpcChat() {
     const { messages, error } = await collect(t.grpc.Chat({ messages: user() }));
     expect(error).toBeNull();
-    expect(messages.filter((m) => m.channel === 'CHANNEL_FINAL').map((m) => m.text).join('')).toBe(SCRIPTED_ANSWER);
+    expect(
+      messages
+        .filter((m) => m.channel === 'CHANNEL_FINAL')
+        .map((m) => m.text)
+        .join(''),
+    ).toBe(SCRIPTED_ANSWER);
   }
 
   async function postJson(path: string, body: string, contentType = 'application/json') {
     const res = await fetch(`${t.httpUrl}${path}`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
-    return { status: res.status, json: (await res.json()) as { error: { message: string; type: string; param: string | null; code: string } } };
+    return {
+      status: res.status,
+      json: (await res.json()) as { error: { message: string; type: string; param: string | null; code: string } },
+    };
   }
 
   for (const c of CASES) {
@@ -82,8 +190,10 @@ describe('bad input gets a clear error and the server keeps serving', () => {
   });
 
   it('HTTP: tools are refused as not supported yet', async () => {
-    const { status: code, json } = await postJson('/v1/chat/completions',
-      JSON.stringify({ messages: user(), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }));
+    const { status: code, json } = await postJson(
+      '/v1/chat/completions',
+      JSON.stringify({ messages: user(), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }),
+    );
     expect(code).toBe(400);
     expect(json.error).toMatchObject({ param: 'tools', code: 'not_supported' });
     expect(json.error.message).toMatch(/not supported yet/);
@@ -103,7 +213,10 @@ describe('bad input gets a clear error and the server keeps serving', () => {
   });
 
   it('HTTP: oversized body is 413', async () => {
-    const { status: code, json } = await postJson('/v1/chat/completions', JSON.stringify({ messages: user('x'.repeat(100 * 1024)) }));
+    const { status: code, json } = await postJson(
+      '/v1/chat/completions',
+      JSON.stringify({ messages: user('x'.repeat(100 * 1024)) }),
+    );
     expect(code).toBe(413);
     expect(json.error.message).toMatch(/exceeds the limit of 65536 bytes/);
     await expectGoodGrpcChat();

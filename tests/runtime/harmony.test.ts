@@ -13,29 +13,44 @@ describe('harmony channels and reasoning effort (scripted gpt-oss model)', () =>
 
   const hi = [{ role: 'user', content: 'Hi' }];
 
-  it('loads as llama.cpp\'s gpt-oss architecture and speaks harmony', async () => {
+  it("loads as llama.cpp's gpt-oss architecture and speaks harmony", async () => {
     const { response, error } = await unary(t.grpc.GetModelInfo.bind(t.grpc), {});
     expect(error).toBeNull();
-    expect(response).toMatchObject({ architecture: 'gpt-oss', harmony: true, parallel_slots: 2, context_size: 1024, gpu: 'cpu' });
+    expect(response).toMatchObject({
+      architecture: 'gpt-oss',
+      harmony: true,
+      parallel_slots: 2,
+      context_size: 1024,
+      gpu: 'cpu',
+    });
   });
 
   for (const effort of REASONING_EFFORTS) {
     it(`gRPC Chat at ${effort} effort streams the analysis then the final message, apart`, async () => {
       const wireEffort = `REASONING_EFFORT_${effort.toUpperCase()}`;
-      const { messages, error } = await collect(t.grpc.Chat({ messages: hi, reasoning_effort: wireEffort, temperature: 0.7 }));
+      const { messages, error } = await collect(
+        t.grpc.Chat({ messages: hi, reasoning_effort: wireEffort, temperature: 0.7 }),
+      );
       expect(error).toBeNull();
       const deltas = messages.slice(0, -1);
       const channels = deltas.map((m) => m.channel);
       const firstFinal = channels.indexOf('CHANNEL_FINAL');
       expect(channels.slice(0, firstFinal).every((c) => c === 'CHANNEL_ANALYSIS')).toBe(true);
       expect(channels.slice(firstFinal).every((c) => c === 'CHANNEL_FINAL')).toBe(true);
-      const text = (channel: string) => deltas.filter((m) => m.channel === channel).map((m) => m.text).join('');
+      const text = (channel: string) =>
+        deltas
+          .filter((m) => m.channel === channel)
+          .map((m) => m.text)
+          .join('');
       expect(text('CHANNEL_ANALYSIS')).toBe(SCRIPTED_REASONING[effort]);
       expect(text('CHANNEL_FINAL')).toBe(SCRIPTED_ANSWER);
       const last = messages.at(-1)!;
       expect(last.finish_reason).toBe('FINISH_REASON_STOP');
       expect(last.text ?? '').toBe('');
-      const { response: counted } = await unary(t.grpc.CountTokens.bind(t.grpc), { messages: hi, reasoning_effort: wireEffort });
+      const { response: counted } = await unary(t.grpc.CountTokens.bind(t.grpc), {
+        messages: hi,
+        reasoning_effort: wireEffort,
+      });
       // <|channel|>analysis<|message|> + 4 + <|end|>, <|channel|>final + 4 + <|return|>
       expect(last.usage).toMatchObject({ prompt_tokens: counted!.tokens, completion_tokens: 15 });
     });
@@ -43,15 +58,22 @@ describe('harmony channels and reasoning effort (scripted gpt-oss model)', () =>
 
   it('uses the server default effort when the request names none', async () => {
     const { messages } = await collect(t.grpc.Chat({ messages: hi }));
-    const analysis = messages.filter((m) => m.channel === 'CHANNEL_ANALYSIS').map((m) => m.text).join('');
+    const analysis = messages
+      .filter((m) => m.channel === 'CHANNEL_ANALYSIS')
+      .map((m) => m.text)
+      .join('');
     expect(analysis).toBe(SCRIPTED_REASONING.high);
   });
 
   it('OpenAI SDK, not streamed: reasoning_content apart from content', async () => {
     const completion = await t.openai.chat.completions.create({
-      model: 'gpt-oss-tiny-scripted-seed1', messages: [{ role: 'user', content: 'Hi' }], reasoning_effort: 'low',
+      model: 'gpt-oss-tiny-scripted-seed1',
+      messages: [{ role: 'user', content: 'Hi' }],
+      reasoning_effort: 'low',
     });
-    const message = completion.choices[0]!.message as typeof completion.choices[0]['message'] & { reasoning_content?: string };
+    const message = completion.choices[0]!.message as (typeof completion.choices)[0]['message'] & {
+      reasoning_content?: string;
+    };
     expect(message.content).toBe(SCRIPTED_ANSWER);
     expect(message.reasoning_content).toBe(SCRIPTED_REASONING.low);
     expect(completion.choices[0]!.finish_reason).toBe('stop');
@@ -61,8 +83,11 @@ describe('harmony channels and reasoning effort (scripted gpt-oss model)', () =>
 
   it('OpenAI SDK, streamed: reasoning deltas then content deltas, usage on request', async () => {
     const stream = await t.openai.chat.completions.create({
-      model: 'gpt-oss-tiny-scripted-seed1', messages: [{ role: 'user', content: 'Hi' }], reasoning_effort: 'medium',
-      stream: true, stream_options: { include_usage: true },
+      model: 'gpt-oss-tiny-scripted-seed1',
+      messages: [{ role: 'user', content: 'Hi' }],
+      reasoning_effort: 'medium',
+      stream: true,
+      stream_options: { include_usage: true },
     });
     let reasoning = '';
     let content = '';

@@ -14,14 +14,25 @@ describe('parallel slots, the bounded queue and cancellation', () => {
   afterAll(() => t?.stop());
 
   const gauge = (name: string) => metric(t.httpUrl, `gptoss_runtime_${name}`);
-  const idle = () => waitFor(async () => (await gauge('slots_busy')) === 0 && (await gauge('requests_waiting')) === 0, 15_000, 'idle slots');
+  const idle = () =>
+    waitFor(
+      async () => (await gauge('slots_busy')) === 0 && (await gauge('requests_waiting')) === 0,
+      15_000,
+      'idle slots',
+    );
 
   it('N parallel streams all finish, decoded together', async () => {
-    const results = await Promise.all(Array.from({ length: SLOTS + QUEUE }, (_, i) =>
-      collect(t.grpc.Generate({ prompt: `request ${i}`, max_tokens: 64, seed: i }))));
+    const results = await Promise.all(
+      Array.from({ length: SLOTS + QUEUE }, (_, i) =>
+        collect(t.grpc.Generate({ prompt: `request ${i}`, max_tokens: 64, seed: i })),
+      ),
+    );
     for (const { messages, error } of results) {
       expect(error).toBeNull();
-      expect(messages.at(-1)).toMatchObject({ finish_reason: 'FINISH_REASON_LENGTH', usage: { completion_tokens: 64 } });
+      expect(messages.at(-1)).toMatchObject({
+        finish_reason: 'FINISH_REASON_LENGTH',
+        usage: { completion_tokens: 64 },
+      });
     }
     await idle();
   });
@@ -29,13 +40,16 @@ describe('parallel slots, the bounded queue and cancellation', () => {
   it('the queue limit rejects exactly the overflow at once, and utilization counts the queue', async () => {
     const overflow = 3;
     const calls = Array.from({ length: SLOTS + QUEUE + overflow }, (_, i) =>
-      t.grpc.Generate({ prompt: `long ${i}`, max_tokens: 6000, seed: i }));
+      t.grpc.Generate({ prompt: `long ${i}`, max_tokens: 6000, seed: i }),
+    );
     const streams = calls.map(collect);
     await waitFor(async () => (await gauge('requests_waiting')) === QUEUE, 10_000, 'a full queue');
     expect(await gauge('slots_busy')).toBe(SLOTS);
     expect(await gauge('utilization')).toBe((SLOTS + QUEUE) / SLOTS);
     // HTTP sees the same full queue as a 429 in OpenAI's shape
-    const refused = await t.openai.completions.create({ model: '', prompt: 'x', max_tokens: 5 }).catch((e: unknown) => e);
+    const refused = await t.openai.completions
+      .create({ model: '', prompt: 'x', max_tokens: 5 })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
     for (const call of calls) call.cancel();
     const results = await Promise.all(streams);
@@ -77,7 +91,12 @@ describe('cancel, deadline and disconnect free the slot', () => {
 
   it('an expired deadline stops generation and frees the slot', async () => {
     const before = await cancelled();
-    const result = await collect(t.grpc.Chat({ messages: [{ role: 'user', content: 'go on' }], max_tokens: 7000 }, { deadline: new Date(Date.now() + 400) }));
+    const result = await collect(
+      t.grpc.Chat(
+        { messages: [{ role: 'user', content: 'go on' }], max_tokens: 7000 },
+        { deadline: new Date(Date.now() + 400) },
+      ),
+    );
     expect(result.error?.code).toBe(status.DEADLINE_EXCEEDED);
     await waitFor(async () => (await busy()) === 0, 2000, 'the slot to free');
     expect(await cancelled()).toBe(before + 1);
@@ -87,7 +106,9 @@ describe('cancel, deadline and disconnect free the slot', () => {
     const before = await cancelled();
     const controller = new AbortController();
     const res = await fetch(`${t.httpUrl}/v1/chat/completions`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, signal: controller.signal,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      signal: controller.signal,
       body: JSON.stringify({ messages: [{ role: 'user', content: 'go on' }], max_tokens: 7000, stream: true }),
     });
     const reader = res.body!.getReader();

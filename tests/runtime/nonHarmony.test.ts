@@ -11,7 +11,13 @@ describe('a llama model: the non-harmony path', () => {
   it('reports llama and no harmony; chat text is all final, reasoning effort has no channel to reach', async () => {
     const { response } = await unary(t.grpc.GetModelInfo.bind(t.grpc), {});
     expect(response).toMatchObject({ architecture: 'llama', harmony: false, served_name: 'llama-tiny-seed1' });
-    const { messages, error } = await collect(t.grpc.Chat({ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 12, reasoning_effort: 'REASONING_EFFORT_HIGH' }));
+    const { messages, error } = await collect(
+      t.grpc.Chat({
+        messages: [{ role: 'user', content: 'Hi' }],
+        max_tokens: 12,
+        reasoning_effort: 'REASONING_EFFORT_HIGH',
+      }),
+    );
     expect(error).toBeNull();
     expect(messages.slice(0, -1).every((m) => m.channel === 'CHANNEL_FINAL')).toBe(true);
     expect(messages.at(-1)).toMatchObject({ finish_reason: 'FINISH_REASON_LENGTH', usage: { completion_tokens: 12 } });
@@ -26,7 +32,12 @@ describe('OpenAI completions on a random gpt-oss model', () => {
   afterAll(() => t?.stop());
 
   it('not streamed: exactly max_tokens, finish_reason length', async () => {
-    const completion = await t.openai.completions.create({ model: 'gpt-oss-tiny-seed1', prompt: 'Once upon a time', max_tokens: 10, seed: 3 });
+    const completion = await t.openai.completions.create({
+      model: 'gpt-oss-tiny-seed1',
+      prompt: 'Once upon a time',
+      max_tokens: 10,
+      seed: 3,
+    });
     expect(completion.object).toBe('text_completion');
     expect(completion.choices[0]!.finish_reason).toBe('length');
     expect(completion.usage).toMatchObject({ completion_tokens: 10 });
@@ -34,8 +45,21 @@ describe('OpenAI completions on a random gpt-oss model', () => {
   });
 
   it('streamed: the chunks add up to the same text for the same seed', async () => {
-    const whole = await t.openai.completions.create({ model: '', prompt: 'Once upon a time', max_tokens: 10, seed: 5, temperature: 0.8 });
-    const stream = await t.openai.completions.create({ model: '', prompt: 'Once upon a time', max_tokens: 10, seed: 5, temperature: 0.8, stream: true });
+    const whole = await t.openai.completions.create({
+      model: '',
+      prompt: 'Once upon a time',
+      max_tokens: 10,
+      seed: 5,
+      temperature: 0.8,
+    });
+    const stream = await t.openai.completions.create({
+      model: '',
+      prompt: 'Once upon a time',
+      max_tokens: 10,
+      seed: 5,
+      temperature: 0.8,
+      stream: true,
+    });
     let text = '';
     let finish: string | null = null;
     for await (const chunk of stream) {

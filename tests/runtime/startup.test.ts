@@ -12,16 +12,32 @@ import { startRuntime } from '../../runtime/serve.js';
 import { modelPath } from '../helpers/models.js';
 import { collect, waitFor, type RuntimeStub } from '../helpers/runtime.js';
 
-
-type HealthStub = { Check(req: { service: string }, cb: (e: Error | null, r: { status: string }) => void): void; close(): void };
-const Health = ((loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as GrpcObject).grpc as GrpcObject & { health: { v1: { Health: new (a: string, c: unknown) => HealthStub } } }).health.v1.Health;
+type HealthStub = {
+  Check(req: { service: string }, cb: (e: Error | null, r: { status: string }) => void): void;
+  close(): void;
+};
+const Health = (
+  loadPackageDefinition(loadSync(healthProtoPath, { enums: String })).grpc as GrpcObject & {
+    health: { v1: { Health: new (a: string, c: unknown) => HealthStub } };
+  }
+).health.v1.Health;
 
 describe('start-up: probes get answers while the model loads', () => {
-  it('health NOT_SERVING, /readyz 503 and UNAVAILABLE until loaded, then SERVING (loader held open by the test)', async () => {
+  // the test holds the loader open
+  it('health NOT_SERVING, /readyz 503 and UNAVAILABLE until loaded, then SERVING', async () => {
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
-    const config = loadServeConfig({ model: modelPath('tiny'), grpcPort, httpPort, threads: 1, gpu: 'cpu', parallel: 1 });
+    const config = loadServeConfig({
+      model: modelPath('tiny'),
+      grpcPort,
+      httpPort,
+      threads: 1,
+      gpu: 'cpu',
+      parallel: 1,
+    });
     let release!: () => void;
-    const held = new Promise<void>((resolve) => { release = resolve; });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const starting = startRuntime(config, createLogger('warn'), {
       loadEngine: async (...args) => {
         await held;
@@ -30,9 +46,19 @@ describe('start-up: probes get answers while the model loads', () => {
     });
     const address = `127.0.0.1:${grpcPort}`;
     const health = new Health(address, credentials.createInsecure());
-    const check = (service: string) => new Promise<string>((resolve, reject) =>
-      health.Check({ service }, (e, r) => (e ? reject(e) : resolve(r.status))));
-    await waitFor(() => check('').then(() => true, () => false), 10_000, 'the gRPC server');
+    const check = (service: string) =>
+      new Promise<string>((resolve, reject) =>
+        health.Check({ service }, (e, r) => (e ? reject(e) : resolve(r.status))),
+      );
+    await waitFor(
+      () =>
+        check('').then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      'the gRPC server',
+    );
     expect(await check('')).toBe('NOT_SERVING');
     expect(await check('gptoss.runtime.v1.Runtime')).toBe('NOT_SERVING');
     const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);

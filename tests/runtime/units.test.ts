@@ -10,8 +10,14 @@ describe('SlotPool (pure)', () => {
     const b = await pool.acquire();
     expect(pool.busy).toBe(2);
     const order: string[] = [];
-    const c = pool.acquire().then((s) => { order.push('c'); return s; });
-    const d = pool.acquire().then((s) => { order.push('d'); return s; });
+    const c = pool.acquire().then((s) => {
+      order.push('c');
+      return s;
+    });
+    const d = pool.acquire().then((s) => {
+      order.push('d');
+      return s;
+    });
     expect(pool.waiting).toBe(2);
     await expect(pool.acquire()).rejects.toMatchObject({ code: 'queue_full' });
     pool.release(a);
@@ -44,7 +50,11 @@ describe('CPU budget from the cgroup quota (fake file reader)', () => {
     expect(cpuBudget(reader({ '/sys/fs/cgroup/cpu.max': '400000 100000\n' }))).toBeLessThanOrEqual(4);
   });
   it('reads cgroup v1 quota and period', () => {
-    expect(cpuBudget(reader({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '100000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }))).toBe(1);
+    expect(
+      cpuBudget(
+        reader({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '100000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }),
+      ),
+    ).toBe(1);
   });
   it('falls back to the visible cores with no quota, and never oversubscribes', () => {
     const unlimited = cpuBudget(reader({ '/sys/fs/cgroup/cpu.max': 'max 100000' }));

@@ -5,11 +5,24 @@
  */
 
 type Schema = {
-  type?: string; description?: string; default?: unknown; enum?: unknown[]; minimum?: number; maximum?: number;
-  exclusiveMinimum?: boolean | number; minLength?: number; pattern?: string; minItems?: number;
-  properties?: Record<string, Schema>; items?: Schema; additionalProperties?: Schema; required?: string[];
-  'x-kubernetes-validations'?: Array<{ rule: string; message: string }>; 'x-kubernetes-preserve-unknown-fields'?: boolean;
-  'x-kubernetes-int-or-string'?: boolean; anyOf?: Schema[];
+  type?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean | number;
+  minLength?: number;
+  pattern?: string;
+  minItems?: number;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: Schema;
+  required?: string[];
+  'x-kubernetes-validations'?: Array<{ rule: string; message: string }>;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-int-or-string'?: boolean;
+  anyOf?: Schema[];
 };
 
 export interface FieldDoc {
@@ -58,7 +71,13 @@ export function fieldDocs(schema: Schema, prefix: string): FieldDoc[] {
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-export function renderApiDocs(crd: { spec: { group: string; names: { kind: string; shortNames: string[] }; versions: Array<{ name: string; schema: { openAPIV3Schema: Schema } }> } }): string {
+export function renderApiDocs(crd: {
+  spec: {
+    group: string;
+    names: { kind: string; shortNames: string[] };
+    versions: Array<{ name: string; schema: { openAPIV3Schema: Schema } }>;
+  };
+}): string {
   const version = crd.spec.versions[0]!;
   const root = version.schema.openAPIV3Schema;
   const lines = [
@@ -66,14 +85,18 @@ export function renderApiDocs(crd: { spec: { group: string; names: { kind: strin
     '',
     `<!-- Generated from operator/api/v1alpha1 by npm run gen; do not edit. -->`,
     '',
-    `Group \`${crd.spec.group}\`, version \`${version.name}\`, kind \`${crd.spec.names.kind}\` (namespaced; short name`
-      + ` \`${crd.spec.names.shortNames.join('`, `')}\`). ${root.description ?? ''} The same text is what \`kubectl explain gom.spec\` prints.`,
+    `Group \`${crd.spec.group}\`, version \`${version.name}\`, kind \`${crd.spec.names.kind}\` ` +
+      `(namespaced; short name \`${crd.spec.names.shortNames.join('`, `')}\`). ${root.description ?? ''} ` +
+      'The same text is what `kubectl explain gom.spec` prints.',
     '',
   ];
   for (const part of ['spec', 'status'] as const) {
     lines.push(`## ${part}`, '', '| Field | Type | Constraints | Description |', '|---|---|---|---|');
     for (const f of fieldDocs(root.properties![part]!, part)) {
-      lines.push(`| \`${f.path}\`${f.required && f.path !== part ? ' (required)' : ''} | ${cell(f.type)} | ${cell(f.constraints.join('; '))} | ${cell(f.description)} |`);
+      lines.push(
+        `| \`${f.path}\`${f.required && f.path !== part ? ' (required)' : ''} | ${cell(f.type)} ` +
+          `| ${cell(f.constraints.join('; '))} | ${cell(f.description)} |`,
+      );
     }
     lines.push('');
   }

@@ -44,37 +44,44 @@ export function gptOssModelCrd() {
       group: GROUP,
       scope: 'Namespaced',
       names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: 'gptossmodel', shortNames: ['gom'] },
-      versions: [{
-        name: VERSION,
-        served: true,
-        storage: true,
-        subresources: {
-          status: {},
-          // kubectl scale, HPA and KEDA act on spec.replicas through this
-          scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
-        },
-        additionalPrinterColumns: [
-          { name: 'Variant', type: 'string', jsonPath: '.spec.variant' },
-          { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
-          { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
-          { name: 'GPU', type: 'string', jsonPath: '.status.placement.gpuClass' },
-          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-        ],
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            description: 'A gpt-oss model served by runtime pods on GPUs the operator sizes and picks from the model\'s shape.',
-            required: ['spec'],
-            properties: {
-              apiVersion: { type: 'string', description: 'APIVersion of this object: gptoss.io/v1alpha1.' },
-              kind: { type: 'string', description: 'Kind of this object: GptOssModel.' },
-              metadata: { type: 'object' },
-              spec: openApi(gptOssModelSpec),
-              status: openApi(gptOssModelStatus),
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: {
+            status: {},
+            // kubectl scale, HPA and KEDA act on spec.replicas through this
+            scale: {
+              specReplicasPath: '.spec.replicas',
+              statusReplicasPath: '.status.replicas',
+              labelSelectorPath: '.status.selector',
+            },
+          },
+          additionalPrinterColumns: [
+            { name: 'Variant', type: 'string', jsonPath: '.spec.variant' },
+            { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+            { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
+            { name: 'GPU', type: 'string', jsonPath: '.status.placement.gpuClass' },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description:
+                "A gpt-oss model served by runtime pods on GPUs the operator sizes and picks from the model's shape.",
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string', description: 'APIVersion of this object: gptoss.io/v1alpha1.' },
+                kind: { type: 'string', description: 'Kind of this object: GptOssModel.' },
+                metadata: { type: 'object' },
+                spec: openApi(gptOssModelSpec),
+                status: openApi(gptOssModelStatus),
+              },
             },
           },
         },
-      }],
+      ],
     },
   };
 }

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { oneOf } from '../../../contract/errors.js';
-import { DEFAULT_REASONING_EFFORT, MAX_CONTEXT_SIZE, MAX_PARALLEL_SLOTS, REASONING_EFFORTS, VARIANTS } from '../../../contract/models.js';
+import {
+  DEFAULT_REASONING_EFFORT,
+  MAX_CONTEXT_SIZE,
+  MAX_PARALLEL_SLOTS,
+  REASONING_EFFORTS,
+  VARIANTS,
+} from '../../../contract/models.js';
 import { UTILIZATION_METRIC } from '../../../contract/metrics.js';
 import { AUTOSCALE_REASONS, CONDITION_TYPES } from './reasons.js';
 
@@ -24,30 +30,55 @@ const celRule = (rule: string, message: string) => ({ 'x-kubernetes-validations'
 /** A resource quantity: 2, "500m", "16Gi". */
 const quantity = z.union([z.number().int(), z.string()]).meta({ 'x-kubernetes-int-or-string': true });
 
-const pvcSource = z.object({
-  claimName: z.string().min(1).describe('PersistentVolumeClaim in the model\'s namespace that holds the GGUF file.'),
-  path: z.string().min(1).describe('Path of the GGUF file (or its first shard) inside the volume.'),
-}).describe('Weights on a PersistentVolumeClaim, mounted read-only.');
+const pvcSource = z
+  .object({
+    claimName: z.string().min(1).describe("PersistentVolumeClaim in the model's namespace that holds the GGUF file."),
+    path: z.string().min(1).describe('Path of the GGUF file (or its first shard) inside the volume.'),
+  })
+  .describe('Weights on a PersistentVolumeClaim, mounted read-only.');
 
-const urlSource = z.object({
-  files: z.array(z.object({
-    url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http or https URL').describe('Where to download the file.'),
-    sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be 64 lower-case hex characters').describe('SHA-256 of the file, checked after download.'),
-  })).min(1).describe('The GGUF file, or every shard of a sharded model in order.'),
-}).describe('Weights downloaded by an init container into the pod, checksummed.');
+const urlSource = z
+  .object({
+    files: z
+      .array(
+        z.object({
+          url: z
+            .string()
+            .regex(/^https?:\/\/\S+$/, 'must be an http or https URL')
+            .describe('Where to download the file.'),
+          sha256: z
+            .string()
+            .regex(/^[a-f0-9]{64}$/, 'must be 64 lower-case hex characters')
+            .describe('SHA-256 of the file, checked after download.'),
+        }),
+      )
+      .min(1)
+      .describe('The GGUF file, or every shard of a sharded model in order.'),
+  })
+  .describe('Weights downloaded by an init container into the pod, checksummed.');
 
-const hostPathSource = z.object({
-  path: z.string().regex(/^\//, 'must be an absolute path').describe('Absolute path of the GGUF file on the node (development only).'),
-}).describe('Weights on the node\'s file system: for development clusters.');
+const hostPathSource = z
+  .object({
+    path: z
+      .string()
+      .regex(/^\//, 'must be an absolute path')
+      .describe('Absolute path of the GGUF file on the node (development only).'),
+  })
+  .describe("Weights on the node's file system: for development clusters.");
 
-const source = z.object({
-  pvc: pvcSource.optional(),
-  url: urlSource.optional(),
-  hostPath: hostPathSource.optional(),
-}).meta(celRule(
-  '[has(self.pvc), has(self.url), has(self.hostPath)].filter(x, x).size() == 1',
-  'exactly one of pvc, url or hostPath must be set',
-)).describe('Where the weights come from: exactly one of pvc, url or hostPath.');
+const source = z
+  .object({
+    pvc: pvcSource.optional(),
+    url: urlSource.optional(),
+    hostPath: hostPathSource.optional(),
+  })
+  .meta(
+    celRule(
+      '[has(self.pvc), has(self.url), has(self.hostPath)].filter(x, x).size() == 1',
+      'exactly one of pvc, url or hostPath must be set',
+    ),
+  )
+  .describe('Where the weights come from: exactly one of pvc, url or hostPath.');
 
 /** What spec.autoscaling leaves out. docs/operator.md, "Autoscaling", says why each. */
 export const AUTOSCALING_DEFAULTS = {
@@ -63,63 +94,130 @@ export const AUTOSCALING_DEFAULTS = {
 } as const;
 const D = AUTOSCALING_DEFAULTS;
 
-const autoscaling = z.object({
-  mode: z.enum(['off', 'builtin', 'external']).default('off')
-    .describe(`off: spec.replicas as written. builtin: the operator scales on ${UTILIZATION_METRIC}. external: HPA or KEDA scale through the scale subresource.`),
-  minReplicas: int(`Fewest replicas the autoscaler keeps (0 allows scaling to zero); default ${D.minReplicas}.`).min(0).optional(),
-  maxReplicas: int(`Most replicas the autoscaler asks for; default ${D.maxReplicas}, or minReplicas when larger.`).min(1).optional(),
-  targetUtilization: z.number().gt(0).optional()
-    .describe(`Target of ${UTILIZATION_METRIC} per replica: (busy slots + waiting requests) / slots; may exceed 1; default ${D.targetUtilization}.`),
-  scaleDownDelaySeconds: int(`How long after a scale-up before scaling down is considered; default ${D.scaleDownDelaySeconds}.`).min(0).optional(),
-  stabilizationWindowSeconds: int(`Scale down to the highest recommendation seen over this window; default ${D.stabilizationWindowSeconds}.`).min(0).optional(),
-}).meta(celRule(
-  '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
-  'minReplicas must not exceed maxReplicas',
-)).describe('Who owns spec.replicas, and how it is scaled.');
+const autoscaling = z
+  .object({
+    mode: z
+      .enum(['off', 'builtin', 'external'])
+      .default('off')
+      .describe(
+        `off: spec.replicas as written. builtin: the operator scales on ${UTILIZATION_METRIC}. ` +
+          'external: HPA or KEDA scale through the scale subresource.',
+      ),
+    minReplicas: int(`Fewest replicas the autoscaler keeps (0 allows scaling to zero); default ${D.minReplicas}.`)
+      .min(0)
+      .optional(),
+    maxReplicas: int(`Most replicas the autoscaler asks for; default ${D.maxReplicas}, or minReplicas when larger.`)
+      .min(1)
+      .optional(),
+    targetUtilization: z
+      .number()
+      .gt(0)
+      .optional()
+      .describe(
+        `Target of ${UTILIZATION_METRIC} per replica: (busy slots + waiting requests) / slots; may exceed 1; ` +
+          `default ${D.targetUtilization}.`,
+      ),
+    scaleDownDelaySeconds: int(
+      `How long after a scale-up before scaling down is considered; default ${D.scaleDownDelaySeconds}.`,
+    )
+      .min(0)
+      .optional(),
+    stabilizationWindowSeconds: int(
+      `Scale down to the highest recommendation seen over this window; default ${D.stabilizationWindowSeconds}.`,
+    )
+      .min(0)
+      .optional(),
+  })
+  .meta(
+    celRule(
+      '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
+      'minReplicas must not exceed maxReplicas',
+    ),
+  )
+  .describe('Who owns spec.replicas, and how it is scaled.');
 
-const gpu = z.object({
-  count: int('GPUs per replica; fewer than the model needs gives Placed=False (InsufficientGPUMemory).').min(1).optional(),
-  minMemoryMiB: int('Least memory per GPU to consider, on top of what the model needs.').min(1).optional(),
-  products: z.array(z.string().min(1)).optional().describe('Allow-list of GPU products (e.g. NVIDIA-H100-80GB-HBM3, h200, nvidia-l4).'),
-  nodeSelector: stringMap('Added to (ANDed with) the node selection the operator derives.').optional(),
-  tolerations: z.array(passthroughObject('A core/v1 Toleration.')).optional().describe('Added to the tolerations the operator derives.'),
-  affinity: passthroughObject('A core/v1 Affinity, merged with (ANDed with) the operator\'s.').optional(),
-}).describe('GPU constraints; the operator sizes and places each replica from the model\'s shape.');
+const gpu = z
+  .object({
+    count: int('GPUs per replica; fewer than the model needs gives Placed=False (InsufficientGPUMemory).')
+      .min(1)
+      .optional(),
+    minMemoryMiB: int('Least memory per GPU to consider, on top of what the model needs.').min(1).optional(),
+    products: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Allow-list of GPU products (e.g. NVIDIA-H100-80GB-HBM3, h200, nvidia-l4).'),
+    nodeSelector: stringMap('Added to (ANDed with) the node selection the operator derives.').optional(),
+    tolerations: z
+      .array(passthroughObject('A core/v1 Toleration.'))
+      .optional()
+      .describe('Added to the tolerations the operator derives.'),
+    affinity: passthroughObject("A core/v1 Affinity, merged with (ANDed with) the operator's.").optional(),
+  })
+  .describe("GPU constraints; the operator sizes and places each replica from the model's shape.");
 
 const resourceMap = z.record(z.string(), quantity);
-const resources = z.object({
-  requests: resourceMap.optional().describe('CPU and memory requests.'),
-  limits: resourceMap.optional().describe('CPU and memory limits.'),
-}).meta(celRule(
-  "(!has(self.requests) || !('nvidia.com/gpu' in self.requests)) && (!has(self.limits) || !('nvidia.com/gpu' in self.limits))",
-  'nvidia.com/gpu is set through spec.gpu, not spec.runtime.resources',
-)).describe('CPU and memory of the runtime container (GPUs come from spec.gpu).');
+const resources = z
+  .object({
+    requests: resourceMap.optional().describe('CPU and memory requests.'),
+    limits: resourceMap.optional().describe('CPU and memory limits.'),
+  })
+  .meta(
+    celRule(
+      "(!has(self.requests) || !('nvidia.com/gpu' in self.requests)) && " +
+        "(!has(self.limits) || !('nvidia.com/gpu' in self.limits))",
+      'nvidia.com/gpu is set through spec.gpu, not spec.runtime.resources',
+    ),
+  )
+  .describe('CPU and memory of the runtime container (GPUs come from spec.gpu).');
 
-const runtime = z.object({
-  image: z.string().min(1).optional().describe('Runtime image; default: the operator\'s configured runtime image.'),
-  resources: resources.optional(),
-  env: z.array(passthroughObject('A core/v1 EnvVar.')).optional().describe('Extra environment variables.'),
-  args: z.array(z.string()).optional().describe('Extra arguments to gptoss serve.'),
-  imagePullSecrets: z.array(z.object({ name: z.string().min(1).describe('Name of a Secret in the model\'s namespace.') })).optional().describe('Secrets for pulling the image.'),
-  podLabels: stringMap('Extra labels on runtime pods.').optional(),
-  podAnnotations: stringMap('Extra annotations on runtime pods.').optional(),
-  priorityClassName: z.string().optional().describe('PriorityClass of runtime pods.'),
-  topologySpreadConstraints: z.array(passthroughObject('A core/v1 TopologySpreadConstraint.')).optional()
-    .describe('Spread of runtime pods across zones or nodes.'),
-  terminationGracePeriodSeconds: int('Seconds in-flight streams get to finish on shutdown.').min(0).optional(),
-}).describe('The runtime pods.');
+const runtime = z
+  .object({
+    image: z.string().min(1).optional().describe("Runtime image; default: the operator's configured runtime image."),
+    resources: resources.optional(),
+    env: z.array(passthroughObject('A core/v1 EnvVar.')).optional().describe('Extra environment variables.'),
+    args: z.array(z.string()).optional().describe('Extra arguments to gptoss serve.'),
+    imagePullSecrets: z
+      .array(z.object({ name: z.string().min(1).describe("Name of a Secret in the model's namespace.") }))
+      .optional()
+      .describe('Secrets for pulling the image.'),
+    podLabels: stringMap('Extra labels on runtime pods.').optional(),
+    podAnnotations: stringMap('Extra annotations on runtime pods.').optional(),
+    priorityClassName: z.string().optional().describe('PriorityClass of runtime pods.'),
+    topologySpreadConstraints: z
+      .array(passthroughObject('A core/v1 TopologySpreadConstraint.'))
+      .optional()
+      .describe('Spread of runtime pods across zones or nodes.'),
+    terminationGracePeriodSeconds: int('Seconds in-flight streams get to finish on shutdown.').min(0).optional(),
+  })
+  .describe('The runtime pods.');
 
-export const gptOssModelSpec = z.object({
-  variant: z.enum(VARIANTS).describe('Which gpt-oss: decides the reference shape used for sizing.'),
-  source,
-  replicas: int('Runtime replicas; 0 frees the GPUs (Ready=False, ScaledToZero). Owned by the autoscaler when autoscaling.mode is not off.').min(0).default(1),
-  autoscaling: autoscaling.optional(),
-  contextSize: int(`Tokens per request (per slot), 1 to ${MAX_CONTEXT_SIZE}.`).min(1).max(MAX_CONTEXT_SIZE).default(8192),
-  parallelSlots: int(`Requests decoded at once per replica, 1 to ${MAX_PARALLEL_SLOTS}.`).min(1).max(MAX_PARALLEL_SLOTS).default(4),
-  reasoningEffort: z.enum(REASONING_EFFORTS).default(DEFAULT_REASONING_EFFORT).describe('Default reasoning effort for requests that name none.'),
-  gpu: gpu.optional(),
-  runtime: runtime.optional(),
-}).describe('The desired state of a gpt-oss deployment.');
+export const gptOssModelSpec = z
+  .object({
+    variant: z.enum(VARIANTS).describe('Which gpt-oss: decides the reference shape used for sizing.'),
+    source,
+    replicas: int(
+      'Runtime replicas; 0 frees the GPUs (Ready=False, ScaledToZero). ' +
+        'Owned by the autoscaler when autoscaling.mode is not off.',
+    )
+      .min(0)
+      .default(1),
+    autoscaling: autoscaling.optional(),
+    contextSize: int(`Tokens per request (per slot), 1 to ${MAX_CONTEXT_SIZE}.`)
+      .min(1)
+      .max(MAX_CONTEXT_SIZE)
+      .default(8192),
+    parallelSlots: int(`Requests decoded at once per replica, 1 to ${MAX_PARALLEL_SLOTS}.`)
+      .min(1)
+      .max(MAX_PARALLEL_SLOTS)
+      .default(4),
+    reasoningEffort: z
+      .enum(REASONING_EFFORTS)
+      .default(DEFAULT_REASONING_EFFORT)
+      .describe('Default reasoning effort for requests that name none.'),
+    gpu: gpu.optional(),
+    runtime: runtime.optional(),
+  })
+  .describe('The desired state of a gpt-oss deployment.');
 
 const condition = z.object({
   type: z.string().describe(`${oneOf(CONDITION_TYPES)}.`),
@@ -130,47 +228,89 @@ const condition = z.object({
   message: z.string().describe('What happened, for people.'),
 });
 
-export const gptOssModelStatus = z.object({
-  observedGeneration: int('The spec generation this status describes.').optional(),
-  replicas: int('Runtime pods that exist.').optional(),
-  readyReplicas: int('Runtime pods that are ready.').optional(),
-  selector: z.string().optional().describe('Label selector of the runtime pods (for the scale subresource).'),
-  placement: z.object({
-    memoryMiB: z.object({
-      total: int('Memory needed per replica.'),
-      weights: int('Model weights.'),
-      kvCache: int('KV cache for contextSize x parallelSlots.'),
-      compute: int('Compute buffers.'),
-      margin: int('Safety margin.'),
-    }).optional().describe('Memory needed per replica, in MiB, and its parts.'),
-    gpusPerReplica: int('GPUs each replica gets.').optional(),
-    gpuResource: z.string().optional().describe('The extended resource requested (e.g. nvidia.com/gpu).'),
-    gpuClass: z.string().optional().describe('The GPU class chosen.'),
-    fittingNodes: int('Nodes that could host a replica by capacity.').optional(),
-    planHash: z.string().optional()
-      .describe('Hash of the spec fields placement was planned from; the choice is kept until they change or the GPU class leaves the cluster.'),
-    labelSources: z.array(z.enum(['gfd', 'karpenter', 'gke'])).optional()
-      .describe('Node label sources the required node affinity was written for (GPU Feature Discovery, Karpenter, GKE).'),
-  }).optional().describe('Where replicas go and why (sticky: nodes coming and going do not move replicas).'),
-  endpoint: z.object({
-    httpService: z.string().optional().describe('ClusterIP Service of the OpenAI-compatible HTTP API and /metrics.'),
-    httpPort: int('OpenAI-compatible HTTP and /metrics.').optional(),
-    grpcService: z.string().optional().describe('Headless Service of the gRPC API (one address per ready pod).'),
-    grpcPort: int('gRPC (headless service: clients balance per stream).').optional(),
-  }).optional().describe('How to reach the model.'),
-  autoscaling: z.object({
-    desiredReplicas: int('Replicas the builtin autoscaler asked for at its last decision.').min(0),
-    utilization: z.number().min(0).describe(`Sum of ${UTILIZATION_METRIC} over the ready runtime pods that answered, at the last decision.`),
-    sampledPods: int('Ready runtime pods that answered the scrape of the last decision.').min(0),
-    lastScaleTime: z.string().optional().describe('When the autoscaler last changed spec.replicas (RFC 3339).'),
-    lastDecision: z.object({
-      reason: z.string().describe(`${oneOf(Object.values(AUTOSCALE_REASONS))}.`),
-      message: z.string().describe('The utilisation read, the target and the replica change or why there was none.'),
-      time: z.string().describe('When the decision was first taken (RFC 3339); unchanged while the same decision holds.'),
-    }).describe('The last decision and why.'),
-  }).optional().describe('The builtin autoscaler\'s last decision (autoscaling.mode builtin only); it changes when the decision does, not at every interval.'),
-  conditions: z.array(condition).optional().describe('Ready, Placed, Progressing and Degraded, each with a constant reason.').meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
-}).describe('What the operator observed and decided.');
+export const gptOssModelStatus = z
+  .object({
+    observedGeneration: int('The spec generation this status describes.').optional(),
+    replicas: int('Runtime pods that exist.').optional(),
+    readyReplicas: int('Runtime pods that are ready.').optional(),
+    selector: z.string().optional().describe('Label selector of the runtime pods (for the scale subresource).'),
+    placement: z
+      .object({
+        memoryMiB: z
+          .object({
+            total: int('Memory needed per replica.'),
+            weights: int('Model weights.'),
+            kvCache: int('KV cache for contextSize x parallelSlots.'),
+            compute: int('Compute buffers.'),
+            margin: int('Safety margin.'),
+          })
+          .optional()
+          .describe('Memory needed per replica, in MiB, and its parts.'),
+        gpusPerReplica: int('GPUs each replica gets.').optional(),
+        gpuResource: z.string().optional().describe('The extended resource requested (e.g. nvidia.com/gpu).'),
+        gpuClass: z.string().optional().describe('The GPU class chosen.'),
+        fittingNodes: int('Nodes that could host a replica by capacity.').optional(),
+        planHash: z
+          .string()
+          .optional()
+          .describe(
+            'Hash of the spec fields placement was planned from; ' +
+              'the choice is kept until they change or the GPU class leaves the cluster.',
+          ),
+        labelSources: z
+          .array(z.enum(['gfd', 'karpenter', 'gke']))
+          .optional()
+          .describe(
+            'Node label sources the required node affinity was written for (GPU Feature Discovery, Karpenter, GKE).',
+          ),
+      })
+      .optional()
+      .describe('Where replicas go and why (sticky: nodes coming and going do not move replicas).'),
+    endpoint: z
+      .object({
+        httpService: z
+          .string()
+          .optional()
+          .describe('ClusterIP Service of the OpenAI-compatible HTTP API and /metrics.'),
+        httpPort: int('OpenAI-compatible HTTP and /metrics.').optional(),
+        grpcService: z.string().optional().describe('Headless Service of the gRPC API (one address per ready pod).'),
+        grpcPort: int('gRPC (headless service: clients balance per stream).').optional(),
+      })
+      .optional()
+      .describe('How to reach the model.'),
+    autoscaling: z
+      .object({
+        desiredReplicas: int('Replicas the builtin autoscaler asked for at its last decision.').min(0),
+        utilization: z
+          .number()
+          .min(0)
+          .describe(`Sum of ${UTILIZATION_METRIC} over the ready runtime pods that answered, at the last decision.`),
+        sampledPods: int('Ready runtime pods that answered the scrape of the last decision.').min(0),
+        lastScaleTime: z.string().optional().describe('When the autoscaler last changed spec.replicas (RFC 3339).'),
+        lastDecision: z
+          .object({
+            reason: z.string().describe(`${oneOf(Object.values(AUTOSCALE_REASONS))}.`),
+            message: z
+              .string()
+              .describe('The utilisation read, the target and the replica change or why there was none.'),
+            time: z
+              .string()
+              .describe('When the decision was first taken (RFC 3339); unchanged while the same decision holds.'),
+          })
+          .describe('The last decision and why.'),
+      })
+      .optional()
+      .describe(
+        "The builtin autoscaler's last decision (autoscaling.mode builtin only); " +
+          'it changes when the decision does, not at every interval.',
+      ),
+    conditions: z
+      .array(condition)
+      .optional()
+      .describe('Ready, Placed, Progressing and Degraded, each with a constant reason.')
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+  })
+  .describe('What the operator observed and decided.');
 
 export type GptOssModelSpec = z.output<typeof gptOssModelSpec>;
 export type GptOssModelSpecInput = z.input<typeof gptOssModelSpec>;
@@ -181,7 +321,14 @@ export type AutoscalingStatus = NonNullable<GptOssModelStatus['autoscaling']>;
 export interface GptOssModel {
   apiVersion: `${typeof GROUP}/${typeof VERSION}`;
   kind: typeof KIND;
-  metadata: { name: string; namespace?: string; generation?: number; uid?: string; resourceVersion?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    generation?: number;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+  };
   spec: GptOssModelSpec;
   status?: GptOssModelStatus;
 }

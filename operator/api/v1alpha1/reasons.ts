@@ -43,4 +43,5 @@ export const AUTOSCALE_REASONS = {
 export type AutoscaleReason = (typeof AUTOSCALE_REASONS)[keyof typeof AUTOSCALE_REASONS];
 
 /** A condition that calls for attention: its Event is a Warning. */
-export const isProblem = (type: string, status: string) => (type === 'Degraded' && status === 'True') || (type === 'Placed' && status === 'False');
+export const isProblem = (type: string, status: string) =>
+  (type === 'Degraded' && status === 'True') || (type === 'Placed' && status === 'False');

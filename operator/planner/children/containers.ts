@@ -17,7 +17,12 @@ const STARTUP_PERIOD_SECONDS = 2;
 const POD_IP_ENV = { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } };
 /** The last log line (the CLI's one-line error) becomes the termination message the operator shows. */
 const TERMINATION_MESSAGE = { terminationMessagePolicy: 'FallbackToLogsOnError' };
-const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+const CONTAINER_SECURITY = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
 const GRPC_PROBE = { grpc: { port: RUNTIME_GRPC_PORT, service: RUNTIME_GRPC_SERVICE } };
 
 /** CPUs of a quantity ("2", "1500m", 4), rounded down; null when unset or not a CPU quantity. */
@@ -37,10 +42,17 @@ export function runtimeContainer(model: GptOssModel, placement: Placed, w: Weigh
   const cpus = cpuCount(runtime.resources?.requests?.cpu ?? runtime.resources?.limits?.cpu);
   const args = [
     ...serveArgs({
-      model: w.modelPath, modelName: metadata.name, variant: spec.variant,
+      model: w.modelPath,
+      modelName: metadata.name,
+      variant: spec.variant,
       // the pod's own address (downward API), as the probes and the operator reach it there
-      listenAddress: '$(POD_IP)', grpcPort: RUNTIME_GRPC_PORT, httpPort: RUNTIME_HTTP_PORT,
-      parallel: spec.parallelSlots, contextSize: spec.contextSize, reasoningEffort: spec.reasoningEffort, gpu: 'cuda',
+      listenAddress: '$(POD_IP)',
+      grpcPort: RUNTIME_GRPC_PORT,
+      httpPort: RUNTIME_HTTP_PORT,
+      parallel: spec.parallelSlots,
+      contextSize: spec.contextSize,
+      reasoningEffort: spec.reasoningEffort,
+      gpu: 'cuda',
       // one core stays with the event loop (see runtime/engine/threads.ts)
       ...(cpus !== null ? { threads: Math.max(1, cpus - 1) } : {}),
     }),
@@ -52,11 +64,24 @@ export function runtimeContainer(model: GptOssModel, placement: Placed, w: Weigh
     name: 'runtime',
     image: runtime.image ?? config.runtimeImage,
     args,
-    ports: [{ name: 'grpc', containerPort: RUNTIME_GRPC_PORT }, { name: 'http', containerPort: RUNTIME_HTTP_PORT }],
+    ports: [
+      { name: 'grpc', containerPort: RUNTIME_GRPC_PORT },
+      { name: 'http', containerPort: RUNTIME_HTTP_PORT },
+    ],
     env: [POD_IP_ENV, ...(runtime.env ?? [])],
-    resources: { requests: { ...(runtime.resources?.requests ?? {}), ...storage, ...gpus }, limits: { ...(runtime.resources?.limits ?? {}), ...gpus } },
-    volumeMounts: [{ name: 'weights', mountPath: WEIGHTS_MOUNT, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
-    startupProbe: { ...GRPC_PROBE, periodSeconds: STARTUP_PERIOD_SECONDS, failureThreshold: Math.ceil(loadSeconds / STARTUP_PERIOD_SECONDS) },
+    resources: {
+      requests: { ...(runtime.resources?.requests ?? {}), ...storage, ...gpus },
+      limits: { ...(runtime.resources?.limits ?? {}), ...gpus },
+    },
+    volumeMounts: [
+      { name: 'weights', mountPath: WEIGHTS_MOUNT, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+    startupProbe: {
+      ...GRPC_PROBE,
+      periodSeconds: STARTUP_PERIOD_SECONDS,
+      failureThreshold: Math.ceil(loadSeconds / STARTUP_PERIOD_SECONDS),
+    },
     readinessProbe: { ...GRPC_PROBE, periodSeconds: 5, failureThreshold: 2 },
     // liveness on HTTP: the process answers while it drains, when gRPC health is NOT_SERVING on purpose
     livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
@@ -65,7 +90,10 @@ export function runtimeContainer(model: GptOssModel, placement: Placed, w: Weigh
   };
 }
 
-/** url sources: the init container that downloads and verifies every file before the runtime starts; /progress on the pod IP. */
+/**
+ * url sources: the init container that downloads and verifies every file before the runtime starts; /progress on the
+ * pod IP.
+ */
 export function fetchContainer(model: GptOssModel, fetch: NonNullable<Weights['fetch']>, config: ChildrenConfig): Obj {
   const storage = { 'ephemeral-storage': fetch.storage };
   return {
@@ -75,7 +103,10 @@ export function fetchContainer(model: GptOssModel, fetch: NonNullable<Weights['f
     ports: [{ name: 'fetch', containerPort: FETCH_PORT }],
     env: [POD_IP_ENV],
     resources: { requests: storage, limits: {} },
-    volumeMounts: [{ name: 'weights', mountPath: WEIGHTS_MOUNT }, { name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [
+      { name: 'weights', mountPath: WEIGHTS_MOUNT },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
     securityContext: CONTAINER_SECURITY,
     ...TERMINATION_MESSAGE,
   };

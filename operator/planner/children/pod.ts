@@ -9,22 +9,27 @@ type Obj = Record<string, unknown>;
 function andTerms(ours: NodeSelectorRequirement[][], theirs: Obj[] | undefined): Obj[] {
   const oursAsTerms = ours.map((expressions) => ({ matchExpressions: expressions }));
   if (!theirs?.length) return oursAsTerms;
-  return oursAsTerms.flatMap((o) => theirs.map((t) => ({
-    ...t,
-    matchExpressions: [...o.matchExpressions, ...((t.matchExpressions as Obj[] | undefined) ?? [])],
-  })));
+  return oursAsTerms.flatMap((o) =>
+    theirs.map((t) => ({
+      ...t,
+      matchExpressions: [...o.matchExpressions, ...((t.matchExpressions as Obj[] | undefined) ?? [])],
+    })),
+  );
 }
 
 /** Placement's node affinity (GPUs big enough, the chosen class preferred) merged with the user's. */
 function affinity(model: GptOssModel, placement: Placed): Obj {
-  const user = (model.spec.gpu?.affinity ?? {}) as Obj;
+  const user = model.spec.gpu?.affinity ?? {};
   const userNode = (user.nodeAffinity ?? {}) as Obj;
-  const userRequired = (userNode.requiredDuringSchedulingIgnoredDuringExecution as Obj | undefined)?.nodeSelectorTerms as Obj[] | undefined;
+  const userRequired = (userNode.requiredDuringSchedulingIgnoredDuringExecution as Obj | undefined)
+    ?.nodeSelectorTerms as Obj[] | undefined;
   return {
     ...user,
     nodeAffinity: {
       ...userNode,
-      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: andTerms(placement.requiredTerms, userRequired) },
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: andTerms(placement.requiredTerms, userRequired),
+      },
       preferredDuringSchedulingIgnoredDuringExecution: [
         { weight: 100, preference: { matchExpressions: placement.preferred } },
         ...((userNode.preferredDuringSchedulingIgnoredDuringExecution as Obj[] | undefined) ?? []),
@@ -41,8 +46,16 @@ export function podSpec(model: GptOssModel, placement: Placed, w: Weights, confi
     ...(w.fetch ? { initContainers: [fetchContainer(model, w.fetch, config)] } : {}),
     containers: [runtimeContainer(model, placement, w, config)],
     volumes: [w.volume, { name: 'tmp', emptyDir: {} }],
-    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
-    tolerations: [{ key: placement.resourceName, operator: 'Exists', effect: 'NoSchedule' }, ...(spec.gpu?.tolerations ?? [])],
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    tolerations: [
+      { key: placement.resourceName, operator: 'Exists', effect: 'NoSchedule' },
+      ...(spec.gpu?.tolerations ?? []),
+    ],
     affinity: affinity(model, placement),
     ...(spec.gpu?.nodeSelector ? { nodeSelector: spec.gpu.nodeSelector } : {}),
     ...(runtime.imagePullSecrets ? { imagePullSecrets: runtime.imagePullSecrets } : {}),

@@ -14,7 +14,9 @@ export interface Weights {
   fetch?: { args: string[]; storage: string };
 }
 
-/** A source that is valid to the API server but cannot be served (a URL without a file name, two files with one name). */
+/**
+ * A source that is valid to the API server but cannot be served (a URL without a file name, two files with one name).
+ */
 export type SourceProblem = { problem: string };
 
 export function weights(model: GptOssModel, weightsBytes: number): Weights | SourceProblem {
