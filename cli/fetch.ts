@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { FETCH_FLAGS, loadFetchConfig, type FetchConfig } from '../contract/argv/fetch.js';
 import { systemClock } from '../contract/clock.js';
 import { describeError } from '../contract/errors.js';
-import { createLogger, type Logger } from '../contract/log.js';
+import type { Logger } from '../contract/log.js';
 import { fail } from './fail.js';
-import { addFlags } from './flags.js';
+import { flagCommand } from './flags.js';
 
 export type FetchRunner = (config: FetchConfig, log: Logger) => Promise<void>;
 
@@ -15,16 +15,7 @@ export function configure(
   _name = 'fetch',
   run: FetchRunner = runFetch,
 ): void {
-  addFlags(command, FETCH_FLAGS).action(async (flags: Record<string, unknown>) => {
-    const log = createLogger(logLevel());
-    let config: FetchConfig;
-    try {
-      config = loadFetchConfig(flags);
-    } catch (error) {
-      fail('fetch', error);
-    }
-    await run(config, log);
-  });
+  flagCommand(command, FETCH_FLAGS, logLevel, loadFetchConfig, run);
 }
 
 const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));

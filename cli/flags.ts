@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import { defaultOf, type FlagTable } from '../contract/flags.js';
+import { createLogger, type Logger } from '../contract/log.js';
+import { fail } from './fail.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -26,4 +28,27 @@ export function addFlags(
     command.addOption(option);
   }
   return command;
+}
+
+/**
+ * A subcommand made of a flag table: the flags become a config through `load` (a bad one ends the
+ * process with one line and exit code 2), then `run` gets the config and a logger.
+ */
+export function flagCommand<C>(
+  command: Command,
+  table: FlagTable,
+  logLevel: () => string,
+  load: (flags: Record<string, unknown>) => C | Promise<C>,
+  run: (config: C, log: Logger) => Promise<void>,
+): void {
+  addFlags(command, table).action(async (flags: Record<string, unknown>) => {
+    const log = createLogger(logLevel());
+    let config: C;
+    try {
+      config = await load(flags);
+    } catch (error) {
+      fail(command.name(), error);
+    }
+    await run(config, log);
+  });
 }

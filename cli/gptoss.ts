@@ -61,14 +61,8 @@ for (const [name, { summary, load }] of Object.entries(COMMANDS)) {
   if (name === chosen) (await load()).configure(command, () => program.opts().logLevel as string, name);
 }
 
-/** Each image holds only its own component: a command whose code was left out says so in one line. */
-function notInThisImage(error: unknown): unknown {
-  if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') return error;
-  return new Error('not part of this image', { cause: new Error((error as Error).message.split(' imported from')[0]) });
-}
-
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  fail(chosen ?? 'gptoss', notInThisImage(error));
+  fail(chosen ?? 'gptoss', error);
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { SERVE_FLAGS } from '../contract/argv/serve.js';
-import { createLogger, type Logger } from '../contract/log.js';
+import type { Logger } from '../contract/log.js';
 import type { ServeConfig } from '../runtime/config.js';
 import { fail } from './fail.js';
-import { addFlags } from './flags.js';
+import { flagCommand } from './flags.js';
 
 export type ServeRunner = (config: ServeConfig, log: Logger) => Promise<void>;
 
@@ -14,17 +14,13 @@ export function configure(
   _name = 'serve',
   run: ServeRunner = serveInForeground,
 ): void {
-  addFlags(command, SERVE_FLAGS).action(async (flags: Record<string, unknown>) => {
-    const log = createLogger(logLevel());
-    const { loadServeConfig } = await import('../runtime/config.js');
-    let config: ServeConfig;
-    try {
-      config = loadServeConfig(flags);
-    } catch (error) {
-      fail('serve', error);
-    }
-    await run(config, log);
-  });
+  flagCommand(
+    command,
+    SERVE_FLAGS,
+    logLevel,
+    async (flags: Record<string, unknown>) => (await import('../runtime/config.js')).loadServeConfig(flags),
+    run,
+  );
 }
 
 /** Serves until SIGTERM or SIGINT, printing GRPC= and HTTP= on stdout once the model is loaded. */

@@ -6,7 +6,7 @@ import { PACKAGE_ROOT } from '../contract/paths.js';
 /**
  * What goes into each container image, in one place. The Dockerfiles (images/) run
  * `node dist/scripts/images.js assemble <image> <dir>` after `npm run build`, and
- * tests/helm/images.test.ts assembles the same trees and runs them read-only as a non-root user:
+ * tests/images/images.bed.test.ts assembles the same trees and runs them read-only as a non-root user:
  * with no Docker engine on our machines, that is how the images' contents are proven.
  */
 export interface ImageContents {
