@@ -26,14 +26,13 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
+type Metrics = ReturnType<typeof operatorMetrics>;
+
 export async function startOperator(
   kc: KubeConfig,
   config: OperatorConfig,
   log: Logger,
-  /**
-   * Called when leadership is lost; the process should exit so it restarts as a fresh candidate, as controller-runtime
-   * does.
-   */
+  /** Called when leadership is lost: the process exits to come back as a fresh candidate (controller-runtime). */
   onLostLeadership: () => void = () => undefined,
 ): Promise<RunningOperator> {
   reuseConnections(kc);
@@ -45,16 +44,7 @@ export async function startOperator(
   const targets = { enqueue: (key: string) => queue.add(key), forgetChild: executor.forget.bind(executor), watched };
   declareWatches(caches, targets);
 
-  const supervisors = caches.informers().map(
-    ([name, informer]) =>
-      new InformerSupervisor({
-        informer,
-        name,
-        log,
-        options: { stallMs: config.informerStallSeconds * 1000, backoffBaseMs: 500, backoffMaxMs: 60_000 },
-        onRestart: () => metrics.informerRestarts.inc({ informer: name }),
-      }),
-  );
+  const supervisors = supervise(caches, config, log, metrics);
   let synced = false;
   const ops = await startOpsServer(config.listenAddress, config.port, metrics.registry, () => synced);
   await Promise.all(supervisors.map((s) => s.start()));
@@ -76,20 +66,6 @@ export async function startOperator(
     now: () => new Date(),
     autoscaling: ({ namespace, name }) => autoscaler.status(namespace, name),
   });
-  const reconcileKey = async (key: string) => {
-    const [namespace, name] = key.split('/') as [string, string];
-    const end = metrics.duration.startTimer();
-    try {
-      const outcome = await reconciler.reconcile({ namespace, name });
-      metrics.reconciles.inc({ result: 'success' });
-      metrics.setModel(namespace, name, outcome.status, outcome.desiredReplicas);
-      if (outcome.statusWritten)
-        log.info({ kind: KIND, namespace, name, applied: outcome.applied }, 'Reconciled model');
-      return outcome.requeueAfterMs === undefined ? undefined : { requeueAfterMs: outcome.requeueAfterMs };
-    } finally {
-      end();
-    }
-  };
   // the level-based safety net: everything is applied again, children nobody watches included
   const resync = setInterval(() => {
     executor.forget();
@@ -97,32 +73,20 @@ export async function startOperator(
   }, config.resyncSeconds * 1000);
 
   let workers: Promise<void> | null = null;
-  const elector = new LeaderElector(kc, {
-    namespace: config.leaseNamespace,
-    name: config.leaseName,
-    identity: config.identity,
-    leaseDurationSeconds: config.leaseDurationSeconds,
-    retryPeriodMs: config.retryPeriodMs,
-  });
-  elector.start({
+  const elector = elect(kc, config, log, metrics, {
     onStartedLeading: () => {
-      metrics.leader.set(1);
-      log.info({ identity: config.identity, lease: config.leaseName }, 'Acquired leadership');
       enqueueAll(caches, targets);
-      workers = queue.run(config.workers, reconcileKey, (key, error) => {
+      workers = queue.run(config.workers, instrumented(reconciler, metrics, log), (key, error) => {
         metrics.reconciles.inc({ result: 'error' });
         log.error({ key, err: describeError(error) }, 'Failed to reconcile model');
       });
       autoscaler.start();
     },
     onStoppedLeading: () => {
-      metrics.leader.set(0);
-      log.error({ identity: config.identity }, 'Lost leadership');
       queue.shutDown();
       void autoscaler.stop();
       onLostLeadership();
     },
-    onError: (error) => log.warn({ err: String(error) }, 'Failed to renew the Lease'),
   });
 
   return {
@@ -138,4 +102,72 @@ export async function startOperator(
       log.info({}, 'Stopped operator');
     },
   };
+}
+
+/** A supervisor per informer: restarted with back-off on errors and when it has heard nothing for too long. */
+function supervise(
+  caches: OperatorCaches,
+  config: OperatorConfig,
+  log: Logger,
+  metrics: Metrics,
+): InformerSupervisor[] {
+  return caches.informers().map(
+    ([name, informer]) =>
+      new InformerSupervisor({
+        informer,
+        name,
+        log,
+        options: { stallMs: config.informerStallSeconds * 1000, backoffBaseMs: 500, backoffMaxMs: 60_000 },
+        onRestart: () => metrics.informerRestarts.inc({ informer: name }),
+      }),
+  );
+}
+
+/** What a worker runs for a key: one reconcile, timed and counted, the model's series updated. */
+function instrumented(reconciler: ModelReconciler, metrics: Metrics, log: Logger) {
+  return async (key: string) => {
+    const [namespace, name] = key.split('/') as [string, string];
+    const end = metrics.duration.startTimer();
+    try {
+      const outcome = await reconciler.reconcile({ namespace, name });
+      metrics.reconciles.inc({ result: 'success' });
+      metrics.setModel(namespace, name, outcome.status, outcome.desiredReplicas);
+      if (outcome.statusWritten)
+        log.info({ kind: KIND, namespace, name, applied: outcome.applied }, 'Reconciled model');
+      return outcome.requeueAfterMs === undefined ? undefined : { requeueAfterMs: outcome.requeueAfterMs };
+    } finally {
+      end();
+    }
+  };
+}
+
+/** Leader election on the configured Lease; the leader gauge and logs follow it. */
+function elect(
+  kc: KubeConfig,
+  config: OperatorConfig,
+  log: Logger,
+  metrics: Metrics,
+  on: { onStartedLeading: () => void; onStoppedLeading: () => void },
+): LeaderElector {
+  const elector = new LeaderElector(kc, {
+    namespace: config.leaseNamespace,
+    name: config.leaseName,
+    identity: config.identity,
+    leaseDurationSeconds: config.leaseDurationSeconds,
+    retryPeriodMs: config.retryPeriodMs,
+  });
+  elector.start({
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      log.info({ identity: config.identity, lease: config.leaseName }, 'Acquired leadership');
+      on.onStartedLeading();
+    },
+    onStoppedLeading: () => {
+      metrics.leader.set(0);
+      log.error({ identity: config.identity }, 'Lost leadership');
+      on.onStoppedLeading();
+    },
+    onError: (error) => log.warn({ err: describeError(error) }, 'Failed to renew the Lease'),
+  });
+  return elector;
 }

@@ -1,5 +1,5 @@
 import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
-import { REASONS } from '../api/v1alpha1/reasons.js';
+import { REASONS, type ConditionType } from '../api/v1alpha1/reasons.js';
 import { RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT, grpcServiceName, httpServiceName } from '../../contract/names.js';
 import type { Placement } from './placement.js';
 
@@ -49,7 +49,7 @@ export function planStatus(
 ): GptOssModelStatus {
   const previous = new Map((model.status?.conditions ?? []).map((c) => [c.type, c]));
   const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const condition = (type: string, status: Condition['status'], reason: string, message: string): Condition => {
+  const condition = (type: ConditionType, status: Condition['status'], reason: string, message: string): Condition => {
     const before = previous.get(type);
     return {
       type,
