@@ -8,7 +8,6 @@
  *
  *   npm run bench:operator [-- --models 200,1000 --workers 4]
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -18,15 +17,14 @@ import { stringify } from 'yaml';
 import { up } from '../cluster/cluster.js';
 import { waitFor } from '../cluster/processes.js';
 import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
-import { PACKAGE_ROOT } from '../contract/paths.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
+import { hostPathPolicy, spawnOperator } from './operatorProcess.js';
 
 const { values: args } = parseArgs({
   options: { models: { type: 'string', default: '200,1000' }, workers: { type: 'string', default: '4' } },
 });
 const SIZES = args.models.split(',').map(Number);
 const GPUS_PER_NODE = 8;
-const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
 
 /** Enough 8 x H100 nodes for the largest run plus the one before it still draining. */
 function nodePool(gpus: number): string {
@@ -92,26 +90,16 @@ async function run(kc: KubeConfig, kubeconfig: string, models: number): Promise<
   const custom = kc.makeApiClient(CustomObjectsApi);
   const namespace = `bench-${models}-${Date.now().toString(36)}`;
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  const child = spawn(
-    process.execPath,
-    [
-      GPTOSS,
-      '--log-level',
-      'warn',
-      'operator',
-      '--namespace',
-      namespace,
-      '--port',
-      '0',
-      '--lease-namespace',
-      namespace,
-      '--workers',
-      args.workers,
-    ],
-    { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  // its models name files under /models (kwok's nodes run nothing)
+  const child = spawnOperator({
+    config: hostPathPolicy('/models'),
+    namespace,
+    kubeconfig,
+    extraArgs: ['--workers', args.workers],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
   });
   try {

@@ -8,9 +8,7 @@
  *   npm run bench:stack [-- --rounds 3]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -22,10 +20,10 @@ import { RuntimeClient } from '../contract/grpc/protos.js';
 import { MODEL_LABEL, RUNTIME_GRPC_PORT, hostPort } from '../contract/names.js';
 import { PACKAGE_ROOT } from '../contract/paths.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
+import { GPTOSS, hostPathPolicy, spawnOperator } from './operatorProcess.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const ROUNDS = Number(args.rounds);
-const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
 const AGENT = join(PACKAGE_ROOT, 'dist', 'cluster', 'agent', 'cli.js');
 const NAMESPACE = 'bench-stack';
 const NODE = 'bench-dev-0';
@@ -177,32 +175,16 @@ async function main() {
     execFileSync(cluster.binaries.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...a], { input, encoding: 'utf8' });
   kubectl(['apply', '--server-side', '-f', CRD_FILE]);
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }));
-  const env = { ...process.env, KUBECONFIG: cluster.kubeconfig };
   const agent = spawn(
     process.execPath,
     [AGENT, '--kubeconfig', cluster.kubeconfig, '--node-name', NODE, '--delete-node-on-stop', '--log-level', 'warn'],
     { stdio: 'ignore' },
   );
-  const configFile = join(mkdtempSync(join(tmpdir(), 'gptoss-bench-')), 'operator.yaml');
-  writeFileSync(configFile, `autoscaler:\n  intervalSeconds: ${INTERVAL_S}\n  scrapeTimeoutMs: 1000\n`);
-  const operator = spawn(
-    process.execPath,
-    [
-      GPTOSS,
-      '--log-level',
-      'warn',
-      'operator',
-      '--config',
-      configFile,
-      '--namespace',
-      NAMESPACE,
-      '--lease-namespace',
-      NAMESPACE,
-      '--port',
-      '0',
-    ],
-    { env, stdio: 'ignore' },
-  );
+  const operator = spawnOperator({
+    config: `autoscaler:\n  intervalSeconds: ${INTERVAL_S}\n  scrapeTimeoutMs: 1000\n${hostPathPolicy(dirname(model))}`,
+    namespace: NAMESPACE,
+    kubeconfig: cluster.kubeconfig,
+  });
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);

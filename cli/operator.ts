@@ -41,6 +41,11 @@ const OPERATOR_FLAGS = {
     schema: setting.leaseNamespace,
   },
   leaseName: { flag: '--lease-name <name>', help: 'name of the leader-election Lease', schema: setting.leaseName },
+  renewDeadlineSeconds: {
+    flag: '--renew-deadline-seconds <n>',
+    help: 'how long the leader may go without renewing before it stops leading (default: two thirds of the lease)',
+    schema: setting.renewDeadlineSeconds,
+  },
   leaseDurationSeconds: {
     flag: '--lease-duration-seconds <n>',
     help: "how long a leader's Lease lasts without renewal",
@@ -55,7 +60,9 @@ const OPERATOR_FLAGS = {
 } satisfies FlagTable;
 
 /** A number flag stays a number (NaN fails validation by name); the rest are text. */
-const NUMBERS = Object.fromEntries(['port', 'leaseDurationSeconds', 'workers'].map((key) => [key, Number]));
+const NUMBERS = Object.fromEntries(
+  ['port', 'leaseDurationSeconds', 'renewDeadlineSeconds', 'workers'].map((key) => [key, Number]),
+);
 
 export function configure(command: Command, logLevel: () => string): void {
   addFlags(command, OPERATOR_FLAGS, NUMBERS).action(

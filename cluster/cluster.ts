@@ -17,7 +17,7 @@ import { freePort, runs, startDaemon, stopDaemon, waitFor } from './processes.js
 
 export const DEFAULT_NODES_FILE = join(PACKAGE_ROOT, 'cluster', 'nodes.yaml');
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
-type Component = (typeof COMPONENTS)[number];
+export type Component = (typeof COMPONENTS)[number];
 
 export interface UpOptions {
   name: string;
@@ -34,7 +34,8 @@ export interface ClusterState {
   kubeconfig: string;
   server: string;
   auditLog: string | null;
-  processes: Record<Component, { pid: number; binary: string }>;
+  /** Each component's process, and the arguments it was started with (restart starts it again with them). */
+  processes: Record<Component, { pid: number; binary: string; args?: string[] }>;
   binaries: Record<Binary, string>;
 }
 
@@ -150,7 +151,7 @@ export async function up(options: UpOptions): Promise<ClusterState> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const pki = ensurePki(join(dir, 'pki'));
-  const logFile = (c: Component) => join(dir, 'logs', `${c}.log`);
+  const logFile = (c: Component) => componentLog(dir, c);
   const started = Date.now();
   const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
     Array.from({ length: 6 }, freePort),
@@ -171,7 +172,7 @@ export async function up(options: UpOptions): Promise<ClusterState> {
     binaries,
   };
   const start = (c: Component, binary: string, args: string[]) => {
-    processes[c] = { pid: startDaemon(binary, args, logFile(c)), binary };
+    processes[c] = { pid: startDaemon(binary, args, logFile(c)), binary, args };
     writeFileSync(stateFile(options.name), JSON.stringify(state, null, 2));
   };
 
@@ -281,6 +282,30 @@ export async function up(options: UpOptions): Promise<ClusterState> {
     await down(options.name, log).catch(() => undefined);
     throw new Error(`starting cluster ${options.name}`, { cause: error });
   }
+}
+
+const componentLog = (dir: string, c: Component) => join(dir, 'logs', `${c}.log`);
+
+/**
+ * Stops one component (SIGTERM, as a kubelet would) and starts it again with the same arguments,
+ * ports and data (etcd keeps its data directory); resolves once the cluster is healthy again: every
+ * process runs and the API server's /readyz, which checks etcd, answers 200. For fault tests.
+ */
+export async function restart(name: string, component: Component): Promise<ClusterState> {
+  const state = readState(name);
+  if (!state) throw new Error(`restarting ${component}: cluster ${name} is not running`);
+  const { pid, binary, args } = state.processes[component];
+  if (!args) throw new Error(`restarting ${component}: cluster ${name} was started without its arguments recorded`);
+  await stopDaemon(pid, binary);
+  state.processes[component] = { pid: startDaemon(binary, args, componentLog(state.dir, component)), binary, args };
+  writeFileSync(stateFile(name), JSON.stringify(state, null, 2));
+  await waitUntil(
+    `cluster ${name} to be healthy after restarting ${component}`,
+    () => isHealthy(state),
+    120_000,
+    componentLog(state.dir, component),
+  );
+  return state;
 }
 
 export async function down(

@@ -70,12 +70,17 @@ async function ensureBackground(cluster: ClusterState, say: Say): Promise<void> 
   }
   if (!processes.operator || !runs(processes.operator.pid, process.execPath)) {
     const port = await freePort();
+    // the demo model is a file of the model cache: the admin policy allows that folder, and only it
+    const config = join(cluster.dir, 'operator.yaml');
+    writeFileSync(config, `policy:\n  hostPathPrefixes: [${JSON.stringify(modelCacheDir())}]\n`);
     processes.operator = {
       pid: startDaemon(
         process.execPath,
         [
           GPTOSS,
           'operator',
+          '--config',
+          config,
           '--namespace',
           DEMO_NAMESPACE,
           '--lease-namespace',

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { UTILIZATION_METRIC, runtimeMetric } from '../contract/metrics.js';
+import type { ApiError } from '../contract/api/errors.js';
+import type { Logger } from '../contract/log.js';
 import type { EngineRef } from './engine/engineRef.js';
 import type { EngineObserver, Outcome } from './engine/types.js';
 
@@ -137,4 +139,22 @@ export class RuntimeMetrics implements EngineObserver {
   rejected(reason: string): void {
     this.rejectedTotal.inc({ reason });
   }
+}
+
+/**
+ * Counts a refused, failed or cancelled request by its error code and logs what an operator needs:
+ * an internal failure at error level with its cause; a cancellation (the client left, its deadline
+ * passed) at debug, without a stack, as clients leave all the time; client errors not at all (the
+ * client got the message, and logging them would let any client fill the logs).
+ */
+export function reportRejection(
+  metrics: RuntimeMetrics,
+  log: Logger,
+  error: ApiError,
+  cause: unknown,
+  fields: Record<string, string>,
+): void {
+  metrics.rejected(error.code);
+  if (error.code === 'internal') log.error({ ...fields, err: cause }, 'Failed request');
+  else if (error.code === 'cancelled') log.debug(fields, 'Cancelled request');
 }

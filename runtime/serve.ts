@@ -1,19 +1,19 @@
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { EngineRef } from './engine/engineRef.js';
 import type { ServeConfig } from './config.js';
 import { Engine } from './engine/engine.js';
 import { systemClock, type Clock } from '../contract/clock.js';
-import { reflectedDefinition, runtimeService } from '../contract/grpc/protos.js';
+import { reflectedDefinition, strictRuntimeService } from '../contract/grpc/protos.js';
+import { GRPC_TIMEOUTS, startGrpcServer, type GrpcTimeouts } from './grpc/server.js';
 import { runtimeImplementation } from './grpc/service.js';
 import { RUNTIME_GRPC_SERVICE as SERVICE_NAME, hostPort } from '../contract/names.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from '../contract/log.js';
-import { RuntimeMetrics } from './metrics.js';
+import { reportRejection, RuntimeMetrics } from './metrics.js';
 import { checkModelFile } from './modelFile.js';
 
 export interface RunningRuntime {
@@ -29,6 +29,8 @@ export interface RuntimeDeps {
   clock?: Clock;
   /** Loads the engine; injected by tests that need to hold the loading phase open. */
   loadEngine?: typeof Engine.load;
+  /** Shorter gRPC timeouts, for tests that wait them out. */
+  grpcTimeouts?: Partial<GrpcTimeouts>;
 }
 
 /**
@@ -47,20 +49,21 @@ export async function startRuntime(config: ServeConfig, log: Logger, deps: Runti
     health.setStatus(SERVICE_NAME, status);
   };
 
-  const grpcServer = new Server({ 'grpc.max_receive_message_length': config.maxBodyBytes });
-  grpcServer.addService(runtimeService, runtimeImplementation(engines, metrics, log));
-  health.addToServer(grpcServer);
-  new ReflectionService(reflectedDefinition).addToServer(grpcServer);
-  const grpcPort = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync(
-      hostPort(config.listenAddress, config.grpcPort),
-      ServerCredentials.createInsecure(),
-      (error, port) =>
-        error
-          ? reject(new Error(`binding gRPC to ${hostPort(config.listenAddress, config.grpcPort)}`, { cause: error }))
-          : resolve(port),
-    ),
-  );
+  const grpcServer = await startGrpcServer({
+    host: config.listenAddress,
+    port: config.grpcPort,
+    maxMessageBytes: config.maxBodyBytes,
+    timeouts: { ...GRPC_TIMEOUTS, ...deps.grpcTimeouts },
+    log,
+    onRequestTimeout: (error) => reportRejection(metrics, log, error, error, { api: 'grpc' }),
+    register: (server) => {
+      server.addService(strictRuntimeService, runtimeImplementation(engines, metrics, log));
+      health.addToServer(server);
+      new ReflectionService(reflectedDefinition).addToServer(server);
+    },
+  }).catch((cause: unknown) => {
+    throw new Error(`binding gRPC to ${hostPort(config.listenAddress, config.grpcPort)}`, { cause });
+  });
 
   const app = createHttpApp({ engines, metrics, log, maxBodyBytes: config.maxBodyBytes });
   const httpServer: HttpServer = app.listen(config.httpPort, config.listenAddress);
@@ -73,7 +76,7 @@ export async function startRuntime(config: ServeConfig, log: Logger, deps: Runti
   const httpPort = (httpServer.address() as AddressInfo).port;
 
   const closeServers = async () => {
-    await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+    await grpcServer.shutdown();
     httpServer.closeAllConnections();
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
   };
@@ -125,7 +128,7 @@ export async function startRuntime(config: ServeConfig, log: Logger, deps: Runti
   };
 
   return {
-    grpcAddress: hostPort(config.listenAddress, grpcPort),
+    grpcAddress: hostPort(config.listenAddress, grpcServer.port),
     httpUrl: `http://${hostPort(config.listenAddress, httpPort)}`,
     engine,
     metrics,

@@ -10,6 +10,7 @@ export const ERROR_CATALOGUE = {
   not_found: { grpc: GrpcStatus.NOT_FOUND, http: 404, type: 'invalid_request_error' },
   not_supported: { grpc: GrpcStatus.UNIMPLEMENTED, http: 400, type: 'invalid_request_error' },
   payload_too_large: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 413, type: 'invalid_request_error' },
+  request_timeout: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 408, type: 'invalid_request_error' },
   queue_full: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, type: 'rate_limit_error' },
   unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error' },
   cancelled: { grpc: GrpcStatus.CANCELLED, http: 499, type: 'server_error' },
@@ -17,6 +18,17 @@ export const ERROR_CATALOGUE = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/**
+ * How long a client refused for a full queue should wait before it retries: HTTP's `retry-after`
+ * and gRPC's google.rpc.RetryInfo. One second is about what a slot takes to free up on a busy
+ * runtime (a few hundred tokens), short enough not to idle a slot, long enough not to hammer it.
+ */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
+
+/** The retry delay a refusal advises, in seconds; undefined where retrying the same request cannot help. */
+export const retryAfterSeconds = (code: ErrorCode): number | undefined =>
+  code === 'queue_full' ? QUEUE_FULL_RETRY_AFTER_SECONDS : undefined;
 
 export class ApiError extends Error {
   constructor(
@@ -33,8 +45,19 @@ export class ApiError extends Error {
 
 export const invalidArgument = (field: string, message: string) => new ApiError('invalid_argument', message, field);
 
-/** Any thrown value as an ApiError; unknown failures become "internal" and keep their cause. */
-export function toApiError(error: unknown): ApiError {
+/** What an aborted AbortSignal throws (a DOMException named AbortError), whoever aborted it. */
+export const isAbortError = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+
+/**
+ * Any thrown value as an ApiError. An abort (the client cancelled, its deadline passed, or shutdown
+ * cancelled the generation) is "cancelled", whatever the engine threw on its way out; unknown
+ * failures become "internal" and keep their cause.
+ */
+export function toApiError(error: unknown, cancelledByClient = false): ApiError {
   if (error instanceof ApiError) return error;
+  if (cancelledByClient || isAbortError(error)) {
+    return new ApiError('cancelled', 'the request was cancelled', undefined, { cause: error });
+  }
   return new ApiError('internal', 'internal error while generating', undefined, { cause: error });
 }

@@ -1,15 +1,22 @@
 import { z } from 'zod';
 import { oneOf } from '../errors.js';
 import { REASONING_EFFORTS, type ReasoningEffort } from '../models.js';
-import { ApiError, invalidArgument } from './errors.js';
+import { invalidArgument } from './errors.js';
+import { MAX_MESSAGES, MAX_REQUEST_TEXT_BYTES, quoted } from './limits.js';
+import { messageSchema, messageText, type ChatRole, type WireMessage } from './messages.js';
+import { MAX_COMPLETION_TOKENS_FIELD, SAMPLING_FIELDS } from './sampling.js';
+import { CHAT_UNSUPPORTED_FIELDS, COMPLETION_UNSUPPORTED_FIELDS, unsupportedField } from './unsupported.js';
+import { parseWith, requireObject } from './issues.js';
+
+export { CHAT_ROLES, type ChatRole } from './messages.js';
 
 /**
  * Requests as both APIs carry them (the proto and OpenAI's JSON share snake_case field names), so one
- * schema validates gRPC and HTTP alike and names the field at fault the same way in both.
+ * strict schema validates gRPC and HTTP alike and names the field at fault the same way in both. A
+ * field this runtime does not know is refused, naming it; a known OpenAI field it does not implement
+ * is refused as not_supported (unsupported.ts). The proto carries a subset of these fields, so a gRPC
+ * request can only ever hold fields the schema knows.
  */
-
-export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant'] as const;
-export type ChatRole = (typeof CHAT_ROLES)[number];
 
 export interface ChatMessage {
   role: ChatRole;
@@ -22,6 +29,16 @@ export interface Sampling {
   topP?: number;
   seed?: number;
   stop: string[];
+  /** Vendor extension (llama.cpp's top_k): sample among the K likeliest tokens; 0 turns it off. 0..2^31-1. */
+  topK?: number;
+  /** Vendor extension (llama.cpp's min_p): drop tokens under this fraction of the likeliest's probability. 0..1. */
+  minP?: number;
+  /** Vendor extension (llama.cpp's repeat_penalty): divides the logits of tokens generated; 1 is off. (0, 2]. */
+  repeatPenalty?: number;
+  /** OpenAI's presence_penalty: subtracted once from the logit of every token already generated. -2..2. */
+  presencePenalty?: number;
+  /** OpenAI's frequency_penalty: subtracted from a token's logit per time it was generated. -2..2. */
+  frequencyPenalty?: number;
 }
 
 export interface ChatJob extends Sampling {
@@ -35,133 +52,199 @@ export interface GenerateJob extends Sampling {
   prompt: string;
 }
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
-const content = z.union([z.string(), z.array(textPart)], {
-  error: 'must be a string or a list of {"type": "text", "text": ...} parts',
-});
+/** How an OpenAI endpoint answers: whole, or streamed as server-sent events (usage last, if asked). */
+export interface Delivery {
+  stream: boolean;
+  includeUsage: boolean;
+}
 
-const message = z.object({
-  role: z.string({ error: 'is required' }).superRefine((role, ctx) => {
-    if (role === 'tool' || role === 'function') return; // refused below as "not supported yet"
-    if (!(CHAT_ROLES as readonly string[]).includes(role)) {
-      ctx.addIssue({ code: 'custom', message: `unknown role "${role}"; expected one of ${CHAT_ROLES.join(', ')}` });
+/** What CountTokens counts: chat messages as Chat renders them, or a raw prompt. */
+export type CountTokensJob =
+  | { kind: 'chat'; job: Pick<ChatJob, 'model' | 'messages' | 'reasoningEffort'> }
+  | { kind: 'text'; model: string; prompt: string };
+
+const optionalString = z.string({ error: 'must be a string' }).nullish();
+
+const reasoningEffort = z
+  .string({ error: 'must be a string' })
+  .nullish()
+  .superRefine((effort, ctx) => {
+    if (effort && !(REASONING_EFFORTS as readonly string[]).includes(effort)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown reasoning effort ${quoted(effort)}; expected ${oneOf(REASONING_EFFORTS)}`,
+      });
     }
-  }),
-  content: content.nullish(),
-  tool_calls: z.unknown().optional(),
-  tool_call_id: z.unknown().optional(),
-});
+  });
 
-const sampling = {
-  max_tokens: z
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .positive('must be greater than 0')
-    .optional(),
-  temperature: z
-    .number({ error: 'must be a number' })
-    .min(0, 'must be between 0 and 2')
-    .max(2, 'must be between 0 and 2')
-    .optional(),
-  top_p: z
-    .number({ error: 'must be a number' })
-    .gt(0, 'must be greater than 0 and at most 1')
-    .max(1, 'must be greater than 0 and at most 1')
-    .optional(),
-  seed: z
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(0, 'must be at least 0')
-    .max(2 ** 32 - 1, 'must fit in 32 bits')
-    .optional(),
-  stop: z.union([z.string(), z.array(z.string()).max(4, 'takes at most 4 sequences')]).optional(),
+const messages = z
+  .array(messageSchema, { error: 'is required and must be a list' })
+  .min(1, 'must contain at least one message');
+
+/** OpenAI's streaming switches; not on the proto, whose generating calls always stream. */
+const STREAM_FIELDS = {
+  stream: z.boolean({ error: 'must be true or false' }).nullish(),
+  stream_options: z
+    .strictObject(
+      {
+        include_usage: z.boolean({ error: 'must be true or false' }).nullish(),
+        include_obfuscation: unsupportedField({ why: 'stream obfuscation is not supported by this runtime' }),
+      },
+      { error: 'must be an object' },
+    )
+    .nullish(),
 };
 
-const chatSchema = z.object({
-  model: z.string().optional(),
-  messages: z.array(message, { error: 'is required and must be a list' }).min(1, 'must contain at least one message'),
-  reasoning_effort: z
-    .string()
-    .optional()
-    .superRefine((effort, ctx) => {
-      if (effort !== undefined && !(REASONING_EFFORTS as readonly string[]).includes(effort)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `unknown reasoning effort "${effort}"; expected ${oneOf(REASONING_EFFORTS)}`,
-        });
-      }
-    }),
-  tools: z.unknown().optional(),
-  ...sampling,
+/** End-user identifiers OpenAI takes for abuse monitoring: accepted, and neither used nor logged. */
+const IDENTITY_FIELDS = { user: optionalString, safety_identifier: optionalString };
+
+const chatSchema = z.strictObject({
+  model: optionalString,
+  messages,
+  reasoning_effort: reasoningEffort,
+  ...SAMPLING_FIELDS,
+  ...MAX_COMPLETION_TOKENS_FIELD,
+  ...STREAM_FIELDS,
+  ...IDENTITY_FIELDS,
+  ...CHAT_UNSUPPORTED_FIELDS,
 });
 
-const generateSchema = z.object({
-  model: z.string().optional(),
-  prompt: z.string({ error: 'is required and must be a string' }).min(1, 'must not be empty'),
-  ...sampling,
+const prompt = z
+  .string({
+    error: (issue) => (Array.isArray(issue.input) ? 'give one prompt as a string' : 'is required and must be a string'),
+  })
+  .min(1, 'must not be empty');
+
+const generateSchema = z.strictObject({
+  model: optionalString,
+  prompt,
+  ...SAMPLING_FIELDS,
+  ...STREAM_FIELDS,
+  ...IDENTITY_FIELDS,
+  ...COMPLETION_UNSUPPORTED_FIELDS,
 });
 
-function fieldName(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>(
-    (name, part) => (typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part)),
-    '',
-  );
-}
+const countTokensSchema = z.strictObject({
+  model: optionalString,
+  prompt: optionalString,
+  messages: z.array(messageSchema, { error: 'must be a list' }).nullish(),
+  reasoning_effort: reasoningEffort,
+});
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalidArgument('', 'the request body must be a JSON object');
+type SamplingWire = { [K in keyof typeof SAMPLING_FIELDS]?: z.output<(typeof SAMPLING_FIELDS)[K]> };
+type StreamWire = { [K in keyof typeof STREAM_FIELDS]?: z.output<(typeof STREAM_FIELDS)[K]> };
+
+/** Checked before the schema runs, so a flood of messages costs one comparison. */
+function checkMessageCount(body: unknown): void {
+  const list = requireObject(body).messages;
+  if (Array.isArray(list) && list.length > MAX_MESSAGES) {
+    throw invalidArgument('messages', `messages: at most ${MAX_MESSAGES} messages per request; got ${list.length}`);
   }
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = fieldName(issue.path);
-  throw invalidArgument(field, `${field || 'request'}: ${issue.message}`);
 }
 
-const stopList = (stop: string | string[] | undefined) =>
-  stop === undefined ? [] : typeof stop === 'string' ? [stop] : stop;
-
-function samplingOf(body: z.infer<typeof generateSchema> | z.infer<typeof chatSchema>): Sampling {
-  return {
-    maxTokens: body.max_tokens,
-    temperature: body.temperature,
-    topP: body.top_p,
-    seed: body.seed,
-    stop: stopList(body.stop),
-  };
-}
-
-const TOOLS_NOT_SUPPORTED =
-  'tool calling is not supported yet by this runtime (it is planned); send messages without tools';
-
-export function parseChatRequest(body: unknown): ChatJob {
-  const parsed = parse(chatSchema, body);
-  if (parsed.tools !== undefined && !(Array.isArray(parsed.tools) && parsed.tools.length === 0)) {
-    throw new ApiError('not_supported', TOOLS_NOT_SUPPORTED, 'tools');
-  }
-  const messages = parsed.messages.map((m, i): ChatMessage => {
-    if (m.role === 'tool' || m.role === 'function' || m.tool_calls !== undefined) {
-      throw new ApiError('not_supported', TOOLS_NOT_SUPPORTED, `messages[${i}].role`);
-    }
-    const text = typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text).join('');
-    return { role: m.role as ChatRole, content: text };
-  });
-  if (messages.at(-1)!.role === 'assistant') {
+function checkTextSize(field: string, texts: readonly string[]): void {
+  const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0);
+  if (bytes > MAX_REQUEST_TEXT_BYTES) {
     throw invalidArgument(
-      `messages[${messages.length - 1}].role`,
-      `messages[${messages.length - 1}].role: the last message must not be from the assistant`,
+      field,
+      `${field}: the request's text is ${bytes} bytes (UTF-8); at most ${MAX_REQUEST_TEXT_BYTES} bytes per request`,
     );
   }
+}
+
+function samplingOf(body: SamplingWire): Sampling {
   return {
-    model: parsed.model ?? '',
-    messages,
-    reasoningEffort: parsed.reasoning_effort as ReasoningEffort | undefined,
-    ...samplingOf(parsed),
+    maxTokens: body.max_tokens ?? undefined,
+    temperature: body.temperature ?? undefined,
+    topP: body.top_p ?? undefined,
+    seed: body.seed ?? undefined,
+    stop: body.stop ?? [],
+    topK: body.top_k ?? undefined,
+    minP: body.min_p ?? undefined,
+    repeatPenalty: body.repeat_penalty ?? undefined,
+    presencePenalty: body.presence_penalty ?? undefined,
+    frequencyPenalty: body.frequency_penalty ?? undefined,
   };
 }
 
-export function parseGenerateRequest(body: unknown): GenerateJob {
-  const parsed = parse(generateSchema, body);
-  return { model: parsed.model ?? '', prompt: parsed.prompt, ...samplingOf(parsed) };
+function deliveryOf(body: StreamWire): Delivery {
+  const stream = body.stream === true;
+  if (body.stream_options && !stream) {
+    throw invalidArgument('stream_options', 'stream_options: only allowed when stream is true');
+  }
+  return { stream, includeUsage: body.stream_options?.include_usage === true };
+}
+
+/** The messages as the engine takes them; the conversation must end with something to answer. */
+function chatMessagesOf(wire: WireMessage[]): ChatMessage[] {
+  const list = wire.map((m, i): ChatMessage => {
+    if (m.reasoning_content !== null && m.reasoning_content !== undefined && m.role !== 'assistant') {
+      const field = `messages[${i}].reasoning_content`;
+      throw invalidArgument(field, `${field}: only assistant messages carry reasoning`);
+    }
+    return { role: m.role as ChatRole, content: messageText(m) };
+  });
+  const last = list.length - 1;
+  if (list[last]!.role === 'assistant') {
+    throw invalidArgument(
+      `messages[${last}].role`,
+      `messages[${last}].role: the last message must not be from the assistant`,
+    );
+  }
+  return list;
+}
+
+/** max_completion_tokens is OpenAI's newer name of max_tokens: one of them, or both agreeing. */
+function maxTokensOf(body: { max_tokens?: number | null; max_completion_tokens?: number | null }) {
+  const old = body.max_tokens ?? undefined;
+  const current = body.max_completion_tokens ?? undefined;
+  if (old !== undefined && current !== undefined && old !== current) {
+    throw invalidArgument(
+      'max_completion_tokens',
+      'max_completion_tokens: give max_tokens or max_completion_tokens (its newer name), not both',
+    );
+  }
+  return current ?? old ?? undefined;
+}
+
+export function parseChatRequest(body: unknown): { job: ChatJob; delivery: Delivery } {
+  checkMessageCount(body);
+  const parsed = parseWith(chatSchema, body);
+  const chatMessages = chatMessagesOf(parsed.messages);
+  const stop = parsed.stop ?? [];
+  checkTextSize('messages', [...chatMessages.map((m) => m.content), ...stop]);
+  const job: ChatJob = {
+    ...samplingOf(parsed),
+    maxTokens: maxTokensOf(parsed),
+    model: parsed.model ?? '',
+    messages: chatMessages,
+    reasoningEffort: (parsed.reasoning_effort ?? undefined) as ReasoningEffort | undefined,
+  };
+  return { job, delivery: deliveryOf(parsed) };
+}
+
+export function parseGenerateRequest(body: unknown): { job: GenerateJob; delivery: Delivery } {
+  const parsed = parseWith(generateSchema, body);
+  checkTextSize('prompt', [parsed.prompt, ...(parsed.stop ?? [])]);
+  const job: GenerateJob = { ...samplingOf(parsed), model: parsed.model ?? '', prompt: parsed.prompt };
+  return { job, delivery: deliveryOf(parsed) };
+}
+
+export function parseCountTokensRequest(body: unknown): CountTokensJob {
+  checkMessageCount(body);
+  const parsed = parseWith(countTokensSchema, body);
+  const modelName = parsed.model ?? '';
+  if (parsed.messages?.length) {
+    if (parsed.prompt) throw invalidArgument('prompt', 'prompt: give a prompt or messages to count, not both');
+    const chatMessages = chatMessagesOf(parsed.messages);
+    checkTextSize(
+      'messages',
+      chatMessages.map((m) => m.content),
+    );
+    const reasoning = (parsed.reasoning_effort ?? undefined) as ReasoningEffort | undefined;
+    return { kind: 'chat', job: { model: modelName, messages: chatMessages, reasoningEffort: reasoning } };
+  }
+  if (!parsed.prompt) throw invalidArgument('prompt', 'prompt: give a prompt or messages to count');
+  checkTextSize('prompt', [parsed.prompt]);
+  return { kind: 'text', model: modelName, prompt: parsed.prompt };
 }

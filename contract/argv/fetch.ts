@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { flagsSchema, int, parseFlags, toArgv, type FlagTable } from '../flags.js';
 import { FETCH_PORT } from '../names.js';
+import { displayUrl, refuseCredentials, STRICT_POLICY, urlPolicy, urlProblem, type UrlPolicy } from '../fetchUrls.js';
 
 /**
  * The contract between the operator and `gptoss fetch`: the operator builds the init container's
@@ -25,7 +26,17 @@ export interface FetchArgsOptions {
   listenAddress?: string;
   retries?: number;
   timeoutSeconds?: number;
+  /** Per file; the operator passes fetchStorageBytes of the variant's size. */
+  maxBytes?: number;
+  deadlineSeconds?: number;
+  /** An administrator's policy: plain http URLs (and redirects to them) are fetched. */
+  allowHttp?: boolean;
+  /** An administrator's policy: host names, addresses or CIDRs fetched although they are not public. */
+  allowHosts?: readonly string[];
 }
+
+/** What `--max-bytes` is without the operator's figure: above any gpt-oss GGUF (the 120b is 59 GiB). */
+const DEFAULT_MAX_BYTES = 128 * 2 ** 30;
 
 /** Suffix of a download in progress; the final name appears only once the sha256 matched. */
 export const PART_SUFFIX = '.part';
@@ -62,6 +73,29 @@ export const FETCH_FLAGS = {
     help: 'abandon and retry an attempt after this long without a response or data',
     schema: int(1, 86_400).default(60),
   },
+  deadline: {
+    flag: '--deadline <seconds>',
+    help: 'give up on a file (and remove its .part) when it is not complete this long after its download began',
+    schema: int(1, 604_800).default(6 * 3600),
+  },
+  maxBytes: {
+    flag: '--max-bytes <bytes>',
+    help: 'refuse a file whose declared size or body is larger (and remove its .part)',
+    schema: int(1, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_BYTES),
+  },
+  allowHttp: {
+    flag: '--allow-http',
+    help: 'fetch plain http URLs and follow redirects to them (https only without it)',
+    schema: z.boolean().default(false),
+  },
+  allowHost: {
+    flag: '--allow-host <host-or-cidr>',
+    help:
+      'fetch from this host name, address or CIDR although it is not public ' +
+      '(loopback, link-local, private, in-cluster); repeat for more',
+    repeat: true,
+    schema: z.array(z.string()).default([]),
+  },
   linger: {
     flag: '--linger <seconds>',
     help: 'keep answering /progress this long after the end, so a poller sees done or failed',
@@ -94,6 +128,10 @@ export function fetchArgs(
       port,
       retries: options.retries,
       timeout: options.timeoutSeconds,
+      deadline: options.deadlineSeconds,
+      maxBytes: options.maxBytes,
+      allowHttp: options.allowHttp,
+      allowHost: options.allowHosts,
       file: files.map(fileArg),
     }),
   ];
@@ -106,68 +144,87 @@ export interface FetchConfig {
   port: number;
   retries: number;
   timeoutSeconds: number;
+  deadlineSeconds: number;
+  maxBytes: number;
+  allowHttp: boolean;
+  allowHosts: string[];
   lingerSeconds: number;
 }
 
 /** Defaults and validation, once at start-up: every file is checked before anything is downloaded. */
 export function loadFetchConfig(flags: unknown): FetchConfig {
-  const { dest, file, listenAddress, port, retries, timeout, linger } = parseFlags(fetchFlagsSchema, flags);
+  const { dest, file, listenAddress, port, retries, timeout, deadline, maxBytes, allowHttp, allowHost, linger } =
+    parseFlags(fetchFlagsSchema, flags);
+  const policy = urlPolicy({ allowHttp, allowHosts: allowHost });
   return {
     dest,
-    files: fetchTargets(file.map(parseFileArg)),
+    files: fetchTargets(file.map(parseFileArg), policy),
     listenAddress,
     port,
     retries,
     timeoutSeconds: timeout,
+    deadlineSeconds: deadline,
+    maxBytes,
+    allowHttp,
+    allowHosts: allowHost,
     lingerSeconds: linger,
   };
 }
 
 /** The inverse of fileArg; a value without "=<sha256>" is a usage error. */
 export function parseFileArg(value: string): FetchFile {
+  // before the split: a password may hold "=" too
+  refuseCredentials(value);
   const separator = value.lastIndexOf('=');
-  if (separator < 0) throw new ConfigError(`--file ${value}: expected <url>=<sha256>`);
+  if (separator < 0) throw new ConfigError(`--file ${displayUrl(value)}: expected <url>=<sha256>`);
   return { url: value.slice(0, separator), sha256: value.slice(separator + 1) };
 }
 
 /** The file name a URL downloads to: its last path segment, decoded, that cannot leave the folder. */
 export function fileNameOf(url: string): string {
+  const shown = displayUrl(url);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`${url}: not a URL`);
+    throw new ConfigError(`${shown}: not a URL`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new ConfigError(`${url}: must be an http or https URL`);
+    throw new ConfigError(`${shown}: must be an http or https URL`);
   const segment = parsed.pathname.slice(parsed.pathname.lastIndexOf('/') + 1);
   let name: string;
   try {
     name = decodeURIComponent(segment);
   } catch {
-    throw new ConfigError(`${url}: the file name "${segment}" is not valid percent-encoding`);
+    throw new ConfigError(`${shown}: the file name "${segment}" is not valid percent-encoding`);
   }
-  if (name === '') throw new ConfigError(`${url}: the URL must end in a file name`);
+  if (name === '') throw new ConfigError(`${shown}: the URL must end in a file name`);
   if (name === '.' || name === '..' || /[/\\\0]/.test(name))
-    throw new ConfigError(`${url}: the file name "${name}" is not a plain file name`);
+    throw new ConfigError(`${shown}: the file name "${name}" is not a plain file name`);
   if (name.endsWith(PART_SUFFIX))
     throw new ConfigError(
-      `${url}: the file name "${name}" ends in ${PART_SUFFIX}, which is kept for partial downloads`,
+      `${shown}: the file name "${name}" ends in ${PART_SUFFIX}, which is kept for partial downloads`,
     );
-  if (Buffer.byteLength(name) > 255) throw new ConfigError(`${url}: the file name is longer than 255 bytes`);
+  if (Buffer.byteLength(name) > 255) throw new ConfigError(`${shown}: the file name is longer than 255 bytes`);
   return name;
 }
 
-/** Checks every file and names it; two files with one name would overwrite each other. */
-export function fetchTargets(files: readonly FetchFile[]): FetchTarget[] {
+/**
+ * Checks every file (its checksum, its URL under `policy`) and names it; two files with one name would
+ * overwrite each other.
+ */
+export function fetchTargets(files: readonly FetchFile[], policy: UrlPolicy = STRICT_POLICY): FetchTarget[] {
   if (files.length === 0) throw new ConfigError('no files to fetch');
   const byName = new Map<string, FetchTarget>();
   for (const file of files) {
+    const shown = displayUrl(file.url);
     if (!/^[0-9a-fA-F]{64}$/.test(file.sha256))
-      throw new ConfigError(`${file.url}: sha256 must be 64 hex characters, got "${file.sha256}"`);
+      throw new ConfigError(`${shown}: sha256 must be 64 hex characters, got "${file.sha256}"`);
+    const problem = urlProblem(file.url, policy);
+    if (problem) throw new ConfigError(`${shown}: ${problem}`);
     const target = { url: file.url, sha256: file.sha256.toLowerCase(), name: fileNameOf(file.url) };
     const other = byName.get(target.name);
-    if (other) throw new ConfigError(`${other.url} and ${file.url} would both be saved as ${target.name}`);
+    if (other) throw new ConfigError(`${displayUrl(other.url)} and ${shown} would both be saved as ${target.name}`);
     byName.set(target.name, target);
   }
   return [...byName.values()];

@@ -3,7 +3,9 @@ import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import protobuf from 'protobufjs';
 import { join } from 'node:path';
+import { RUNTIME_GRPC_SERVICE } from '../names.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { strictService } from './strict.js';
 
 /** The .proto files: the runtime serves them, the gateway relays them, clients read them by reflection. */
 export const PROTO_DIR = join(PACKAGE_ROOT, 'contract', 'proto');
@@ -15,6 +17,8 @@ const ERROR_DETAILS_PROTO = 'google/rpc/error_details.proto';
 /**
  * keepCase: the wire's snake_case names reach the shared request schema unchanged; enums as their
  * names; unset optional fields stay undefined (defaults: false), so "not given" differs from 0.
+ * oneofs: false, or every proto3 `optional` field would also arrive as a virtual `_max_tokens`
+ * property that the strict request schema rightly refuses.
  */
 export const LOADER_OPTIONS = {
   keepCase: true,
@@ -22,7 +26,7 @@ export const LOADER_OPTIONS = {
   enums: String,
   defaults: false,
   arrays: true,
-  oneofs: true,
+  oneofs: false,
   includeDirs: [PROTO_DIR],
 };
 
@@ -39,10 +43,15 @@ const v1 = ((loaded.gptoss as GrpcObject).runtime as GrpcObject).v1 as GrpcObjec
 export const runtimeService = (v1.Runtime as unknown as { service: ServiceDefinition }).service;
 export const RuntimeClient = v1.Runtime as unknown as new (...args: unknown[]) => unknown;
 
-const statusRoot = new protobuf.Root();
-statusRoot.resolvePath = (_origin, target) =>
-  target.startsWith('google/protobuf/') ? target : `${PROTO_DIR}/${target}`;
-statusRoot.loadSync([STATUS_PROTO, ERROR_DETAILS_PROTO], { keepCase: true });
-export const RpcStatus = statusRoot.lookupType('google.rpc.Status');
-export const BadRequest = statusRoot.lookupType('google.rpc.BadRequest');
-export const ErrorInfo = statusRoot.lookupType('google.rpc.ErrorInfo');
+/** The same protos as protobufjs types: to encode error details, and to check requests on the wire. */
+const root = new protobuf.Root();
+// google/protobuf/*: protobufjs's bundled well-known types
+root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : `${PROTO_DIR}/${target}`);
+root.loadSync([STATUS_PROTO, ERROR_DETAILS_PROTO, RUNTIME_PROTO], { keepCase: true }).resolveAll();
+export const RpcStatus = root.lookupType('google.rpc.Status');
+export const BadRequest = root.lookupType('google.rpc.BadRequest');
+export const ErrorInfo = root.lookupType('google.rpc.ErrorInfo');
+export const RetryInfo = root.lookupType('google.rpc.RetryInfo');
+
+/** What the runtime serves: unknown fields and bytes that are not a request refused (strict.ts). */
+export const strictRuntimeService = strictService(runtimeService, root.lookupService(RUNTIME_GRPC_SERVICE));

@@ -87,6 +87,11 @@ yet is a create as well as a patch; reads of children go through informers and l
   verbs: ["list", "watch"]
 {{- end }}
 
+{{/* The runtime image's repository (no tag, no digest): the one image tenants may always name. */}}
+{{- define "gptoss-operator.runtimeRepository" -}}
+{{- .Values.runtimeImage.repository }}
+{{- end }}
+
 {{/* The operator's settings file (keys of operator/config.ts), mounted at /etc/gptoss/operator.yaml. */}}
 {{- define "gptoss-operator.config" -}}
 {{- $config := dict
@@ -98,6 +103,16 @@ yet is a create as well as a patch; reads of children go through informers and l
   "resyncSeconds" .Values.resyncSeconds
   "runtimeImage" (include "gptoss-operator.image" (list .Values.runtimeImage .))
 }}
+{{- with .Values.leaderElection.renewDeadlineSeconds }}
+{{- if ge (float64 .) (float64 $.Values.leaderElection.leaseDurationSeconds) }}
+{{- fail "leaderElection.renewDeadlineSeconds must be shorter than leaderElection.leaseDurationSeconds" }}
+{{- end }}
+{{- $_ := set $config "renewDeadlineSeconds" . }}
+{{- end }}
+{{- $_ := set $config "policy" (omit .Values.policy "admission") }}
+{{- if not .Values.policy.runtimeImages }}
+{{- $_ := set $config.policy "runtimeImages" (list (include "gptoss-operator.runtimeRepository" .)) }}
+{{- end }}
 {{- with .Values.gpuCatalogue }}{{ $_ := set $config "catalogue" . }}{{ end }}
 {{- with .Values.sizing }}{{ $_ := set $config "sizing" . }}{{ end }}
 {{- toYaml $config }}

@@ -123,7 +123,13 @@ export class Autoscaler {
       return;
     }
     const pods = this.options.pods.list(namespace).filter(hasLabels(labelsFor(model)));
-    const samples = await sampleUtilization(pods, this.options.podAddress ?? runtimeAddress, settings.scrapeTimeoutMs);
+    const address = this.options.podAddress ?? runtimeAddress;
+    const { samples, unscraped } = await sampleUtilization(pods, address, settings.scrapeTimeoutMs);
+    for (const { pod, problem } of unscraped)
+      log.warn(
+        { kind: 'Pod', namespace, name: pod.metadata?.name, model: name, endpoint: '/metrics', problem },
+        'Failed to read runtime utilization',
+      );
     const before = this.state.get(key);
     const decision = decideReplicas({
       policy: autoscalingPolicy(model.spec.autoscaling),

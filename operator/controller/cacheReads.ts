@@ -3,7 +3,8 @@ import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import { FETCH_PORT } from '../../contract/names.js';
 import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
-import { nodeInfo, observedDeployment, observePods, type WorldReads } from './reads.js';
+import type { Logger } from '../../contract/log.js';
+import { nodeInfo, observedDeployment, observePods, type ReportUnreadable, type WorldReads } from './reads.js';
 
 /** Pods carrying every one of these labels. */
 export const hasLabels = (labels: Record<string, string>) => (pod: V1Pod) =>
@@ -15,12 +16,21 @@ export const hasLabels = (labels: Record<string, string>) => (pod: V1Pod) =>
  * there are.
  */
 export class CacheReads implements WorldReads {
+  private readonly report: ReportUnreadable;
+
   constructor(
     private readonly fresh: Pick<WorldReads, 'readModel'>,
     private readonly nodes: ObjectCache<V1Node>,
     private readonly deployments: ObjectCache<V1Deployment>,
     private readonly pods: ObjectCache<V1Pod>,
-  ) {}
+    log: Logger,
+  ) {
+    this.report = (pod, endpoint, problem) =>
+      log.warn(
+        { kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name, endpoint, problem },
+        'Failed to read weights download progress',
+      );
+  }
 
   readModel(namespace: string, name: string): Promise<GptOssModel | null> {
     return this.fresh.readModel(namespace, name);
@@ -36,6 +46,6 @@ export class CacheReads implements WorldReads {
   }
 
   observePods(namespace: string, labels: Record<string, string>): Promise<ObservedPods> {
-    return observePods(this.pods.list(namespace).filter(hasLabels(labels)), FETCH_PORT);
+    return observePods(this.pods.list(namespace).filter(hasLabels(labels)), FETCH_PORT, this.report);
   }
 }

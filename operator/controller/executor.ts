@@ -23,6 +23,23 @@ const childKey = (c: { kind: string; namespace: string; name: string }) => `${c.
 const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
 
 /**
+ * The API server's message when it refused a child for what the child is (422 Invalid, 400 Bad Request): retrying
+ * the same object cannot help. Null for any other failure (unreachable, conflict, forbidden), which is retried.
+ */
+export function refusedChild(error: unknown): string | null {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (!(cause instanceof ApiException) || (cause.code !== 422 && cause.code !== 400)) return null;
+  const body: unknown = cause.body;
+  try {
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: unknown } | undefined;
+    if (typeof status?.message === 'string') return status.message;
+  } catch {
+    // not a Status: the code is all there is
+  }
+  return `HTTP ${cause.code}`;
+}
+
+/**
  * The thin layer that talks to the API server: reads, server-side apply of children, status
  * through /status. Errors are wrapped with what was being done. Its reads go straight to the API
  * server (one-shot use and tests); the operator process reads through its informers' caches.

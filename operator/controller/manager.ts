@@ -2,7 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { describeError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import { KIND } from '../api/v1alpha1/gptOssModel.js';
-import type { OperatorConfig } from '../config.js';
+import { renewDeadlineMs, tenantPolicy, type OperatorConfig } from '../config.js';
+import { fetchAllowances } from '../planner/policy.js';
 import { Autoscaler } from './autoscaler.js';
 import { OperatorCaches } from './caches.js';
 import { CacheReads } from './cacheReads.js';
@@ -59,10 +60,11 @@ export async function startOperator(
     log,
     watched,
   });
+  const policy = tenantPolicy(config);
   const reconciler = new ModelReconciler({
     executor,
-    reads: new CacheReads(executor, caches.nodes, caches.deployments, caches.pods),
-    settings: config,
+    reads: new CacheReads(executor, caches.nodes, caches.deployments, caches.pods, log),
+    settings: { ...config, policy, fetchAllowances: fetchAllowances(policy) },
     now: () => new Date(),
     autoscaling: ({ namespace, name }) => autoscaler.status(namespace, name),
   });
@@ -82,6 +84,7 @@ export async function startOperator(
       });
       autoscaler.start();
     },
+    // before another candidate can take the Lease: no worker or autoscaler pass starts after this
     onStoppedLeading: () => {
       queue.shutDown();
       void autoscaler.stop();
@@ -154,20 +157,26 @@ function elect(
     name: config.leaseName,
     identity: config.identity,
     leaseDurationSeconds: config.leaseDurationSeconds,
+    renewDeadlineMs: renewDeadlineMs(config),
     retryPeriodMs: config.retryPeriodMs,
   });
+  const lease = `${config.leaseNamespace}/${config.leaseName}`;
   elector.start({
     onStartedLeading: () => {
       metrics.leader.set(1);
-      log.info({ identity: config.identity, lease: config.leaseName }, 'Acquired leadership');
+      log.info({ identity: config.identity, lease }, 'Acquired leadership');
       on.onStartedLeading();
     },
-    onStoppedLeading: () => {
+    onStoppedLeading: (why) => {
       metrics.leader.set(0);
-      log.error({ identity: config.identity }, 'Lost leadership');
+      log.error({ identity: config.identity, lease, reason: why }, 'Lost leadership');
       on.onStoppedLeading();
     },
-    onError: (error) => log.warn({ err: describeError(error) }, 'Failed to renew the Lease'),
+    onError: (error, leading) =>
+      log.warn(
+        { identity: config.identity, lease, err: describeError(error) },
+        leading ? 'Failed to renew the Lease' : 'Failed to acquire the Lease',
+      ),
   });
   return elector;
 }

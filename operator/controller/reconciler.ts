@@ -1,14 +1,18 @@
 import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
-import { isProblem } from '../api/v1alpha1/reasons.js';
+import { isProblem, REASONS } from '../api/v1alpha1/reasons.js';
 import { labelsFor, planChildren, selectorText, type ChildrenConfig } from '../planner/children.js';
 import { gpuClasses, nodesMatching } from '../planner/gpuClasses.js';
 import { planPlacement, type Placement, type PlacementSettings } from '../planner/placement.js';
+import { policyRefusal, type TenantPolicy } from '../planner/policy.js';
 import { planStatus, statusChanged } from '../planner/status.js';
-import type { Executor } from './executor.js';
+import { refusedChild, type Executor } from './executor.js';
 import type { WorldReads } from './reads.js';
 
-export interface ReconcileSettings extends ChildrenConfig, PlacementSettings {}
+export interface ReconcileSettings extends ChildrenConfig, PlacementSettings {
+  /** What tenants' models may ask for; a model outside it gets no new children. */
+  policy: TenantPolicy;
+}
 
 export interface ModelKey {
   namespace: string;
@@ -37,6 +41,9 @@ export interface ReconcilerDeps {
 }
 
 const DOWNLOAD_POLL_MS = 2000;
+/** A condition's message (and its Event's) stays readable: the API server's messages can list many fields. */
+const MAX_MESSAGE = 1000;
+const clip = (message: string) => (message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message);
 
 /**
  * Level-based: from a key, re-read the world, plan (pure), apply the children, then write status
@@ -64,7 +71,11 @@ export class ModelReconciler {
       settings,
       model.status?.placement,
     );
-    const { applied, problem } = await this.applyChildren(model, placement);
+    // the admin's policy first: a refused model gets no children, whatever else it asks
+    const refusal = policyRefusal(model.spec, settings.policy);
+    const { applied, problem } = refusal
+      ? { applied: [], problem: refusal }
+      : await this.applyChildren(model, placement);
     const labels = labelsFor(model);
     const observed = {
       deployment: await this.reads.observeDeployment(key.namespace, key.name),
@@ -88,8 +99,8 @@ export class ModelReconciler {
   }
 
   /**
-   * Applies what the plan wants and deletes what it no longer does; a source that cannot be served is the problem to
-   * report.
+   * Applies what the plan wants and deletes what it no longer does. A source that cannot be served, or a child the API
+   * server refuses (every child is still tried), is the problem to report, not an error to retry.
    */
   private async applyChildren(model: GptOssModel, placement: Placement) {
     const applied: string[] = [];
@@ -97,14 +108,24 @@ export class ModelReconciler {
     const planned = planChildren(model, placement, this.deps.settings);
     if (!planned.ok) return { applied, problem: planned };
     const { executor } = this.deps;
+    const refusals: string[] = [];
     for (const object of planned.objects) {
-      if (await executor.apply(object))
-        applied.push(`${String(object.kind)}/${(object.metadata as { name: string }).name}`);
+      const child = `${String(object.kind)}/${(object.metadata as { name: string }).name}`;
+      try {
+        if (await executor.apply(object)) applied.push(child);
+      } catch (error) {
+        const refusal = refusedChild(error);
+        if (refusal === null) throw error;
+        refusals.push(`${child}: ${refusal}`);
+      }
     }
     for (const ref of planned.prune) {
       if (await executor.deleteIfPresent(ref)) applied.push(`-${ref.kind}/${ref.name}`);
     }
-    return { applied, problem: null };
+    const problem = refusals.length
+      ? { reason: REASONS.childRejected, message: clip(`the API server refused ${refusals.join('; ')}`) }
+      : null;
+    return { applied, problem };
   }
 
   /** An Event for every condition that changed status: decisions (Normal) and problems (Warning). */

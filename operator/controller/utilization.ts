@@ -3,6 +3,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { UTILIZATION_METRIC } from '../../contract/metrics.js';
 import { RUNTIME_HTTP_PORT, hostPort } from '../../contract/names.js';
 import type { UtilizationSamples } from '../planner/autoscale.js';
+import { METRICS_MAX_BYTES, readPodEndpoint } from './podEndpoint.js';
 
 /** Where a runtime pod serves /metrics: its pod IP, as the runtime listens there. */
 export function runtimeAddress(pod: V1Pod): string | undefined {
@@ -30,29 +31,36 @@ export function utilizationFrom(text: string): number | null {
   return Number.isFinite(value) && value >= 0 ? value : null;
 }
 
-/** GET http://address/metrics within the timeout; null on any failure (the caller counts it as missing). */
-export async function scrapeUtilization(address: string, timeoutMs: number): Promise<number | null> {
-  try {
-    const response = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) return null;
-    return utilizationFrom(await response.text());
-  } catch {
-    return null;
-  }
+/** One pod's scrape: the gauge, or why there is none (the caller counts the pod as missing). */
+export type Scrape = { value: number } | { problem: string };
+
+/** GET http://address/metrics within the timeout and the byte limit (operator/controller/podEndpoint.ts). */
+export async function scrapeUtilization(address: string, timeoutMs: number): Promise<Scrape> {
+  const answer = await readPodEndpoint(`http://${address}/metrics`, { timeoutMs, maxBytes: METRICS_MAX_BYTES });
+  if (!answer.ok) return { problem: answer.problem };
+  const value = utilizationFrom(answer.text);
+  return value === null ? { problem: `answered no valid ${UTILIZATION_METRIC}` } : { value };
 }
 
-/** Every ready pod scraped at once; a pod without an address or an answer is missing. */
+/** A ready pod that could not be scraped, and why. */
+export interface Unscraped {
+  pod: V1Pod;
+  problem: string;
+}
+
+/** Every ready pod scraped at once; a pod without an address or an answer is missing, and said in `unscraped`. */
 export async function sampleUtilization(
   pods: readonly V1Pod[],
   address: (pod: V1Pod) => string | undefined,
   timeoutMs: number,
-): Promise<UtilizationSamples> {
+): Promise<{ samples: UtilizationSamples; unscraped: Unscraped[] }> {
   const answers = await Promise.all(
-    pods.filter(isReadyPod).map((pod) => {
+    pods.filter(isReadyPod).map(async (pod): Promise<{ pod: V1Pod } & Scrape> => {
       const at = address(pod);
-      return at ? scrapeUtilization(at, timeoutMs) : Promise.resolve(null);
+      return { pod, ...(at ? await scrapeUtilization(at, timeoutMs) : { problem: 'has no pod IP' }) };
     }),
   );
-  const values = answers.filter((v) => v !== null);
-  return { values, missing: answers.length - values.length };
+  const values = answers.flatMap((a) => ('value' in a ? [a.value] : []));
+  const unscraped = answers.flatMap((a) => ('problem' in a ? [{ pod: a.pod, problem: a.problem }] : []));
+  return { samples: { values, missing: unscraped.length }, unscraped };
 }

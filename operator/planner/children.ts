@@ -33,7 +33,7 @@ export type PlannedChildren =
 const MiB = 1024 * 1024;
 
 export function planChildren(model: GptOssModel, placement: Placed, config: ChildrenConfig): PlannedChildren {
-  const w = weights(model, placement.need.weightsMiB * MiB);
+  const w = weights(model, placement.need.weightsMiB * MiB, config.fetchAllowances);
   if ('problem' in w) return { ok: false, reason: REASONS.invalidSource, message: `spec.source.url: ${w.problem}` };
   const pod = podSpec(model, placement, w, config);
   const specHash = specHashOf(pod);

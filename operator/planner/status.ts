@@ -1,5 +1,5 @@
 import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
-import { REASONS, type ConditionType } from '../api/v1alpha1/reasons.js';
+import { REASONS, type ConditionType, type Reason } from '../api/v1alpha1/reasons.js';
 import { RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT, grpcServiceName, httpServiceName } from '../../contract/names.js';
 import type { Placement } from './placement.js';
 
@@ -17,6 +17,8 @@ export interface ObservedDeployment {
   updatedReplicas: number;
   /** metadata.generation === status.observedGeneration: the controller has seen the latest spec. */
   upToDate: boolean;
+  /** Why its pods cannot be created (the Deployment's ReplicaFailure condition: reason and message), if so. */
+  replicaFailure: string | null;
 }
 
 export interface ObservedPods {
@@ -24,8 +26,11 @@ export interface ObservedPods {
   unschedulable: string | null;
   /** The last failure of a container that keeps failing, if any. */
   failing: string | null;
-  /** Weights downloads in progress (url sources), summed over pods. */
-  download: { bytesDone: number; bytesTotal: number } | null;
+  /**
+   * Weights downloads in progress (url sources), summed over pods; `unreadable` names the pods whose progress could
+   * not be read, and why (they count as 0 of unknown bytes).
+   */
+  download: { bytesDone: number; bytesTotal: number; unreadable?: string[] } | null;
 }
 
 export interface Observed extends ObservedPods {
@@ -87,15 +92,7 @@ export function planStatus(
     d !== null && (!d.upToDate || d.updatedReplicas < desired || ready !== desired || d.replicas !== desired);
   const download = observed.download;
   const progressingCondition = download
-    ? condition(
-        'Progressing',
-        'True',
-        REASONS.downloadingWeights,
-        download.bytesTotal > 0
-          ? `downloading weights: ${Math.floor((100 * download.bytesDone) / download.bytesTotal)}% ` +
-              `(${(download.bytesDone / GiB).toFixed(1)} of ${(download.bytesTotal / GiB).toFixed(1)} GiB)`
-          : `downloading weights: ${(download.bytesDone / GiB).toFixed(1)} GiB so far`,
-      )
+    ? condition('Progressing', 'True', REASONS.downloadingWeights, downloadMessage(download))
     : rolling
       ? condition(
           'Progressing',
@@ -104,18 +101,10 @@ export function planStatus(
           `${d.updatedReplicas} updated, ${ready} ready, ${desired} desired`,
         )
       : condition('Progressing', 'False', REASONS.stable, d ? 'the runtime matches the spec' : 'nothing to roll out');
-  const degradedCondition = observed.unschedulable
-    ? condition('Degraded', 'True', REASONS.podsUnschedulable, observed.unschedulable)
-    : observed.failing
-      ? condition('Degraded', 'True', REASONS.containersFailing, observed.failing)
-      : placedCondition.status !== 'True' && d !== null
-        ? condition(
-            'Degraded',
-            'True',
-            REASONS.notPlaced,
-            `serving with the last good Deployment: ${placedCondition.message}`,
-          )
-        : condition('Degraded', 'False', REASONS.healthy, 'no problem seen');
+  const degraded = degradedBecause(observed, placedCondition, childrenProblem);
+  const degradedCondition = degraded
+    ? condition('Degraded', 'True', degraded.reason, degraded.message)
+    : condition('Degraded', 'False', REASONS.healthy, 'no problem seen');
 
   return {
     observedGeneration: model.metadata.generation ?? 0,
@@ -150,6 +139,36 @@ export function planStatus(
     },
     conditions: [readyCondition, placedCondition, progressingCondition, degradedCondition],
   };
+}
+
+function downloadMessage(download: NonNullable<ObservedPods['download']>): string {
+  const { bytesDone, bytesTotal, unreadable } = download;
+  const progress =
+    bytesTotal > 0
+      ? `downloading weights: ${Math.floor((100 * bytesDone) / bytesTotal)}% ` +
+        `(${(bytesDone / GiB).toFixed(1)} of ${(bytesTotal / GiB).toFixed(1)} GiB)`
+      : `downloading weights: ${(bytesDone / GiB).toFixed(1)} GiB so far`;
+  return unreadable?.length ? `${progress}; progress not readable from ${unreadable.join('; ')}` : progress;
+}
+
+/**
+ * The first problem, in this order: pods that cannot even be created, pods the scheduler cannot place, containers
+ * that keep failing, and a plan not carried out (no fitting GPU, a child the API server refused) while a Deployment
+ * from an earlier plan serves.
+ */
+function degradedBecause(
+  observed: Observed,
+  placed: Condition,
+  childrenProblem: { reason: string; message: string } | null,
+): { reason: Reason; message: string } | null {
+  const d = observed.deployment;
+  if (d?.replicaFailure) return { reason: REASONS.podsNotCreated, message: d.replicaFailure };
+  if (observed.unschedulable) return { reason: REASONS.podsUnschedulable, message: observed.unschedulable };
+  if (observed.failing) return { reason: REASONS.containersFailing, message: observed.failing };
+  if (placed.status === 'True' || d === null) return null;
+  if (childrenProblem?.reason === REASONS.childRejected)
+    return { reason: REASONS.childRejected, message: childrenProblem.message };
+  return { reason: REASONS.notPlaced, message: `serving with the last good Deployment: ${placed.message}` };
 }
 
 /** Status is written only when this says it changed (key order aside). */

@@ -1,10 +1,8 @@
 import { stat } from 'node:fs/promises';
 import {
   HarmonyChatWrapper,
-  LlamaChat,
   resolveChatWrapper,
   type ChatWrapper,
-  LlamaCompletion,
   LlamaLogLevel,
   getLlama,
   type ChatHistoryItem,
@@ -12,13 +10,19 @@ import {
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaModel,
+  type LlamaText,
   type Token,
 } from 'node-llama-cpp';
 import { ApiError, invalidArgument } from '../../contract/api/errors.js';
 import type { ChatJob, GenerateJob, Sampling } from '../../contract/api/requests.js';
 import type { Logger } from '../../contract/log.js';
-import { countingSequence } from './countingSequence.js';
+import { chatConversation } from '../harmony/conversation.js';
+import { renderForCompletion } from '../harmony/format.js';
+import { HarmonyParser, type ParsedDelta } from '../harmony/parser.js';
+import { PromptEncoder, type Encoded } from './promptEncoder.js';
+import { sample, type SamplerSettings, type Verdict } from './sampler.js';
 import { SlotPool } from './slotPool.js';
+import { StopStrings } from './stopStrings.js';
 import type { Clock } from '../../contract/clock.js';
 import type {
   Channel,
@@ -31,18 +35,27 @@ import type {
   Outcome,
 } from './types.js';
 
-const STOP_REASONS: Record<string, FinishReason> = {
-  eogToken: 'stop',
-  stopGenerationTrigger: 'stop',
-  customStopTrigger: 'stop',
-  maxTokens: 'length',
-  abort: 'cancelled',
-  functionCalls: 'tool_call',
-};
+/** A prompt ready to evaluate, and what else ends its answer besides end-of-generation tokens. */
+interface Prompt extends Encoded {
+  /** Text that ends the answer (the chat format's turn markers, for models without harmony). */
+  stopStrings: string[];
+}
+
+/** What a generation did: how it finished and how many tokens it sampled (control tokens included). */
+interface Generated {
+  finishReason: FinishReason;
+  sampled: number;
+}
+
+const CHANNELS: Record<string, Channel> = { analysis: 'analysis', commentary: 'commentary', final: 'final' };
+/** A message without a channel is the answer; a channel the format does not define is kept out of it. */
+const channelOf = (channel: string | null): Channel => (channel === null ? 'final' : (CHANNELS[channel] ?? 'analysis'));
 
 /** gpt-oss's recommended sampling (OpenAI's defaults too). */
 const DEFAULT_TEMPERATURE = 1;
 const DEFAULT_TOP_P = 1;
+/** The generated tokens repetition penalties look back over (OpenAI's: the whole answer; llama.cpp's default: 64). */
+const PENALTY_LAST_TOKENS = 1024;
 
 /**
  * One loaded model with N parallel slots: each slot is a sequence of one shared context, so
@@ -53,6 +66,7 @@ export class Engine {
   private readonly pool: SlotPool;
   private readonly running = new Set<AbortController>();
   private readonly modelWrapper: ChatWrapper;
+  private readonly encoder: PromptEncoder;
   private admitting = true;
 
   private constructor(
@@ -67,6 +81,7 @@ export class Engine {
   ) {
     this.pool = new SlotPool(options.parallel, options.maxQueue);
     this.modelWrapper = resolveChatWrapper(model);
+    this.encoder = PromptEncoder.for(model);
   }
 
   static async load(options: EngineOptions, observer: EngineObserver, clock: Clock, log: Logger): Promise<Engine> {
@@ -99,7 +114,7 @@ export class Engine {
 
   /** gpt-oss speaks harmony (channels, reasoning effort); other models get their own chat format. */
   get harmony(): boolean {
-    return this.modelWrapper instanceof HarmonyChatWrapper;
+    return this.modelWrapper instanceof HarmonyChatWrapper && this.encoder.formatting !== null;
   }
 
   info(): ModelInfo {
@@ -136,69 +151,45 @@ export class Engine {
     return { used: vram.used, total: vram.total };
   }
 
-  countChatTokens(job: Pick<ChatJob, 'model' | 'messages' | 'reasoningEffort'>): number {
+  async countChatTokens(job: Pick<ChatJob, 'model' | 'messages' | 'reasoningEffort'>): Promise<number> {
     this.checkModel(job.model);
-    return this.renderChat(job).length;
+    return (await this.renderChat(job, Infinity)).tokens.length;
   }
 
-  countTextTokens(model: string, text: string): number {
+  /** Tokens of text as ordinary text (what a message's content costs). */
+  async countTextTokens(model: string, text: string): Promise<number> {
     this.checkModel(model);
-    return this.model.tokenize(text, false).length;
+    return (await this.encoder.text(text)).tokens.length;
   }
 
   async chat(job: ChatJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
     const arrival = this.clock.now();
     this.checkModel(job.model);
-    // Rendered once here to check the prompt against the context before it queues; LlamaChat
-    // renders again to evaluate (it takes a history, not tokens). The engine row of
-    // docs/benchmarks.md shows the cost is within noise.
-    const promptTokens = this.renderChat(job).length;
-    const maxTokens = this.completionBudget(job, promptTokens, 'messages');
-    return this.run(arrival, promptTokens, maxTokens, signal, async (sequence, tracker, abort) => {
-      const chat = new LlamaChat({
-        contextSequence: sequence,
-        chatWrapper: this.wrapperFor(job),
-        autoDisposeSequence: false,
-      });
-      try {
-        const result = await chat.generateResponse([...toHistory(job), { type: 'model', response: [] }], {
-          ...this.sampling(job, maxTokens),
-          signal: abort,
-          stopOnAbortSignal: true,
-          onResponseChunk: (chunk) => {
-            const channel: Channel =
-              chunk.type === 'segment' ? (chunk.segmentType === 'comment' ? 'commentary' : 'analysis') : 'final';
-            if (chunk.text) tracker.onText(chunk.text, channel, onDelta);
-          },
-        });
-        return result.metadata.stopReason;
-      } finally {
-        chat.dispose({ disposeSequence: false });
-      }
+    const prompt = await this.renderChat(job, this.options.contextSize - 1);
+    const maxTokens = this.completionBudget(job, prompt, 'messages');
+    return this.run(arrival, prompt.tokens.length, signal, (sequence, tracker, abort) => {
+      const output = this.harmony ? this.harmonyOutput() : HarmonyParser.plain(this.textReader());
+      return this.generateInto(sequence, prompt, job, maxTokens, output, tracker, onDelta, abort);
     });
   }
 
   async generate(job: GenerateJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
     const arrival = this.clock.now();
     this.checkModel(job.model);
-    const prompt = this.model.tokenize(job.prompt, false);
-    const maxTokens = this.completionBudget(job, prompt.length, 'prompt');
-    return this.run(arrival, prompt.length, maxTokens, signal, async (sequence, tracker, abort) => {
-      const completion = new LlamaCompletion({ contextSequence: sequence });
-      try {
-        const result = await completion.generateCompletionWithMeta(prompt, {
-          ...this.sampling(job, maxTokens),
-          signal: abort,
-          stopOnAbortSignal: true,
-          onTextChunk: (text) => {
-            if (text) tracker.onText(text, 'final', onDelta);
-          },
-        });
-        return result.metadata.stopReason;
-      } finally {
-        completion.dispose({ disposeSequence: false });
-      }
-    });
+    const prompt = { ...(await this.encoder.raw(job.prompt, this.options.contextSize - 1)), stopStrings: [] };
+    const maxTokens = this.completionBudget(job, prompt, 'prompt');
+    return this.run(arrival, prompt.tokens.length, signal, (sequence, tracker, abort) =>
+      this.generateInto(
+        sequence,
+        prompt,
+        job,
+        maxTokens,
+        HarmonyParser.plain(this.textReader(true)),
+        tracker,
+        onDelta,
+        abort,
+      ),
+    );
   }
 
   /** Stops admitting requests: new ones and those still queued get UNAVAILABLE. */
@@ -231,27 +222,102 @@ export class Engine {
     }
   }
 
-  private renderChat(job: Pick<ChatJob, 'messages' | 'reasoningEffort'>): Token[] {
-    const wrapper = this.wrapperFor(job);
+  /** The chat as prompt tokens: harmony rendered as the reference does; other models through their chat format. */
+  private async renderChat(job: Pick<ChatJob, 'messages' | 'reasoningEffort'>, limit: number): Promise<Prompt> {
+    if (this.harmony) {
+      const settings = {
+        reasoningEffort: job.reasoningEffort ?? this.options.reasoningEffort,
+        today: this.clock.date(),
+      };
+      const pieces = renderForCompletion(chatConversation(job.messages, settings));
+      return { ...(await this.encoder.pieces(pieces, limit)), stopStrings: [] };
+    }
     const history: ChatHistoryItem[] = [...toHistory(job), { type: 'model', response: [] }];
-    return wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(this.model.tokenizer);
+    const state = this.modelWrapper.generateContextState({ chatHistory: history });
+    return {
+      ...(await this.encoder.llamaText(state.contextText, limit)),
+      stopStrings: textTriggers(state.stopGenerationTriggers),
+    };
   }
 
-  private wrapperFor(job: Pick<ChatJob, 'reasoningEffort'>): ChatWrapper {
-    if (!this.harmony) return this.modelWrapper;
-    return new HarmonyChatWrapper({
-      reasoningEffort: job.reasoningEffort ?? this.options.reasoningEffort,
-      todayDate: () => this.clock.date(),
+  /** Harmony output: formatting tokens by id, the rest text. */
+  private harmonyOutput(): HarmonyParser<Token> {
+    const byId = new Map([...this.encoder.formatting!].map(([name, id]) => [id, name]));
+    return new HarmonyParser<Token>({
+      formatting: (token) => byId.get(token) ?? null,
+      text: (tokens) => this.model.detokenize(tokens),
     });
   }
 
+  /** Output as plain text (special tokens written out for raw prompts, whose authors write them too). */
+  private textReader(specialTokens = false) {
+    return { formatting: () => null, text: (tokens: readonly Token[]) => this.model.detokenize(tokens, specialTokens) };
+  }
+
+  /**
+   * Samples the answer and streams it: harmony messages become deltas on their channels; stop
+   * sequences end the answer (final channel) and are not shown.
+   */
+  private async generateInto(
+    sequence: LlamaContextSequence,
+    prompt: Prompt,
+    job: Sampling,
+    maxTokens: number,
+    output: HarmonyParser<Token>,
+    tracker: Tracker,
+    onDelta: (delta: Delta) => void,
+    abort: AbortSignal,
+  ): Promise<Generated> {
+    const stops = new StopStrings([...job.stop, ...prompt.stopStrings]);
+    let stopped = false;
+    const show = (deltas: ParsedDelta[]) => {
+      for (const delta of deltas) {
+        const channel = channelOf(delta.channel);
+        const shown =
+          channel === 'final' && !stopped ? stops.push(delta.text) : { text: stopped ? '' : delta.text, stopped };
+        if (shown.text) tracker.onText(shown.text, channel, onDelta);
+        stopped = shown.stopped;
+      }
+    };
+    const harmony = this.encoder.formatting !== null && output !== null;
+    const { end, sampled } = await sample(
+      sequence,
+      prompt.tokens,
+      this.sampling(job),
+      maxTokens,
+      abort,
+      (token): Verdict => {
+        show(output.push(token));
+        const endOfText =
+          this.model.isEogToken(token) && !(harmony && output.ended === null && this.isFormatting(token));
+        return stopped || output.ended !== null || endOfText ? 'end' : 'continue';
+      },
+    );
+    show(output.finish());
+    if (!stopped) {
+      const held = stops.flush();
+      if (held) tracker.onText(held, 'final', onDelta);
+    }
+    const finishReason: FinishReason =
+      end === 'abort' ? 'cancelled' : end === 'length' ? 'length' : output.ended === 'call' ? 'tool_call' : 'stop';
+    return { finishReason, sampled };
+  }
+
+  /** A harmony formatting token: `<|end|>` counts as end-of-generation to llama.cpp, but it only ends a message. */
+  private isFormatting(token: Token): boolean {
+    return [...(this.encoder.formatting?.values() ?? [])].includes(token);
+  }
+
   /** max_tokens checked against what the context has left after the prompt; the default fills it. */
-  private completionBudget(job: Sampling, promptTokens: number, promptField: string): number {
+  private completionBudget(job: Sampling, prompt: Encoded, promptField: string): number {
     const context = this.options.contextSize;
+    const promptTokens = prompt.tokens.length;
     if (promptTokens >= context) {
+      // encoding stopped once the prompt could not fit: the count is where it stopped
+      const size = prompt.complete ? `${promptTokens}` : `at least ${promptTokens}`;
       throw invalidArgument(
         promptField,
-        `${promptField}: the prompt is ${promptTokens} tokens but the context holds ${context} tokens per request`,
+        `${promptField}: the prompt is ${size} tokens but the context holds ${context} tokens per request`,
       );
     }
     if (job.maxTokens !== undefined && promptTokens + job.maxTokens > context) {
@@ -264,22 +330,35 @@ export class Engine {
     return job.maxTokens ?? context - promptTokens;
   }
 
-  private sampling(job: Sampling, maxTokens: number) {
+  /**
+   * The request's sampling as llama.cpp's samplers take it. Like OpenAI's API, no top-k and no
+   * repetition penalty unless asked for (node-llama-cpp would default to top-k 40 and a 1.1 penalty).
+   */
+  private sampling(job: Sampling): SamplerSettings {
+    const penalized =
+      job.repeatPenalty !== undefined || job.presencePenalty !== undefined || job.frequencyPenalty !== undefined;
     return {
-      maxTokens,
       temperature: job.temperature ?? DEFAULT_TEMPERATURE,
       topP: job.topP ?? DEFAULT_TOP_P,
-      seed: job.seed,
-      customStopTriggers: job.stop.length ? job.stop : undefined,
+      topK: job.topK ?? 0,
+      ...(job.minP !== undefined ? { minP: job.minP } : {}),
+      ...(job.seed !== undefined ? { seed: job.seed } : {}),
+      ...(penalized && {
+        repeatPenalty: {
+          penalty: job.repeatPenalty,
+          presencePenalty: job.presencePenalty,
+          frequencyPenalty: job.frequencyPenalty,
+          lastTokens: PENALTY_LAST_TOKENS,
+        },
+      }),
     };
   }
 
   private async run(
     arrival: number,
     promptTokens: number,
-    maxTokens: number,
     signal: AbortSignal,
-    generate: (sequence: LlamaContextSequence, tracker: Tracker, abort: AbortSignal) => Promise<string>,
+    generate: (sequence: LlamaContextSequence, tracker: Tracker, abort: AbortSignal) => Promise<Generated>,
   ): Promise<Outcome> {
     if (!this.admitting) throw new ApiError('unavailable', 'the runtime is shutting down');
     const controller = new AbortController();
@@ -295,13 +374,9 @@ export class Engine {
     this.running.add(controller);
     const tracker = new Tracker(this.clock, arrival, this.observer);
     this.observer.promptTokens(promptTokens);
-    let sampled = 0;
-    const sequence = countingSequence(this.sequences[slot.index]!, () => sampled++);
     try {
-      const stopReason = await generate(sequence, tracker, controller.signal);
-      // a token sampled past max_tokens is dropped by node-llama-cpp, never sent: do not bill it
-      const generated = Math.min(sampled, maxTokens);
-      const outcome = tracker.outcome(STOP_REASONS[stopReason] ?? 'stop', promptTokens, generated);
+      const { finishReason, sampled } = await generate(this.sequences[slot.index]!, tracker, controller.signal);
+      const outcome = tracker.outcome(finishReason, promptTokens, sampled);
       this.observer.finished(outcome, this.clock.now() - arrival);
       return outcome;
     } finally {
@@ -353,6 +428,16 @@ class Tracker {
       },
     };
   }
+}
+
+/**
+ * A chat format's stop triggers that are plain text ("### Human"); its special-token ones are end-of-generation tokens.
+ */
+function textTriggers(triggers: readonly LlamaText[]): string[] {
+  return triggers
+    .filter((t) => t.values.every((v) => typeof v === 'string'))
+    .map((t) => t.values.join(''))
+    .filter(Boolean);
 }
 
 function toHistory(job: Pick<ChatJob, 'messages'>): ChatHistoryItem[] {

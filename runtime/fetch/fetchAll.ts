@@ -1,13 +1,16 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PART_SUFFIX, type FetchConfig, type FetchTarget } from '../../contract/argv/fetch.js';
+import { urlPolicy } from '../../contract/fetchUrls.js';
 import { downloadFile, probeSize, type DownloadDeps } from './download.js';
 import { hashFile } from './hash.js';
+import { checkWritable, isRegularFile, local, makeDirectory } from './localFiles.js';
 import type { FetchProgress } from './progress.js';
 
 /**
  * A file already under its final name: kept when its SHA-256 matches (an init container that
- * restarts does not download again), removed when it does not.
+ * restarts does not download again), removed when it does not. Something there that is not a regular
+ * file (a device, a FIFO: reading it would never end) is an error, and is left alone.
  */
 async function verifyPresent(
   target: FetchTarget,
@@ -16,29 +19,25 @@ async function verifyPresent(
   { clock, log }: DownloadDeps,
 ): Promise<boolean> {
   const path = join(dir, target.name);
-  if (
-    !(await stat(path).then(
-      () => true,
-      () => false,
-    ))
-  )
-    return false;
+  if (!(await isRegularFile(path))) return false;
   const file = progress.file(target.name);
   const started = clock.now();
   progress.set(target.name, 'verifying');
-  const { hash, bytes } = await hashFile(path, (done) => {
-    file.bytesDone = done;
-  });
+  const { hash, bytes } = await local('reading', path, () =>
+    hashFile(path, (done) => {
+      file.bytesDone = done;
+    }),
+  );
   const sha256 = hash.digest('hex');
   if (sha256 === target.sha256) {
     // a .part beside a verified file is what a crash between commit's rename and its exit can leave
-    await rm(path + PART_SUFFIX, { force: true });
+    await local('removing', path + PART_SUFFIX, () => rm(path + PART_SUFFIX, { force: true }));
     file.bytesTotal = bytes;
     progress.set(target.name, 'done');
     log.info({ file: target.name, bytes, seconds: +(clock.now() - started).toFixed(3) }, 'Verified file');
     return true;
   }
-  await rm(path);
+  await local('removing', path, () => rm(path));
   file.bytesDone = 0;
   progress.set(target.name, 'pending');
   log.warn({ file: target.name, sha256, expected: target.sha256 }, 'Removed file with wrong checksum');
@@ -46,30 +45,29 @@ async function verifyPresent(
 }
 
 /**
- * Every file into `dest`, one after the other; resolves once all are verified, rejects on the first permanent failure.
+ * Every file into `dest`, one after the other; resolves once all are verified, rejects on the first
+ * permanent failure. A folder that cannot be created or written fails first, before any request.
  */
 export async function fetchAll(
-  config: Pick<FetchConfig, 'dest' | 'files' | 'retries' | 'timeoutSeconds'>,
+  config: Omit<FetchConfig, 'listenAddress' | 'port' | 'lingerSeconds'>,
   progress: FetchProgress,
   deps: DownloadDeps,
 ): Promise<void> {
   const started = deps.clock.now();
-  try {
-    await mkdir(config.dest, { recursive: true });
-  } catch (cause) {
-    throw new Error(`creating ${config.dest}`, { cause });
-  }
+  const options = { ...config, policy: urlPolicy(config) };
+  await makeDirectory(config.dest);
+  await checkWritable(config.dest);
   const missing: FetchTarget[] = [];
   for (const target of config.files) {
     if (!(await verifyPresent(target, config.dest, progress, deps))) missing.push(target);
   }
   await Promise.all(
     missing.map(async (target) => {
-      const size = await probeSize(target.url, config.timeoutSeconds);
+      const size = await probeSize(target.url, config.timeoutSeconds, options.policy);
       if (size !== null) progress.file(target.name).bytesTotal = size;
     }),
   );
-  for (const target of missing) await downloadFile(target, config.dest, config, progress, deps);
+  for (const target of missing) await downloadFile(target, config.dest, options, progress, deps);
   progress.done();
   const { bytesDone } = progress.snapshot();
   deps.log.info(

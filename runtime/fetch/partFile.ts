@@ -1,11 +1,13 @@
 import type { Hash } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hashFile, newHash } from './hash.js';
+import { isRegularFile, local } from './localFiles.js';
 
 /**
  * `<name>.part`: the bytes received so far and their running SHA-256. Every chunk is hashed only
- * after it is written, so the hash always matches the file, whatever interrupts the download.
+ * after it is written, so the hash always matches the file, whatever interrupts the download. Every
+ * file operation that fails is a LocalFileError naming the path and the errno: not retried.
  */
 export class PartFile {
   private constructor(
@@ -14,36 +16,38 @@ export class PartFile {
     public bytes: number,
   ) {}
 
-  /** Opens the .part as it is (re-hashing what an earlier run left), or an empty one, created by the first append. */
+  /**
+   * Opens the .part as it is (re-hashing what an earlier run left), or an empty one, created by the
+   * first append; something there that is not a regular file (a FIFO would block) is an error.
+   */
   static async open(path: string, onBytes: (bytes: number) => void): Promise<PartFile> {
-    const present = await stat(path).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    if (!present) return new PartFile(path, newHash(), 0);
-    const { hash, bytes } = await hashFile(path, onBytes);
+    if (!(await isRegularFile(path))) return new PartFile(path, newHash(), 0);
+    const { hash, bytes } = await local('reading', path, () => hashFile(path, onBytes));
     return new PartFile(path, hash, bytes);
   }
 
   /** Empties the file: the next bytes are the file's first. */
   async restart(): Promise<void> {
-    await (await open(this.path, 'w')).close();
+    await local('writing', this.path, async () => (await open(this.path, 'w')).close());
     this.hash = newHash();
     this.bytes = 0;
   }
 
-  /** Appends a body, chunk by chunk; on error the file holds exactly the chunks counted in `bytes`. */
+  /**
+   * Appends a body, chunk by chunk; on error the file holds exactly the chunks counted in `bytes`.
+   * An error of the body (the network) passes as it is; one of the file is a LocalFileError.
+   */
   async append(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, onChunk: () => void): Promise<void> {
-    const handle = await open(this.path, this.bytes === 0 ? 'w' : 'a');
+    const handle = await local('writing', this.path, () => open(this.path, this.bytes === 0 ? 'w' : 'a'));
     try {
       for await (const chunk of body) {
-        await handle.write(chunk);
+        await local('writing', this.path, () => handle.write(chunk));
         this.hash.update(chunk);
         this.bytes += chunk.length;
         onChunk();
       }
     } finally {
-      await handle.close();
+      await local('writing', this.path, () => handle.close());
     }
   }
 
@@ -53,22 +57,24 @@ export class PartFile {
   }
 
   remove(): Promise<void> {
-    return rm(this.path, { force: true });
+    return local('removing', this.path, () => rm(this.path, { force: true }));
   }
 
   /** Flushes the bytes to disk, then gives the file its final name: a crash leaves either name, never a torn file. */
   async commit(finalPath: string): Promise<void> {
     await syncPath(this.path);
-    await rename(this.path, finalPath);
+    await local(`renaming ${this.path} to`, finalPath, () => rename(this.path, finalPath));
     await syncPath(dirname(finalPath));
   }
 }
 
 async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await local('flushing', path, async () => {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
 }

@@ -1,11 +1,12 @@
 import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import type { EngineRef } from '../engine/engineRef.js';
-import { ApiError, toApiError } from '../../contract/api/errors.js';
-import { parseChatRequest, parseGenerateRequest } from '../../contract/api/requests.js';
+import { toApiError } from '../../contract/api/errors.js';
+import { parseChatRequest, parseCountTokensRequest, parseGenerateRequest } from '../../contract/api/requests.js';
+import { MalformedRequest } from '../../contract/grpc/strict.js';
 import type { ReasoningEffort } from '../../contract/models.js';
 import type { Delta, FinishReason, Outcome } from '../engine/types.js';
 import type { Logger } from '../../contract/log.js';
-import type { RuntimeMetrics } from '../metrics.js';
+import { reportRejection, type RuntimeMetrics } from '../metrics.js';
 import { toServiceError } from '../../contract/grpc/errors.js';
 
 type Wire = Record<string, unknown>;
@@ -18,13 +19,18 @@ const EFFORT_FROM_WIRE: Record<string, ReasoningEffort | undefined> = {
 };
 const effortToWire = (effort: ReasoningEffort) => `REASONING_EFFORT_${effort.toUpperCase()}`;
 
-/** The proto's request in the shared schema's shape; an enum number we do not know stays visible. */
-function fromWire(request: Wire): Wire {
-  const effort = request.reasoning_effort;
-  if (effort === undefined) return request;
+/**
+ * The proto's request in the shared schema's shape: a request the strict deserializer refused throws
+ * its error; an enum number the proto does not define stays visible.
+ */
+function fromWire(request: unknown): Wire {
+  if (request instanceof MalformedRequest) throw request.error;
+  const wire = request as Wire;
+  const effort = wire.reasoning_effort;
+  if (effort === undefined) return wire;
   // an enum number the proto does not define arrives as a number: shown as it came
   const name = typeof effort === 'string' ? effort : JSON.stringify(effort);
-  return { ...request, reasoning_effort: name in EFFORT_FROM_WIRE ? EFFORT_FROM_WIRE[name] : name };
+  return { ...wire, reasoning_effort: name in EFFORT_FROM_WIRE ? EFFORT_FROM_WIRE[name] : name };
 }
 
 const CHANNEL_TO_WIRE = {
@@ -59,10 +65,10 @@ export function runtimeImplementation(
   metrics: RuntimeMetrics,
   log: Logger,
 ): UntypedServiceImplementation {
-  const fail = (error: unknown, method: string) => {
-    const apiError = toApiError(error);
-    metrics.rejected(apiError.code);
-    if (apiError.code === 'internal') log.error({ err: error, method }, 'Failed request');
+  /** Counted and logged whether or not the client is still there to hear it. */
+  const fail = (error: unknown, method: string, cancelledByClient = false) => {
+    const apiError = toApiError(error, cancelledByClient);
+    reportRejection(metrics, log, apiError, error, { api: 'grpc', method });
     return toServiceError(apiError);
   };
 
@@ -82,6 +88,7 @@ export function runtimeImplementation(
     (call: ServerWritableStream<Wire, Wire>) => {
       const controller = new AbortController();
       call.on('cancelled', () => controller.abort());
+      if (call.cancelled) controller.abort();
       const onDelta = (delta: Delta) => {
         if (!call.cancelled) call.write({ text: delta.text, channel: CHANNEL_TO_WIRE[delta.channel] });
       };
@@ -92,16 +99,18 @@ export function runtimeImplementation(
           call.end();
         },
         (error: unknown) => {
-          if (call.cancelled) return;
+          // whatever the engine throws once the client has gone (node-llama-cpp's AbortError before
+          // the first token), the request was cancelled, not failed
+          const status = fail(error, method, controller.signal.aborted);
           // grpc-js turns an 'error' event on a server stream into the call's status and ends it
-          call.emit('error', fail(error, method));
+          if (!call.cancelled) call.emit('error', status);
         },
       );
     };
 
   const unary =
-    <T>(method: string, run: (request: Wire) => Promise<T> | T) =>
-    (call: ServerUnaryCall<Wire, T>, callback: sendUnaryData<T>) => {
+    <T>(method: string, run: (request: unknown) => Promise<T> | T) =>
+    (call: ServerUnaryCall<unknown, T>, callback: sendUnaryData<T>) => {
       Promise.resolve()
         .then(() => run(call.request))
         .then(
@@ -112,26 +121,24 @@ export function runtimeImplementation(
 
   return {
     Chat: stream('Chat', (call, signal, onDelta) =>
-      Promise.resolve().then(() => engines.get().chat(parseChatRequest(fromWire(call.request)), onDelta, signal)),
+      Promise.resolve().then(() => engines.get().chat(parseChatRequest(fromWire(call.request)).job, onDelta, signal)),
     ),
     Generate: stream('Generate', (call, signal, onDelta) =>
-      Promise.resolve().then(() => engines.get().generate(parseGenerateRequest(call.request), onDelta, signal)),
+      Promise.resolve().then(() =>
+        engines.get().generate(parseGenerateRequest(fromWire(call.request)).job, onDelta, signal),
+      ),
     ),
-    CountTokens: unary('CountTokens', (request) => {
+    CountTokens: unary('CountTokens', async (request) => {
+      const counted = parseCountTokensRequest(fromWire(request));
       const engine = engines.get();
-      const messages = request.messages as unknown[] | undefined;
-      if (messages?.length) {
-        const job = parseChatRequest(
-          fromWire({ model: request.model, messages, reasoning_effort: request.reasoning_effort }),
-        );
-        return { tokens: engine.countChatTokens(job) };
-      }
-      if (typeof request.prompt !== 'string' || request.prompt === '') {
-        throw new ApiError('invalid_argument', 'prompt: give a prompt or messages to count', 'prompt');
-      }
-      return { tokens: engine.countTextTokens(typeof request.model === 'string' ? request.model : '', request.prompt) };
+      return {
+        tokens: await (counted.kind === 'chat'
+          ? engine.countChatTokens(counted.job)
+          : engine.countTextTokens(counted.model, counted.prompt)),
+      };
     }),
-    GetModelInfo: unary('GetModelInfo', async () => {
+    GetModelInfo: unary('GetModelInfo', async (request) => {
+      fromWire(request); // GetModelInfoRequest has no fields: any field is an unknown one
       const engine = engines.get();
       const info = engine.info();
       const memory = await engine.deviceMemory();

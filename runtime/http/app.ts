@@ -1,12 +1,13 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { EngineRef } from '../engine/engineRef.js';
 import { ApiError } from '../../contract/api/errors.js';
+import { quoted, shortened } from '../../contract/api/limits.js';
 import { parseChatRequest, parseGenerateRequest } from '../../contract/api/requests.js';
 import type { Delta } from '../engine/types.js';
 import type { Logger } from '../../contract/log.js';
-import type { RuntimeMetrics } from '../metrics.js';
+import { reportRejection, type RuntimeMetrics } from '../metrics.js';
 import { errorMiddleware, sendError } from './errors.js';
-import { openAiFinish, requireObjectBody, respond, type GenerationShape } from './generation.js';
+import { jsonBody, openAiFinish, respond, type GenerationShape } from './generation.js';
 
 export interface HttpAppOptions {
   engines: EngineRef;
@@ -66,27 +67,10 @@ const completionShape: GenerationShape = {
   }),
 };
 
-/** OpenAI's `max_completion_tokens` is the newer name of `max_tokens`; `n` other than 1 is refused. */
-function normaliseOpenAi(body: Record<string, unknown>): Record<string, unknown> {
-  if (body.n !== undefined && body.n !== 1) throw new ApiError('invalid_argument', 'n: only n = 1 is supported', 'n');
-  if (body.max_completion_tokens !== undefined && body.max_tokens === undefined) {
-    return { ...body, max_tokens: body.max_completion_tokens };
-  }
-  return body;
-}
-
-const streamFlags = (body: Record<string, unknown>) => ({
-  stream: body.stream === true,
-  includeUsage: (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true,
-});
-
 export function createHttpApp({ engines, metrics, log, maxBodyBytes }: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  const onError = (error: ApiError, cause: unknown) => {
-    metrics.rejected(error.code);
-    if (error.code === 'internal') log.error({ err: cause }, 'Failed request');
-  };
+  const onError = (error: ApiError, cause: unknown) => reportRejection(metrics, log, error, cause, { api: 'http' });
 
   /** Express 5 forwards rejected promises to the error middleware; the handlers still catch their own. */
   const handle =
@@ -118,15 +102,16 @@ export function createHttpApp({ engines, metrics, log, maxBodyBytes }: HttpAppOp
       res.json({ object: 'list', data: [{ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' }] });
     }),
   );
+  // a wildcard: served names may hold slashes (openai/gpt-oss-20b)
   app.get(
-    '/v1/models/:id',
+    '/v1/models/*id',
     handle(async (req, res) => {
       const info = engines.get().info();
-      const id = String(req.params.id);
+      const id = ([] as string[]).concat(req.params.id ?? []).join('/');
       if (id !== info.servedName) {
         throw new ApiError(
           'model_not_found',
-          `model "${id}" is not served here; this runtime serves "${info.servedName}"`,
+          `model ${quoted(id)} is not served here; this runtime serves "${info.servedName}"`,
           'model',
         );
       }
@@ -137,12 +122,11 @@ export function createHttpApp({ engines, metrics, log, maxBodyBytes }: HttpAppOp
   app.post(
     '/v1/chat/completions',
     handle(async (req, res) => {
-      const body = normaliseOpenAi(requireObjectBody(req));
-      const job = parseChatRequest(body);
+      const { job, delivery } = parseChatRequest(jsonBody(req));
       const engine = engines.get();
       await respond(
         res,
-        { ...streamFlags(body), model: engine.info().servedName, shape: chatShape, onError },
+        { ...delivery, model: engine.info().servedName, shape: chatShape, onError },
         (onDelta, signal) => engine.chat(job, onDelta, signal),
       );
     }),
@@ -151,21 +135,18 @@ export function createHttpApp({ engines, metrics, log, maxBodyBytes }: HttpAppOp
   app.post(
     '/v1/completions',
     handle(async (req, res) => {
-      const body = normaliseOpenAi(requireObjectBody(req));
-      if (Array.isArray(body.prompt))
-        throw new ApiError('invalid_argument', 'prompt: give one prompt as a string', 'prompt');
-      const job = parseGenerateRequest(body);
+      const { job, delivery } = parseGenerateRequest(jsonBody(req));
       const engine = engines.get();
       await respond(
         res,
-        { ...streamFlags(body), model: engine.info().servedName, shape: completionShape, onError },
+        { ...delivery, model: engine.info().servedName, shape: completionShape, onError },
         (onDelta, signal) => engine.generate(job, onDelta, signal),
       );
     }),
   );
 
   app.use((req, res) => {
-    sendError(res, new ApiError('not_found', `no route for ${req.method} ${req.path}`));
+    sendError(res, new ApiError('not_found', `no route for ${req.method} ${shortened(req.path)}`));
   });
   app.use(errorMiddleware(onError));
   return app;

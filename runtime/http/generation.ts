@@ -55,6 +55,8 @@ export async function respond(
   res.on('close', () => {
     if (!res.writableEnded) controller.abort();
   });
+  // a client gone before this handler ran (its 'close' already past) generates for nobody otherwise
+  if (res.req.socket.destroyed) controller.abort();
   const base = {
     id: `${shape.idPrefix}-${randomUUID()}`,
     created: Math.floor(Date.now() / 1000),
@@ -85,7 +87,9 @@ export async function respond(
     if (options.includeUsage) send({ ...base, object: shape.chunkObject, choices: [], usage: usageOf(outcome) });
     res.end('data: [DONE]\n\n');
   } catch (error) {
-    const apiError = toApiError(error);
+    // whatever the engine throws once the client has gone (node-llama-cpp's AbortError before the
+    // first token), the request was cancelled, not failed
+    const apiError = toApiError(error, controller.signal.aborted);
     options.onError(apiError, error);
     if (res.destroyed) return;
     if (!res.headersSent) return sendError(res, apiError);
@@ -102,9 +106,10 @@ function startStream(res: Response): void {
   res.flushHeaders();
 }
 
-export function requireObjectBody(req: Request): Record<string, unknown> {
+/** The parsed JSON body; the schemas say what is wrong with it. */
+export function jsonBody(req: Request): unknown {
   if (!req.is('application/json')) {
     throw new ApiError('invalid_argument', 'send the request body as JSON with Content-Type: application/json');
   }
-  return req.body as Record<string, unknown>;
+  return req.body as unknown;
 }

@@ -28,6 +28,13 @@ export const SCRIPTED_REASONING: Readonly<Record<ReasoningEffort, string>> = {
   high: SCRIPTED_ANALYSIS_TOKENS.high.join(''),
 };
 export const SCRIPTED_ANSWER = SCRIPTED_FINAL_TOKENS.join('');
+/**
+ * Tokens the model samples for one answer after `<|start|>assistant`, each counted in usage:
+ * `<|channel|>analysis<|message|>`, the reasoning, `<|end|><|start|>assistant<|channel|>final<|message|>`,
+ * the answer, `<|return|>`.
+ */
+export const SCRIPTED_COMPLETION_TOKENS =
+  3 + SCRIPTED_ANALYSIS_TOKENS.medium.length + 6 + SCRIPTED_FINAL_TOKENS.length + 1;
 
 /** Words the tokenizer must keep whole so the detectors see them. */
 export const SCRIPT_WORDS = [

@@ -9,7 +9,7 @@ import { SCRIPTED_ANSWER, SCRIPTED_REASONING } from '../../runtime/synth/harmony
 import { toolPath } from '../../scripts/tools.js';
 import { runGptoss, startServe, type ServeProcess } from '../helpers/cli.js';
 import { modelPath } from '../helpers/models.js';
-import { collect, type RuntimeStub } from '../helpers/runtime.js';
+import { plainChat, collect, type RuntimeStub } from '../helpers/runtime.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'gptoss-process-'));
 
@@ -159,14 +159,7 @@ describe('gptoss serve as a process: real clients, sharded models and SIGTERM', 
     const shards = synth.stdout.trim().split('\n');
     expect(shards).toEqual([1, 2, 3].map((i) => join(scratch, `sharded-0000${i}-of-00003.gguf`)));
     const p = await serve(['--model', shards[0]!]);
-    const { messages, error } = await collect(client(p).Chat({ messages: [{ role: 'user', content: 'Hi' }] }));
-    expect(error).toBeNull();
-    expect(
-      messages
-        .filter((m) => m.channel === 'CHANNEL_FINAL')
-        .map((m) => m.text)
-        .join(''),
-    ).toBe(SCRIPTED_ANSWER);
+    expect(await plainChat(client(p))).toEqual({ error: null, answer: SCRIPTED_ANSWER });
     const info = await fetch(`${p.http}/v1/models`).then((r) => r.json());
     expect(info).toMatchObject({ data: [{ id: 'sharded' }] });
   });

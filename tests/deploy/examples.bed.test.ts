@@ -1,6 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_POLICY } from '../helpers/operator.js';
 import { Executor } from '../../operator/controller/executor.js';
 import { ModelReconciler } from '../../operator/controller/reconciler.js';
 import { DEFAULT_CATALOGUE } from '../../operator/planner/gpuClasses.js';
@@ -17,7 +18,12 @@ describe('deploy/examples on the real control plane', () => {
   afterAll(() => {
     kubectl(['delete', 'pv', '-l', `gptoss.io/test-namespace=${ns.name}`, '--wait=false']);
   });
-  const config = { runtimeImage: 'runtime:test', loadMiBPerSecond: 500, catalogue: DEFAULT_CATALOGUE };
+  const config = {
+    runtimeImage: 'runtime:test',
+    loadMiBPerSecond: 500,
+    catalogue: DEFAULT_CATALOGUE,
+    policy: TEST_POLICY,
+  };
 
   it.each([
     ['gpt-oss-20b', 'gpt-oss-20b-weights', 2],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SCRIPTED_ANSWER, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
+import { SCRIPTED_ANSWER, SCRIPTED_COMPLETION_TOKENS, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
 import { waitFor } from '../helpers/cluster.js';
 import { converged } from '../helpers/operator.js';
 import { collect, unary } from '../helpers/runtime.js';
@@ -37,7 +37,7 @@ describe('end to end: apply, Ready, tokens', () => {
       });
       expect(messages.at(-1)).toMatchObject({
         finish_reason: 'FINISH_REASON_STOP',
-        usage: { prompt_tokens: counted!.tokens, completion_tokens: 15 },
+        usage: { prompt_tokens: counted!.tokens, completion_tokens: SCRIPTED_COMPLETION_TOKENS },
       });
 
       const completion = await openai.chat.completions.create({
@@ -48,7 +48,7 @@ describe('end to end: apply, Ready, tokens', () => {
       const message = completion.choices[0]!.message as { content: string; reasoning_content?: string };
       expect(message.content).toBe(SCRIPTED_ANSWER);
       expect(message.reasoning_content).toBe(SCRIPTED_REASONING.low);
-      expect(completion.usage?.completion_tokens).toBe(15);
+      expect(completion.usage?.completion_tokens).toBe(SCRIPTED_COMPLETION_TOKENS);
       expect(completion.model).toBe('chat');
     } finally {
       grpc.close();

@@ -99,6 +99,8 @@ describe('the rendered chart on the real API server', () => {
             'Service',
             'PodDisruptionBudget',
             'NetworkPolicy',
+            'ValidatingAdmissionPolicy',
+            'ValidatingAdmissionPolicyBinding',
           ]),
         );
         expect(CHART.appVersion).toBe(PACKAGE_VERSION);

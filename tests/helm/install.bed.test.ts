@@ -47,6 +47,8 @@ let dir = '';
 const helm = (args: string[], values?: Record<string, unknown>) =>
   runHelm(state.binaries.helm, [...args, '--kubeconfig', state.kubeconfig], values);
 const json = <T>(args: string[]) => JSON.parse(k.run([...args, '-o', 'json'])) as T;
+// the models below mount the test nodes' /models folder, which the chart's policy must allow
+const MODEL_FOLDER_ALLOWED = { policy: { hostPathPrefixes: ['/models'] } };
 const model = (name: string, spec: Record<string, unknown>) =>
   JSON.stringify({
     apiVersion: 'gptoss.io/v1alpha1',
@@ -82,7 +84,10 @@ afterAll(async () => {
 
 describe('helm install, upgrade and uninstall', () => {
   it("install: the CRD, and the operator's pods admitted in a namespace that enforces the restricted standard", () => {
-    const r = helm(['install', RELEASE, CHART_DIR, '--namespace', NS, '--wait', '--timeout', '90s']);
+    const r = helm(
+      ['install', RELEASE, CHART_DIR, '--namespace', NS, '--wait', '--timeout', '90s'],
+      MODEL_FOLDER_ALLOWED,
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`kubectl -n ${NS} rollout status deployment/${RELEASE}`);
     expect(r.stdout).toContain('kubectl get gptossmodels -n <namespace>');
@@ -121,7 +126,7 @@ describe('helm install, upgrade and uninstall', () => {
       join(next, 'Chart.yaml'),
       readFileSync(join(next, 'Chart.yaml'), 'utf8').replace(/^version: .*$/m, 'version: 0.1.1'),
     );
-    const r = helm(['upgrade', RELEASE, next, '--namespace', NS, '--wait', '--timeout', '90s']);
+    const r = helm(['upgrade', RELEASE, next, '--namespace', NS, '--wait', '--timeout', '90s'], MODEL_FOLDER_ALLOWED);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     await waitFor(() => setPriority().status === 0 && priority() === '5', 30_000, 'spec.priority to be kept');
@@ -146,7 +151,11 @@ describe("the chart's RBAC against what the operator does", () => {
 
   // the audit log shows it used exactly what is granted
   it("the operator, as the chart's ServiceAccount, reconciles a model end to end", async () => {
-    expect(helm(['install', RELEASE, CHART_DIR, '--namespace', NS, '--wait', '--timeout', '90s']).status).toBe(0);
+    const release = helm(
+      ['install', RELEASE, CHART_DIR, '--namespace', NS, '--wait', '--timeout', '90s'],
+      MODEL_FOLDER_ALLOWED,
+    );
+    expect(release.status).toBe(0);
     // a kubeconfig with a token of the chart's ServiceAccount, nothing else
     const admin = JSON.parse(readFileSync(state.kubeconfig, 'utf8')) as { clusters: unknown[] };
     const token = k.run(['create', 'token', RELEASE, '-n', NS, '--duration=1h']).trim();

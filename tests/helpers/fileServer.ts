@@ -3,10 +3,17 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A file host on 127.0.0.1 for `gptoss fetch`: serves `/<name>` with Range (`bytes=N-`) and HEAD,
- * records every request, and misbehaves on demand (the knobs can change between two runs).
+ * A file host on 127.0.0.1 (or another loopback address) for `gptoss fetch`: serves `/<name>` with
+ * Range (`bytes=N-`) and HEAD, records every request, and misbehaves on demand (the knobs can change
+ * between two runs).
  */
 export interface FileServerBehaviour {
+  /** Answer requests for these names with 302 and this Location. */
+  redirects?: Record<string, string>;
+  /** Answer GETs for these names with an endless body of zeros, without Content-Length. */
+  endless?: string[];
+  /** Called when a GET of a file arrives, before it is answered. */
+  onGet?: (name: string) => void;
   /** Answer a Range request with 200 and the whole file, as some servers do. */
   ignoreRange?: boolean;
   /** On the first GET of a file, send this many bytes of the body, then nothing (until dropStalled). */
@@ -55,9 +62,16 @@ async function writeBody(
   else stalled.add(res);
 }
 
+/** Zeros until the client goes away. */
+async function writeEndless(res: ServerResponse) {
+  const zeros = Buffer.alloc(64 * 1024);
+  while (!res.destroyed) await new Promise<void>((resolve) => res.write(zeros, () => resolve()));
+}
+
 export async function startFileServer(
   files: Record<string, Buffer>,
   behaviour: FileServerBehaviour = {},
+  host = '127.0.0.1',
 ): Promise<FileServer> {
   const requests: RecordedRequest[] = [];
   const stalled = new Set<ServerResponse>();
@@ -66,6 +80,19 @@ export async function startFileServer(
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1));
     const record = (status: number) =>
       requests.push({ method: req.method ?? '', name, range: req.headers.range, status });
+    const location = behaviour.redirects?.[name];
+    if (location !== undefined) {
+      record(302);
+      res.writeHead(302, { Location: location }).end();
+      return;
+    }
+    if (req.method === 'GET') behaviour.onGet?.(name);
+    if (req.method === 'GET' && behaviour.endless?.includes(name)) {
+      record(200);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      void writeEndless(res);
+      return;
+    }
     const body = files[name];
     if (!body) {
       record(404);
@@ -96,9 +123,9 @@ export async function startFileServer(
     if (req.method === 'HEAD') res.end();
     else void writeBody(res, body.subarray(start), behaviour, getsBefore === 0, stalled);
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(0, host);
   await once(server, 'listening');
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = `http://${host}:${(server.address() as AddressInfo).port}`;
   return {
     url: (name) => `${base}/${encodeURIComponent(name)}`,
     requests,

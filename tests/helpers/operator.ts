@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { RESERVED_LABEL_KEYS, type TenantPolicy } from '../../operator/planner/policy.js';
 import { inject } from 'vitest';
 import { GPTOSS } from './cli.js';
 import { kubectl, waitFor } from './cluster.js';
@@ -18,6 +19,28 @@ export interface OperatorProcess {
   isLeader(): Promise<boolean | null>;
 }
 
+/**
+ * The admin policy the tests' operators run under: hostPath files anywhere (the kwok nodes run
+ * nothing; the dev agent's pods read the test models from the cache) and the test URLs on loopback.
+ * Tests of the policy itself set their own.
+ */
+export const TEST_POLICY_SETTINGS = {
+  hostPathPrefixes: ['/'],
+  urlSchemes: ['https', 'http'],
+  internalHosts: ['127.0.0.0/8'],
+};
+
+/** The same, as the reconciler takes it (tests that run a ModelReconciler in-process). */
+export const TEST_POLICY: TenantPolicy = {
+  ...TEST_POLICY_SETTINGS,
+  urlSchemes: ['https', 'http'],
+  runtimeImages: ['runtime', 'ghcr.io/gptoss/runtime'],
+  urlHosts: [],
+  priorityClasses: [],
+  envFromSecrets: false,
+  reservedLabelKeys: RESERVED_LABEL_KEYS,
+};
+
 /** Preloaded to make the operator exit right after its n-th API write (crash-point tests). */
 const CRASH_PRELOAD = new URL('./crashAfterWrites.mjs', import.meta.url).href;
 
@@ -31,17 +54,30 @@ export async function startOperatorProcess(
   identity: string,
   settings: Record<string, unknown> = {},
   extraArgs: string[] = [],
-  { crashAfterWrites }: { crashAfterWrites?: number } = {},
+  {
+    crashAfterWrites,
+    kubeconfig = inject('kubeconfig'),
+  }: {
+    crashAfterWrites?: number;
+    /** Another cluster (a test's own), or the test cluster reached through a proxy. */
+    kubeconfig?: string;
+  } = {},
 ): Promise<OperatorProcess> {
   const configFile = join(mkdtempSync(join(tmpdir(), 'gptoss-operator-')), 'operator.yaml');
   writeFileSync(
     configFile,
-    stringify({ leaseNamespace: namespace, leaseDurationSeconds: 3, retryPeriodMs: 200, ...settings }),
+    stringify({
+      leaseNamespace: namespace,
+      leaseDurationSeconds: 3,
+      retryPeriodMs: 200,
+      policy: TEST_POLICY_SETTINGS,
+      ...settings,
+    }),
   );
   const preload = crashAfterWrites ? ['--import', CRASH_PRELOAD] : [];
   const env = {
     ...process.env,
-    KUBECONFIG: inject('kubeconfig'),
+    KUBECONFIG: kubeconfig,
     ...(crashAfterWrites ? { GPTOSS_CRASH_AFTER_WRITES: String(crashAfterWrites) } : {}),
   };
   const child = spawn(
@@ -75,7 +111,12 @@ export async function startOperatorProcess(
   void exited.then(() => {
     gone = true;
   });
-  await waitFor(() => gone || /HTTP=(\S+)/.test(out), 30_000, `operator ${identity} to serve: ${err}`);
+  try {
+    await waitFor(() => gone || /HTTP=(\S+)/.test(out), 30_000, `operator ${identity} to serve`);
+  } catch (error) {
+    child.kill('SIGKILL'); // not left behind to become a leader nobody tracks
+    throw new Error(`${(error as Error).message}: ${err}`, { cause: error });
+  }
   const url = /HTTP=(\S+)/.exec(out)?.[1] ?? '';
   return {
     url,
@@ -93,6 +134,32 @@ export async function startOperatorProcess(
       return text === null ? null : /^gptoss_operator_leader 1$/m.test(text);
     },
   };
+}
+
+/** One line of the operator's JSON log. */
+export interface LogLine {
+  time: string;
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The operator's JSON log lines (stderr), in order; other output is left out. */
+export function logLines(p: Pick<OperatorProcess, 'logs'>): LogLine[] {
+  return p
+    .logs()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+/** When a process's log says it acquired and lost leadership (ms since the epoch, its own clock: this machine's). */
+export function leadershipTimes(p: Pick<OperatorProcess, 'logs'>): { acquired: number[]; lost: number[] } {
+  const at = (msg: string) =>
+    logLines(p)
+      .filter((l) => l.msg === msg)
+      .map((l) => Date.parse(l.time));
+  return { acquired: at('Acquired leadership'), lost: at('Lost leadership') };
 }
 
 type Condition = { type: string; status: string; reason: string; message?: string; lastTransitionTime?: string };

@@ -3,8 +3,8 @@ import OpenAI from 'openai';
 import type { ServeOptions } from '../../contract/argv/serve.js';
 import { loadServeConfig } from '../../runtime/config.js';
 import { RpcStatus, BadRequest, RuntimeClient } from '../../contract/grpc/protos.js';
-import { createLogger } from '../../contract/log.js';
-import { startRuntime, type RunningRuntime } from '../../runtime/serve.js';
+import { createLogger, type Logger } from '../../contract/log.js';
+import { startRuntime, type RunningRuntime, type RuntimeDeps } from '../../runtime/serve.js';
 import { modelPath, type TestModel } from './models.js';
 
 export interface TestRuntime {
@@ -23,8 +23,15 @@ export interface RuntimeStub extends Client {
   GetModelInfo(request: Wire, callback: (error: ServiceError | null, response: Wire) => void): void;
 }
 
-/** A real runtime on ports 0 of 127.0.0.1, with a real grpc-js client and the openai SDK pointed at it. */
-export async function startTestRuntime(model: TestModel, overrides: Partial<ServeOptions> = {}): Promise<TestRuntime> {
+/**
+ * A real runtime on ports 0 of 127.0.0.1, with a real grpc-js client and the openai SDK pointed at it.
+ * `deps` may shorten its gRPC timeouts or give it a logger to read.
+ */
+export async function startTestRuntime(
+  model: TestModel,
+  overrides: Partial<ServeOptions> = {},
+  { log, ...deps }: RuntimeDeps & { log?: Logger } = {},
+): Promise<TestRuntime> {
   const config = loadServeConfig({
     model: modelPath(model),
     grpcPort: 0,
@@ -35,7 +42,7 @@ export async function startTestRuntime(model: TestModel, overrides: Partial<Serv
     gpu: 'cpu',
     ...overrides,
   });
-  const runtime = await startRuntime(config, createLogger(process.env.GPTOSS_TEST_LOG ?? 'warn'));
+  const runtime = await startRuntime(config, log ?? createLogger(process.env.GPTOSS_TEST_LOG ?? 'warn'), deps);
   const grpc = new RuntimeClient(runtime.grpcAddress, credentials.createInsecure()) as RuntimeStub;
   const openai = new OpenAI({ baseURL: `${runtime.httpUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
   return {
@@ -51,13 +58,31 @@ export async function startTestRuntime(model: TestModel, overrides: Partial<Serv
 }
 
 /** Everything a server stream sent, or the error that ended it. */
-export function collect(stream: ClientReadableStream<Wire>): Promise<{ messages: Wire[]; error: ServiceError | null }> {
-  const messages: Wire[] = [];
+export function collect<T = Wire>(
+  stream: ClientReadableStream<T>,
+): Promise<{ messages: T[]; error: ServiceError | null }> {
+  const messages: T[] = [];
   return new Promise((resolve) => {
-    stream.on('data', (m: Wire) => messages.push(m));
+    stream.on('data', (m: T) => messages.push(m));
     stream.on('error', (error: ServiceError) => resolve({ messages, error }));
     stream.on('end', () => resolve({ messages, error: null }));
   });
+}
+
+/**
+ * A plain chat over gRPC ("Hi", unless messages are given): the error that ended it, and the final
+ * channel's text, which a healthy runtime on the scripted model answers with SCRIPTED_ANSWER.
+ */
+export async function plainChat(
+  client: Pick<RuntimeStub, 'Chat'>,
+  messages: Wire[] = [{ role: 'user', content: 'Hi' }],
+): Promise<{ error: ServiceError | null; answer: string }> {
+  const { messages: sent, error } = await collect(client.Chat({ messages }));
+  const answer = sent
+    .filter((m) => m.channel === 'CHANNEL_FINAL')
+    .map((m) => m.text as string)
+    .join('');
+  return { error, answer };
 }
 
 export function unary(fn: (req: Wire, cb: (e: ServiceError | null, r: Wire) => void) => void, request: Wire) {
@@ -66,31 +91,41 @@ export function unary(fn: (req: Wire, cb: (e: ServiceError | null, r: Wire) => v
   );
 }
 
-/** The BadRequest field violations in a gRPC error's grpc-status-details-bin. */
-export function fieldViolations(metadata: Metadata | undefined): Array<{ field: string; description: string }> {
+/** The details of one type (google.rpc.BadRequest, ...) in a gRPC error's grpc-status-details-bin, decoded. */
+export function statusDetails(metadata: Metadata | undefined, type: typeof BadRequest): Array<Record<string, unknown>> {
   const raw = metadata?.get('grpc-status-details-bin')[0];
   if (!raw) return [];
   const status = RpcStatus.toObject(RpcStatus.decode(raw as Buffer), { defaults: true }) as {
     details: Array<{ type_url: string; value: Uint8Array }>;
   };
   return status.details
-    .filter((d) => d.type_url.endsWith('google.rpc.BadRequest'))
-    .flatMap(
-      (d) =>
-        (
-          BadRequest.toObject(BadRequest.decode(d.value)) as {
-            field_violations: Array<{ field: string; description: string }>;
-          }
-        ).field_violations,
-    );
+    .filter((d) => d.type_url === `type.googleapis.com/${type.fullName.slice(1)}`)
+    .map((d) => type.toObject(type.decode(d.value), { longs: Number }));
+}
+
+/** The BadRequest field violations in a gRPC error's grpc-status-details-bin. */
+export function fieldViolations(metadata: Metadata | undefined): Array<{ field: string; description: string }> {
+  return statusDetails(metadata, BadRequest).flatMap(
+    (d) => d.field_violations as Array<{ field: string; description: string }>,
+  );
+}
+
+async function sample(httpUrl: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+/** A counter's sample, 0 while the series does not exist yet (labels as written in the exposition). */
+export async function counter(httpUrl: string, name: string): Promise<number> {
+  return (await sample(httpUrl, name)) ?? 0;
 }
 
 /** Scrapes /metrics and reads one sample's value (labels as written in the exposition). */
 export async function metric(httpUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (!line) throw new Error(`metric ${name} not found`);
-  return Number(line.slice(name.length + 1));
+  const value = await sample(httpUrl, name);
+  if (value === undefined) throw new Error(`metric ${name} not found`);
+  return value;
 }
 
 export { waitFor } from './wait.js';

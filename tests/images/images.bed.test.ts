@@ -182,7 +182,10 @@ describe('the trees run, read-only, as user 65532', () => {
     const kubeconfig = join(work, 'kubeconfig');
     copyFileSync(inject('kubeconfig'), kubeconfig);
     chownSync(kubeconfig, USER, USER);
-    const { objects } = await render({ namespace: ns.name, values: { watchNamespaces: [ns.name] } });
+    const { objects } = await render({
+      namespace: ns.name,
+      values: { watchNamespaces: [ns.name], policy: { hostPathPrefixes: ['/models'] } },
+    });
     const { args } = operatorCommand(objects, ns.name, work);
     const [command, wrapped] = asImageUser(node, [join(tree('operator'), 'dist', 'cli', 'gptoss.js'), ...args]);
     const operator = await startProcess(command, [...wrapped], (out) => /HTTP=\S+/.test(out), {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOperatorConfig } from '../../operator/config.js';
+import { loadOperatorConfig, renewDeadlineMs } from '../../operator/config.js';
 import { DEFAULT_CATALOGUE } from '../../operator/planner/gpuClasses.js';
 import { DEFAULT_SIZING } from '../../operator/planner/memory.js';
 
@@ -30,6 +30,19 @@ describe('operator config (file, flags on top, validated once)', () => {
       scrapeTimeoutMs: 2000,
       tolerance: 0.1,
     });
+  });
+
+  it("the renew deadline: two thirds of the lease unless set (client-go's 10 of 15 s), fractions allowed", () => {
+    expect(renewDeadlineMs(loadOperatorConfig({}))).toBe(10_000);
+    expect(
+      renewDeadlineMs(loadOperatorConfig({ leaseDurationSeconds: 3 }, file('r.yaml', 'retryPeriodMs: 200\n'))),
+    ).toBe(2000);
+    const set = loadOperatorConfig(
+      {},
+      file('renew.yaml', 'leaseDurationSeconds: 3\nrenewDeadlineSeconds: 1.5\nretryPeriodMs: 200\n'),
+    );
+    expect(set.renewDeadlineSeconds).toBe(1.5);
+    expect(renewDeadlineMs(set)).toBe(1500);
   });
 
   it('the file sets the catalogue (merged over the built-in one) and sizing; flags override the file', () => {
@@ -90,6 +103,19 @@ describe('operator config (file, flags on top, validated once)', () => {
       'autoscaler: { intervalSeconds: 2, scrapeTimeoutMs: 2000 }\n',
       'autoscaler.scrapeTimeoutMs must be shorter than the interval',
     ],
+    [
+      'a renew deadline as long as the lease',
+      {},
+      'renewDeadlineSeconds: 15\n',
+      'renewDeadlineSeconds (15) must be shorter than leaseDurationSeconds (15)',
+    ],
+    [
+      'a lease the default renew deadline leaves no retry in',
+      { leaseDurationSeconds: 1 },
+      undefined,
+      'retryPeriodMs (2000) must be shorter than the renew deadline (667 ms)',
+    ],
+    ['a renew deadline of 0', {}, 'renewDeadlineSeconds: 0\n', 'renewDeadlineSeconds must be more than 0'],
     ['a misspelt autoscaler setting', {}, 'autoscaler: { interval: 5 }\n', 'unknown setting(s) interval'],
     ['not a mapping', {}, '- a\n- b\n', 'must be a YAML mapping'],
     ['not YAML', {}, 'a: [\n', '--config'],

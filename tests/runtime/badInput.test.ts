@@ -1,8 +1,9 @@
+import { gzipSync } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRIPTED_ANSWER } from '../../runtime/synth/harmonyScript.js';
-import { collect, fieldViolations, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { plainChat, collect, fieldViolations, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const user = (content = 'Hi') => [{ role: 'user', content }];
 /** 1024-token context: this prompt is longer. */
@@ -123,7 +124,39 @@ const CASES: Case[] = [
     grpcCode: status.INVALID_ARGUMENT,
     http: 400,
     field: 'messages',
-    message: /the prompt is \d+ tokens but the context holds 1024 tokens per request/,
+    message: /the prompt is (at least )?\d+ tokens but the context holds 1024 tokens per request/,
+  },
+  {
+    name: 'negative top_k (a vendor extension)',
+    body: { messages: user(), top_k: -1 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'top_k',
+    message: /^top_k: must be at least 0 \(0 turns it off\)$/,
+  },
+  {
+    name: 'min_p above 1 (a vendor extension)',
+    body: { messages: user(), min_p: 1.5 },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'min_p',
+    message: /^min_p: must be between 0 and 1$/,
+  },
+  {
+    name: 'an empty stop sequence',
+    body: { messages: user(), stop: ['END', ''] },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'stop[1]',
+    message: /^stop\[1\]: must not be empty$/,
+  },
+  {
+    name: 'more messages than the cap',
+    body: { messages: Array.from({ length: 2049 }, () => ({ role: 'user', content: 'Hi' })) },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'messages',
+    message: /^messages: at most 2048 messages per request; got 2049$/,
   },
   {
     name: 'unknown model',
@@ -143,14 +176,7 @@ describe('bad input gets a clear error and the server keeps serving', () => {
   afterAll(() => t?.stop());
 
   async function expectGoodGrpcChat() {
-    const { messages, error } = await collect(t.grpc.Chat({ messages: user() }));
-    expect(error).toBeNull();
-    expect(
-      messages
-        .filter((m) => m.channel === 'CHANNEL_FINAL')
-        .map((m) => m.text)
-        .join(''),
-    ).toBe(SCRIPTED_ANSWER);
+    expect(await plainChat(t.grpc, user())).toEqual({ error: null, answer: SCRIPTED_ANSWER });
   }
 
   async function postJson(path: string, body: string, contentType = 'application/json') {
@@ -197,6 +223,100 @@ describe('bad input gets a clear error and the server keeps serving', () => {
     expect(code).toBe(400);
     expect(json.error).toMatchObject({ param: 'tools', code: 'not_supported' });
     expect(json.error.message).toMatch(/not supported yet/);
+  });
+
+  it('HTTP: an unknown field is a 400 naming it; the openai SDK sees the param', async () => {
+    const { status: code, json } = await postJson(
+      '/v1/chat/completions',
+      JSON.stringify({ messages: user(), temperatur: 0.5 }),
+    );
+    expect(code).toBe(400);
+    expect(json.error).toEqual({
+      message: 'temperatur: unknown field',
+      type: 'invalid_request_error',
+      param: 'temperatur',
+      code: 'invalid_argument',
+    });
+    const error = await t.openai.chat.completions
+      .create({ model: '', messages: [{ role: 'user', content: 'Hi' }], frobnicate: true } as never)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('frobnicate');
+    await expectGoodGrpcChat();
+  });
+
+  it('HTTP: known OpenAI fields this runtime lacks are not_supported, naming the field', async () => {
+    for (const [body, param, message] of [
+      [{ response_format: { type: 'json_object' } }, 'response_format', /structured output/],
+      [{ n: 2 }, 'n', /^n: only n = 1 is supported$/],
+      [{ logprobs: true }, 'logprobs', /log probabilities are not supported/],
+      [{ tool_choice: 'required' }, 'tool_choice', /tool calling is not supported yet/],
+    ] as const) {
+      const { status: code, json } = await postJson(
+        '/v1/chat/completions',
+        JSON.stringify({ messages: user(), ...body }),
+      );
+      expect(code).toBe(400);
+      expect(json.error).toMatchObject({ param, code: 'not_supported', type: 'invalid_request_error' });
+      expect(json.error.message).toMatch(message);
+    }
+    const { status: code, json } = await postJson('/v1/completions', JSON.stringify({ prompt: 'x', echo: true }));
+    expect(code).toBe(400);
+    expect(json.error).toMatchObject({ param: 'echo', code: 'not_supported' });
+  });
+
+  async function postGzip(body: Buffer) {
+    const res = await fetch(`${t.httpUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      body,
+    });
+    return { status: res.status, json: (await res.json()) as { error: Record<string, unknown> } };
+  }
+
+  it('HTTP: a body that says gzip but is not gzip is a 400', async () => {
+    const { status: code, json } = await postGzip(Buffer.from(JSON.stringify({ messages: user() })));
+    expect(code).toBe(400);
+    expect(json.error).toEqual({
+      message: 'the request body is not valid gzip data (Content-Encoding: gzip): incorrect header check',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'invalid_argument',
+    });
+    const truncated = gzipSync(JSON.stringify({ messages: user() })).subarray(0, 20);
+    const cut = await postGzip(truncated);
+    expect(cut.status).toBe(400);
+    expect(cut.json.error.message).toBe(
+      'the request body is not valid gzip data (Content-Encoding: gzip): unexpected end of file',
+    );
+    await expectGoodGrpcChat();
+  });
+
+  it('HTTP: gzip is honoured, and a body that inflates past the limit is a 413', async () => {
+    const good = await fetch(`${t.httpUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ messages: user() })),
+    });
+    expect(good.status).toBe(200);
+    const bomb = gzipSync(JSON.stringify({ messages: user(' '.repeat(16 * 1024 * 1024)) }));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const { status: code, json } = await postGzip(bomb);
+    expect(code).toBe(413);
+    expect(json.error.message).toBe('the request body exceeds the limit of 65536 bytes');
+  });
+
+  it('HTTP: a URL that is not valid percent-encoding is a 400', async () => {
+    const res = await fetch(`${t.httpUrl}/v1/models/%ZZ`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: {
+        message: 'the URL path is not valid percent-encoding: /v1/models/%ZZ',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'invalid_argument',
+      },
+    });
   });
 
   it('HTTP: malformed JSON', async () => {

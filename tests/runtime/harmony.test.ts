@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REASONING_EFFORTS } from '../../contract/models.js';
-import { SCRIPTED_ANSWER, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
+import { SCRIPTED_ANSWER, SCRIPTED_COMPLETION_TOKENS, SCRIPTED_REASONING } from '../../runtime/synth/harmonyScript.js';
 import { collect, startTestRuntime, unary, type TestRuntime } from '../helpers/runtime.js';
 
 /** The scripted gpt-oss model answers in harmony with known text: channels and effort end to end. */
@@ -51,8 +51,10 @@ describe('harmony channels and reasoning effort (scripted gpt-oss model)', () =>
         messages: hi,
         reasoning_effort: wireEffort,
       });
-      // <|channel|>analysis<|message|> + 4 + <|end|>, <|channel|>final + 4 + <|return|>
-      expect(last.usage).toMatchObject({ prompt_tokens: counted!.tokens, completion_tokens: 15 });
+      expect(last.usage).toMatchObject({
+        prompt_tokens: counted!.tokens,
+        completion_tokens: SCRIPTED_COMPLETION_TOKENS,
+      });
     });
   }
 
@@ -77,8 +79,8 @@ describe('harmony channels and reasoning effort (scripted gpt-oss model)', () =>
     expect(message.content).toBe(SCRIPTED_ANSWER);
     expect(message.reasoning_content).toBe(SCRIPTED_REASONING.low);
     expect(completion.choices[0]!.finish_reason).toBe('stop');
-    expect(completion.usage).toMatchObject({ completion_tokens: 15 });
-    expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + 15);
+    expect(completion.usage).toMatchObject({ completion_tokens: SCRIPTED_COMPLETION_TOKENS });
+    expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + SCRIPTED_COMPLETION_TOKENS);
   });
 
   it('OpenAI SDK, streamed: reasoning deltas then content deltas, usage on request', async () => {
@@ -106,6 +108,6 @@ describe('harmony channels and reasoning effort (scripted gpt-oss model)', () =>
     expect(reasoning).toBe(SCRIPTED_REASONING.medium);
     expect(content).toBe(SCRIPTED_ANSWER);
     expect(finish).toBe('stop');
-    expect(usage).toMatchObject({ completion_tokens: 15 });
+    expect(usage).toMatchObject({ completion_tokens: SCRIPTED_COMPLETION_TOKENS });
   });
 });

@@ -13,6 +13,8 @@ type Schema = {
   maximum?: number;
   exclusiveMinimum?: boolean | number;
   minLength?: number;
+  maxLength?: number;
+  maxProperties?: number;
   pattern?: string;
   minItems?: number;
   properties?: Record<string, Schema>;
@@ -48,9 +50,14 @@ function constraints(s: Schema): string[] {
   if (typeof s.exclusiveMinimum === 'number') out.push(`> ${s.exclusiveMinimum}`);
   if (s.maximum !== undefined) out.push(`<= ${s.maximum}`);
   if (s.minLength) out.push('not empty');
+  if (s.maxLength !== undefined) out.push(`at most ${s.maxLength} characters`);
+  if (s.maxProperties !== undefined) out.push(`at most ${s.maxProperties} entries`);
   if (s.minItems) out.push(`at least ${s.minItems} item(s)`);
   if (s.pattern) out.push(`matches \`${s.pattern}\``);
   for (const v of s['x-kubernetes-validations'] ?? []) out.push(`rule: ${v.message}`);
+  // a map's values are not fields of their own: what they must be is said on the map
+  const values = s.type === 'object' && s.additionalProperties ? constraints(s.additionalProperties) : [];
+  if (values.length) out.push(`each value: ${values.join(', ')}`);
   if (s['x-kubernetes-preserve-unknown-fields']) out.push('passed through as given');
   return out;
 }
@@ -90,6 +97,7 @@ export function renderApiDocs(crd: {
       'The same text is what `kubectl explain gom.spec` prints.',
     '',
   ];
+  for (const v of root['x-kubernetes-validations'] ?? []) lines.push(`\`metadata.name\` ${v.message}.`, '');
   for (const part of ['spec', 'status'] as const) {
     lines.push(`## ${part}`, '', '| Field | Type | Constraints | Description |', '|---|---|---|---|');
     for (const f of fieldDocs(root.properties![part]!, part)) {

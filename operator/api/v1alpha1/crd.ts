@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GROUP, KIND, PLURAL, VERSION, gptOssModelSpec, gptOssModelStatus } from './gptOssModel.js';
+import { GROUP, KIND, MODEL_NAME_RULE, PLURAL, VERSION, gptOssModelSpec, gptOssModelStatus } from './gptOssModel.js';
 
 type Schema = Record<string, unknown>;
 const SAFE_INTEGER_BOUNDS = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]);
@@ -71,10 +71,12 @@ export function gptOssModelCrd() {
               description:
                 "A gpt-oss model served by runtime pods on GPUs the operator sizes and picks from the model's shape.",
               required: ['spec'],
+              // CEL may read metadata.name only here, at the root: a name no child can carry is refused
+              'x-kubernetes-validations': [MODEL_NAME_RULE],
               properties: {
                 apiVersion: { type: 'string', description: 'APIVersion of this object: gptoss.io/v1alpha1.' },
                 kind: { type: 'string', description: 'Kind of this object: GptOssModel.' },
-                metadata: { type: 'object' },
+                metadata: { type: 'object', properties: { name: { type: 'string' } } },
                 spec: openApi(gptOssModelSpec),
                 status: openApi(gptOssModelStatus),
               },

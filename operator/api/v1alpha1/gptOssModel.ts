@@ -8,6 +8,7 @@ import {
   VARIANTS,
 } from '../../../contract/models.js';
 import { UTILIZATION_METRIC } from '../../../contract/metrics.js';
+import { grpcServiceName } from '../../../contract/names.js';
 import { AUTOSCALE_REASONS, CONDITION_TYPES } from './reasons.js';
 
 /**
@@ -27,6 +28,47 @@ const stringMap = (description: string) => z.record(z.string(), z.string()).desc
 const passthroughObject = (description: string) => z.object({}).loose().describe(description);
 /** A CEL rule the API server checks, for what the schema alone cannot say. */
 const celRule = (rule: string, message: string) => ({ 'x-kubernetes-validations': [{ rule, message }] });
+
+/**
+ * The longest model name every child can carry: the headless Service `<name>-grpc` must be a DNS-1035 label of at
+ * most 63 characters (the Deployment, the HTTP Service and the gptoss.io/model label value allow more).
+ */
+export const MAX_MODEL_NAME_LENGTH = 63 - grpcServiceName('').length;
+/**
+ * The rule on metadata.name (checked at the root of the schema, where CEL may read it): Services need a DNS-1035
+ * label (no dots, a letter first), and `<name>-grpc` fits in 63 characters.
+ */
+export const MODEL_NAME_RULE = {
+  rule:
+    `self.metadata.name.size() <= ${MAX_MODEL_NAME_LENGTH} && ` +
+    "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+  message:
+    `must be at most ${MAX_MODEL_NAME_LENGTH} characters of lower-case letters, digits and '-', starting with a ` +
+    'letter and ending with a letter or digit (a DNS-1035 label, so that the Service <name>-grpc is valid too)',
+  fieldPath: '.metadata.name',
+};
+
+/** Label and annotation keys: an optional DNS subdomain prefix (up to 253 characters) and '/', then a name of 1-63. */
+const QUALIFIED_NAME =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+const KEY_SYNTAX =
+  "an optional DNS subdomain prefix and '/', then 1 to 63 letters, digits, '-', '_' or '.', " +
+  'starting and ending with a letter or digit';
+const keysRule = (what: string) => ({
+  rule: `self.all(k, k.matches('${QUALIFIED_NAME}') && k.indexOf('/') <= 253)`,
+  message: `${what} keys must be ${KEY_SYNTAX}`,
+});
+/** Label values: empty, or 1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit. */
+const labelValue = z.string().meta({
+  maxLength: 63,
+  ...celRule(
+    "self.matches('^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$')",
+    "label values must be empty or letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+  ),
+});
+/** Bounds what the API server's CEL cost estimate assumes of these maps (a rule must fit its budget). */
+const MAX_POD_METADATA_ENTRIES = 64;
+
 /** A resource quantity: 2, "500m", "16Gi". */
 const quantity = z.union([z.number().int(), z.string()]).meta({ 'x-kubernetes-int-or-string': true });
 
@@ -180,8 +222,14 @@ const runtime = z
       .array(z.object({ name: z.string().min(1).describe("Name of a Secret in the model's namespace.") }))
       .optional()
       .describe('Secrets for pulling the image.'),
-    podLabels: stringMap('Extra labels on runtime pods.').optional(),
-    podAnnotations: stringMap('Extra annotations on runtime pods.').optional(),
+    podLabels: z
+      .record(z.string(), labelValue)
+      .meta({ maxProperties: MAX_POD_METADATA_ENTRIES, 'x-kubernetes-validations': [keysRule('label')] })
+      .describe("Extra labels on runtime pods (the operator's own labels win over these).")
+      .optional(),
+    podAnnotations: stringMap('Extra annotations on runtime pods.')
+      .meta({ maxProperties: MAX_POD_METADATA_ENTRIES, 'x-kubernetes-validations': [keysRule('annotation')] })
+      .optional(),
     priorityClassName: z.string().optional().describe('PriorityClass of runtime pods.'),
     topologySpreadConstraints: z
       .array(passthroughObject('A core/v1 TopologySpreadConstraint.'))

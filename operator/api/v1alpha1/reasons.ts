@@ -14,6 +14,12 @@ export const REASONS = {
   noFittingGpu: 'NoFittingGPU',
   insufficientGpuMemory: 'InsufficientGPUMemory',
   invalidSource: 'InvalidSource',
+  /** The API server refused a child (422 Invalid, 400 Bad Request); the message is the server's. Also Degraded. */
+  childRejected: 'ChildRejected',
+  /** The weights' source is outside what the admin policy allows (a hostPath folder, a URL scheme or host). */
+  sourceNotAllowed: 'SourceNotAllowed',
+  /** Something else in the spec is outside the admin policy (image, priority class, env from Secrets, pod labels). */
+  policyDenied: 'PolicyDenied',
   // Ready
   ready: 'Ready',
   scaledToZero: 'ScaledToZero',
@@ -23,6 +29,8 @@ export const REASONS = {
   rollingOut: 'RollingOut',
   stable: 'Stable',
   // Degraded
+  /** The Deployment's ReplicaSet cannot create pods (quota, Pod Security admission): its FailedCreate message. */
+  podsNotCreated: 'PodsNotCreated',
   podsUnschedulable: 'PodsUnschedulable',
   containersFailing: 'ContainersFailing',
   notPlaced: 'NotPlaced',

@@ -2,13 +2,15 @@ import { serveArgs } from '../../../contract/argv/serve.js';
 import { FETCH_PORT, RUNTIME_GRPC_PORT, RUNTIME_GRPC_SERVICE, RUNTIME_HTTP_PORT } from '../../../contract/names.js';
 import type { GptOssModel } from '../../api/v1alpha1/gptOssModel.js';
 import type { Placed } from '../placement.js';
-import { WEIGHTS_MOUNT, type Weights } from './weights.js';
+import { WEIGHTS_MOUNT, type FetchAllowances, type Weights } from './weights.js';
 
 /** What the operator's config says about every runtime pod. */
 export interface ChildrenConfig {
   runtimeImage: string;
   /** Assumed read speed of weights at start-up, to size the start-up probe. */
   loadMiBPerSecond: number;
+  /** What the weights download may reach beyond public https hosts (from the admin policy); none: nothing. */
+  fetchAllowances?: FetchAllowances;
 }
 
 type Obj = Record<string, unknown>;

@@ -19,7 +19,20 @@ export interface Weights {
  */
 export type SourceProblem = { problem: string };
 
-export function weights(model: GptOssModel, weightsBytes: number): Weights | SourceProblem {
+/** The folder a hostPath source mounts: the file's own folder (`/` for a file at the root). */
+export const hostPathFolder = (path: string) => path.replace(/\/[^/]+$/, '') || '/';
+
+/** What the weights download may reach beyond public https hosts (the admin policy's allowances). */
+export interface FetchAllowances {
+  allowHttp: boolean;
+  allowHosts: string[];
+}
+
+export function weights(
+  model: GptOssModel,
+  weightsBytes: number,
+  allowances?: FetchAllowances,
+): Weights | SourceProblem {
   const { source } = model.spec;
   if (source.pvc) {
     return {
@@ -28,7 +41,7 @@ export function weights(model: GptOssModel, weightsBytes: number): Weights | Sou
     };
   }
   if (source.hostPath) {
-    const dir = source.hostPath.path.replace(/\/[^/]+$/, '') || '/';
+    const dir = hostPathFolder(source.hostPath.path);
     return {
       volume: { name: 'weights', hostPath: { path: dir, type: 'Directory' } },
       modelPath: `${WEIGHTS_MOUNT}/${source.hostPath.path.slice(dir.length).replace(/^\/+/, '')}`,
@@ -42,10 +55,18 @@ export function weights(model: GptOssModel, weightsBytes: number): Weights | Sou
     return { problem: (error as Error).message };
   }
   // node-local: the files count against the node's ephemeral storage, so the scheduler must know
-  const storage = `${Math.ceil(fetchStorageBytes(weightsBytes) / MiB)}Mi`;
+  const storageBytes = fetchStorageBytes(weightsBytes);
+  const storage = `${Math.ceil(storageBytes / MiB)}Mi`;
+  // no file is larger than the whole model: the same figure caps each download (--max-bytes)
+  const args = fetchArgs(files, WEIGHTS_MOUNT, FETCH_PORT, {
+    listenAddress: '$(POD_IP)',
+    maxBytes: storageBytes,
+    ...(allowances?.allowHttp ? { allowHttp: true } : {}),
+    ...(allowances?.allowHosts.length ? { allowHosts: allowances.allowHosts } : {}),
+  });
   return {
     volume: { name: 'weights', emptyDir: { sizeLimit: storage } },
     modelPath,
-    fetch: { args: fetchArgs(files, WEIGHTS_MOUNT, FETCH_PORT, { listenAddress: '$(POD_IP)' }), storage },
+    fetch: { args, storage },
   };
 }

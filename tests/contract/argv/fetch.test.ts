@@ -5,9 +5,11 @@ import {
   fetchArgs,
   fetchedModelPath,
   fetchStorageBytes,
+  fetchTargets,
   type FetchConfig,
   type FetchFile,
 } from '../../../contract/argv/fetch.js';
+import { ConfigError } from '../../../contract/errors.js';
 
 describe('fetchArgs (pure): what the operator writes is what the command reads', () => {
   it('round-trips through the command\'s own parser, URLs with "=" and encoded names included', async () => {
@@ -29,13 +31,21 @@ describe('fetchArgs (pure): what the operator writes is what the command reads',
         parsed = config;
       },
     );
-    await program.parseAsync(fetchArgs(files, '/models', 8081, { retries: 3, timeoutSeconds: 30 }), { from: 'user' });
+    const options = {
+      retries: 3,
+      timeoutSeconds: 30,
+      deadlineSeconds: 7200,
+      maxBytes: fetchStorageBytes(63_379_686_848),
+      // the third file is on a private address, over plain http: an administrator's policy allows it
+      allowHttp: true,
+      allowHosts: ['10.0.0.0/8', 'minio.storage.svc'],
+    };
+    await program.parseAsync(fetchArgs(files, '/models', 8081, options), { from: 'user' });
     expect(parsed).toEqual({
       dest: '/models',
       listenAddress: '0.0.0.0',
       port: 8081,
-      retries: 3,
-      timeoutSeconds: 30,
+      ...options,
       lingerSeconds: 0,
       files: [
         { ...files[0], sha256: 'a'.repeat(64), name: 'gpt-oss-120b-00001-of-00003.gguf' },
@@ -44,6 +54,41 @@ describe('fetchArgs (pure): what the operator writes is what the command reads',
       ],
     });
     expect(fetchedModelPath(files, '/models/')).toBe('/models/gpt-oss-120b-00001-of-00003.gguf');
+  });
+
+  it('without options: https to public hosts only, a 6 h deadline, 128 GiB per file', async () => {
+    const files: FetchFile[] = [{ url: 'https://example.com/a.gguf', sha256: 'a'.repeat(64) }];
+    let parsed: FetchConfig | undefined;
+    const program = new Command('gptoss');
+    configureFetch(
+      program.command('fetch'),
+      () => 'info',
+      'fetch',
+      async (config) => {
+        parsed = config;
+      },
+    );
+    const args = fetchArgs(files, '/models', 8081);
+    expect(args).not.toContain('--allow-http');
+    expect(args).not.toContain('--allow-host');
+    await program.parseAsync(args, { from: 'user' });
+    expect(parsed).toMatchObject({ allowHttp: false, allowHosts: [], deadlineSeconds: 21_600, maxBytes: 2 ** 37 });
+  });
+
+  it('fetchTargets refuses, by default, what the command refuses without allowances', () => {
+    expect(() => fetchTargets([{ url: 'http://10.0.0.1/a.gguf', sha256: 'a'.repeat(64) }])).toThrow(
+      new ConfigError('http://10.0.0.1/a.gguf: must be an https URL (http only with --allow-http)'),
+    );
+    expect(() => fetchTargets([{ url: 'https://10.0.0.1/a.gguf', sha256: 'a'.repeat(64) }])).toThrow(
+      new ConfigError('https://10.0.0.1/a.gguf: 10.0.0.1 is a private address, not allowed without --allow-host'),
+    );
+    expect(() => fetchTargets([{ url: 'https://u:secret@example.com/a.gguf?sig=x', sha256: 'a'.repeat(64) }])).toThrow(
+      new ConfigError('https://***@example.com/a.gguf?…: must not carry credentials (user:password@)'),
+    );
+    // names and checksums are checked after the URL, and name a URL without its secrets either
+    expect(() => fetchTargets([{ url: 'https://example.com/?sig=secret', sha256: 'a'.repeat(64) }])).toThrow(
+      new ConfigError('https://example.com/?…: the URL must end in a file name'),
+    );
   });
 
   it('fetchStorageBytes: the files plus room for metadata, whole MiB', () => {

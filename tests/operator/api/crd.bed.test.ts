@@ -89,6 +89,69 @@ describe('GptOssModel validation on the real API server', () => {
     expect(r.stderr).toContain(message);
   });
 
+  const nameRule =
+    'metadata.name: Invalid value: "object": must be at most 58 characters of lower-case letters, digits and \'-\', ' +
+    'starting with a letter and ending with a letter or digit (a DNS-1035 label, so that the Service <name>-grpc ' +
+    'is valid too)';
+  const keySyntax =
+    "an optional DNS subdomain prefix and '/', then 1 to 63 letters, digits, '-', '_' or '.', " +
+    'starting and ending with a letter or digit';
+  it.each([
+    ['a dot (not a Service name)', 'chat.v2', nameRule],
+    ['a leading digit', '2chat', nameRule],
+    ['59 characters (<name>-grpc would be 64)', `m${'x'.repeat(58)}`, nameRule],
+    ['64 characters (the gptoss.io/model label would be too long)', `m${'x'.repeat(63)}`, nameRule],
+  ])('a name with %s is refused', (_name, name, message) => {
+    const r = create(name, valid);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`The GptOssModel "${name}" is invalid: ${message}`);
+  });
+
+  it.each([
+    [
+      'a label key with a space',
+      { podLabels: { 'team name': 'a' } },
+      `spec.runtime.podLabels: Invalid value: "object": label keys must be ${keySyntax}`,
+    ],
+    [
+      'a label key whose name part is 64 characters',
+      { podLabels: { [`example.com/${'k'.repeat(64)}`]: 'a' } },
+      `spec.runtime.podLabels: Invalid value: "object": label keys must be ${keySyntax}`,
+    ],
+    [
+      'a label value with a slash',
+      { podLabels: { team: 'a/b' } },
+      'spec.runtime.podLabels[team]: Invalid value: "string": ' +
+        "label values must be empty or letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+    ],
+    [
+      'a label value of 64 characters',
+      { podLabels: { team: 'v'.repeat(64) } },
+      'spec.runtime.podLabels.team: Too long: may not be more than 63 bytes',
+    ],
+    [
+      'an annotation key starting with a dash',
+      { podAnnotations: { '-x': 'any value at all' } },
+      `spec.runtime.podAnnotations: Invalid value: "object": annotation keys must be ${keySyntax}`,
+    ],
+  ])('%s is refused', (_name, runtime, message) => {
+    const r = create(`bad-${Math.random().toString(36).slice(2, 8)}`, { ...valid, runtime });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('the longest name and valid labels and annotations are accepted', () => {
+    const name = `m${'x'.repeat(57)}`;
+    const runtime = {
+      podLabels: { 'example.com/team': 'a_b.c-d', tier: '', [`k${'k'.repeat(62)}`]: 'v'.repeat(63) },
+      podAnnotations: { 'example.com/note': 'any value: at all, even / and spaces' },
+    };
+    const r = create(name, { ...valid, runtime });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    kubectl(['delete', 'gom', name, '-n', ns.name]);
+  });
+
   it('a valid model gets its defaults; kubectl scale acts through the scale subresource; explain documents', () => {
     expect(
       create('good', { ...valid, source: { url: { files: [{ url: 'https://example.test/m.gguf', sha256: sha }] } } })

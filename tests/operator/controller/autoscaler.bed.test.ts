@@ -25,7 +25,8 @@ import { CRD_FILE } from '../../../scripts/genCrd.js';
 import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../../helpers/cluster.js';
 import { FakeRuntimeEndpoints } from '../../helpers/fakeMetrics.js';
 import { FakeScheduler } from '../../helpers/fakeScheduler.js';
-import { converged, readModel, startOperatorProcess } from '../../helpers/operator.js';
+import { startHostilePod } from '../../helpers/hostilePod.js';
+import { converged, readModel, startOperatorProcess, TEST_POLICY } from '../../helpers/operator.js';
 
 const INTERVAL_MS = 15_000;
 const SLOTS = 4;
@@ -47,6 +48,23 @@ describe('scraping gptoss_runtime_utilization (fake metrics endpoints on 127.0.0
     }
   });
 
+  it('a pod that answers too much, or no gauge, gives no value and says why', async () => {
+    const [huge, garbage] = await Promise.all([
+      startHostilePod(`gptoss_runtime_utilization 1\n${'# padding\n'.repeat(30_000)}`),
+      startHostilePod('<html>busy</html>'),
+    ]);
+    try {
+      expect(await scrapeUtilization(new URL(huge.url).host, 1000)).toEqual({
+        problem: 'answered more than 262144 bytes',
+      });
+      expect(await scrapeUtilization(new URL(garbage.url).host, 1000)).toEqual({
+        problem: 'answered no valid gptoss_runtime_utilization',
+      });
+    } finally {
+      await Promise.all([huge.close(), garbage.close()]);
+    }
+  });
+
   it('a pod that errs, hangs past the timeout or is not listening gives no value', async () => {
     const server = createServer((_req, res) => void res.writeHead(500).end());
     server.listen(0, '127.0.0.21');
@@ -57,10 +75,12 @@ describe('scraping gptoss_runtime_utilization (fake metrics endpoints on 127.0.0
     await once(hanging, 'listening');
     try {
       const started = Date.now();
-      expect(await scrapeUtilization(`127.0.0.21:${port}`, 1000)).toBeNull();
-      expect(await scrapeUtilization(`127.0.0.22:${(hanging.address() as AddressInfo).port}`, 200)).toBeNull();
+      expect(await scrapeUtilization(`127.0.0.21:${port}`, 1000)).toEqual({ problem: 'answered HTTP 500' });
+      expect(await scrapeUtilization(`127.0.0.22:${(hanging.address() as AddressInfo).port}`, 200)).toEqual({
+        problem: 'no complete answer within 200 ms',
+      });
       expect(Date.now() - started).toBeLessThan(5000); // the timeout ended the wait, not the test's
-      expect(await scrapeUtilization(`127.0.0.23:${port}`, 1000)).toBeNull();
+      expect(await scrapeUtilization(`127.0.0.23:${port}`, 1000)).toEqual({ problem: 'did not answer: ECONNREFUSED' });
     } finally {
       for (const s of [server, hanging]) s.closeAllConnections();
       await Promise.all([server, hanging].map((s) => new Promise((r) => s.close(r))));
@@ -81,7 +101,12 @@ describe('the builtin autoscaler on the real control plane (fake metrics endpoin
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const executor = new Executor(kc);
-  const config = { runtimeImage: 'runtime:test', loadMiBPerSecond: 500, catalogue: DEFAULT_CATALOGUE };
+  const config = {
+    runtimeImage: 'runtime:test',
+    loadMiBPerSecond: 500,
+    catalogue: DEFAULT_CATALOGUE,
+    policy: TEST_POLICY,
+  };
   const settings = { intervalSeconds: INTERVAL_MS / 1000, scrapeTimeoutMs: 1000, tolerance: 0.1 };
   const log = createLogger(process.env.GPTOSS_TEST_LOG ?? 'error');
   let clock = new Date('2026-11-28T12:00:00Z');

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observePods } from '../../../operator/controller/reads.js';
+import { startHostilePod } from '../../helpers/hostilePod.js';
 
 const pod = (name: string, status: V1Pod['status']): V1Pod => ({ metadata: { name }, status });
 
@@ -40,6 +41,39 @@ describe('observePods', () => {
       port,
     );
     expect(observed.download).toEqual({ bytesDone: 2048, bytesTotal: 8192 });
+  });
+
+  it.each([
+    ['an answer past the 64 KiB limit', 'x'.repeat(100 * 1024), 'answered more than 65536 bytes'],
+    ['an answer that is not JSON', '<html>busy</html>', 'answered something that is not gptoss fetch progress'],
+    [
+      'more bytes done than there are',
+      { bytesDone: 5, bytesTotal: 2 },
+      'answered something that is not gptoss fetch progress',
+    ],
+    ['a negative count', { bytesDone: -1, bytesTotal: null }, 'answered something that is not gptoss fetch progress'],
+    ['a count that is not a number', { bytesDone: '1e30' }, 'answered something that is not gptoss fetch progress'],
+  ])('%s is not trusted: 0 of unknown, said in the observation and reported', async (_name, answer, problem) => {
+    const hostile = await startHostilePod(answer);
+    const reported: string[] = [];
+    try {
+      const observed = await observePods(
+        [
+          pod('chat-1', {
+            podIP: '127.0.0.1',
+            initContainerStatuses: [
+              { name: 'fetch', state: { running: {} }, ready: false, restartCount: 0, image: 'i', imageID: '' },
+            ],
+          }),
+        ],
+        Number(new URL(hostile.url).port),
+        (p, endpoint, why) => reported.push(`${p.metadata?.name} ${endpoint} ${why}`),
+      );
+      expect(observed.download).toEqual({ bytesDone: 0, bytesTotal: 0, unreadable: [`pod chat-1: ${problem}`] });
+      expect(reported).toEqual([`chat-1 /progress ${problem}`]);
+    } finally {
+      await hostile.close();
+    }
   });
 
   it('a container that keeps failing is reported with its last termination message', async () => {

@@ -1,5 +1,6 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_POLICY } from '../../helpers/operator.js';
 import { Executor } from '../../../operator/controller/executor.js';
 import { ModelReconciler } from '../../../operator/controller/reconciler.js';
 import { gptOssModelSpec } from '../../../operator/api/v1alpha1/gptOssModel.js';
@@ -12,7 +13,12 @@ import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../../
 describe('ModelReconciler on the real control plane', () => {
   const ns = useNamespace('reconcile');
   beforeAll(() => ensureCrd(CRD_FILE));
-  const config = { runtimeImage: 'runtime:test', loadMiBPerSecond: 500, catalogue: DEFAULT_CATALOGUE };
+  const config = {
+    runtimeImage: 'runtime:test',
+    loadMiBPerSecond: 500,
+    catalogue: DEFAULT_CATALOGUE,
+    policy: TEST_POLICY,
+  };
   let clock = new Date('2026-11-28T12:00:00Z');
   const reconcile = () =>
     new ModelReconciler({ executor: new Executor(clusterAccess().kc), settings: config, now: () => clock }).reconcile({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fetchStorageBytes } from '../../../contract/argv/fetch.js';
 import { cpuCount, planChildren } from '../../../operator/planner/children.js';
 import { CHILDREN_CONFIG as CONFIG, children, model, placed } from '../../helpers/plannedChildren.js';
 
@@ -153,6 +154,9 @@ describe('children of a GptOssModel (pure)', () => {
       '$(POD_IP)',
       '--port',
       '8090',
+      // no file may be larger than the whole model's weights with their margin (60,444 MiB)
+      '--max-bytes',
+      String(fetchStorageBytes(60_444 * 2 ** 20)),
       ...files.flatMap((f) => ['--file', `${f.url}=${f.sha256}`]),
     ]);
     expect(fetch.image).toBe(CONFIG.runtimeImage);

@@ -53,26 +53,26 @@ describe('status from plan and observation (pure, table)', () => {
     [
       'scaled to zero',
       { replicas: 0 },
-      observed({ replicas: 0, readyReplicas: 0, updatedReplicas: 0, upToDate: true }),
+      observed({ replicas: 0, readyReplicas: 0, updatedReplicas: 0, upToDate: true, replicaFailure: null }),
       { Ready: 'False/ScaledToZero', Progressing: 'False/Stable' },
     ],
     [
       'all replicas ready',
       {},
-      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, upToDate: true }),
+      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, upToDate: true, replicaFailure: null }),
       { Ready: 'True/Ready', Progressing: 'False/Stable', Degraded: 'False/Healthy' },
     ],
     [
       'rolling out',
       {},
-      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 1, upToDate: true }),
+      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 1, upToDate: true, replicaFailure: null }),
       { Ready: 'True/Ready', Progressing: 'True/RollingOut' },
     ],
     [
       'pods the scheduler cannot place',
       {},
       observed(
-        { replicas: 2, readyReplicas: 1, updatedReplicas: 2, upToDate: true },
+        { replicas: 2, readyReplicas: 1, updatedReplicas: 2, upToDate: true, replicaFailure: null },
         '0/10 nodes are available: 10 Insufficient nvidia.com/gpu.',
       ),
       { Ready: 'True/Ready', Degraded: 'True/PodsUnschedulable' },
@@ -80,7 +80,7 @@ describe('status from plan and observation (pure, table)', () => {
     [
       'a container that keeps failing (a missing model file)',
       {},
-      observed({ replicas: 2, readyReplicas: 0, updatedReplicas: 2, upToDate: true }, null, {
+      observed({ replicas: 2, readyReplicas: 0, updatedReplicas: 2, upToDate: true, replicaFailure: null }, null, {
         failing:
           'container runtime of pod chat-1 exited 1: gptoss serve: model file /models/m.gguf not found; restarts: 3',
       }),
@@ -89,10 +89,27 @@ describe('status from plan and observation (pure, table)', () => {
     [
       'weights downloading',
       {},
-      observed({ replicas: 2, readyReplicas: 0, updatedReplicas: 2, upToDate: true }, null, {
+      observed({ replicas: 2, readyReplicas: 0, updatedReplicas: 2, upToDate: true, replicaFailure: null }, null, {
         download: { bytesDone: 3 * 2 ** 30, bytesTotal: 12 * 2 ** 30 },
       }),
       { Ready: 'False/NoReplicaReady', Progressing: 'True/DownloadingWeights', Degraded: 'False/Healthy' },
+    ],
+    [
+      'pods the ReplicaSet cannot create (a quota, Pod Security admission)',
+      {},
+      observed(
+        {
+          replicas: 0,
+          readyReplicas: 0,
+          updatedReplicas: 0,
+          upToDate: true,
+          replicaFailure: 'FailedCreate: pods "chat-5d9c-x" is forbidden: exceeded quota: none, requested: pods=1',
+        },
+        null,
+        // pods that cannot be created say more than anything their (absent) pods could
+        { failing: 'container runtime of pod chat-1 exited 1' },
+      ),
+      { Ready: 'False/NoReplicaReady', Degraded: 'True/PodsNotCreated' },
     ],
   ] as const)('%s', (_name, spec, obs, expected) => {
     const m = model(spec);
@@ -113,6 +130,57 @@ describe('status from plan and observation (pure, table)', () => {
     );
   });
 
+  it("pods that cannot be created: Degraded carries the Deployment controller's message as it is", () => {
+    const m = model();
+    const failure = 'FailedCreate: pods "chat-5d9c-x" is forbidden: exceeded quota: none, requested: pods=1';
+    const s = planStatus(
+      m,
+      placedFor(m),
+      null,
+      observed({ replicas: 0, readyReplicas: 0, updatedReplicas: 0, upToDate: true, replicaFailure: failure }),
+      T0,
+    );
+    expect(s.conditions!.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'PodsNotCreated',
+      message: failure,
+    });
+  });
+
+  it('progress some pods would not give is said with the download', () => {
+    const m = model();
+    const download = {
+      bytesDone: 3 * 2 ** 30,
+      bytesTotal: 12 * 2 ** 30,
+      unreadable: ['pod chat-2: answered more than 65536 bytes', 'pod chat-3: answered HTTP 500'],
+    };
+    const s = planStatus(m, placedFor(m), null, observed(null, null, { download }), T0);
+    expect(s.conditions!.find((c) => c.type === 'Progressing')!.message).toBe(
+      'downloading weights: 25% (3.0 of 12.0 GiB); progress not readable from ' +
+        'pod chat-2: answered more than 65536 bytes; pod chat-3: answered HTTP 500',
+    );
+  });
+
+  it('a child the API server refused: Placed=False, and Degraded while an earlier Deployment serves', () => {
+    const m = model();
+    const refused = {
+      reason: 'ChildRejected',
+      message: 'the API server refused Service/chat-grpc: Service "chat-grpc" is invalid: metadata.name: Invalid value',
+    };
+    const fresh = planStatus(m, placedFor(m), refused, observed(null), T0);
+    expect(conditions(fresh)).toMatchObject({ Placed: 'False/ChildRejected', Degraded: 'False/Healthy' });
+    expect(fresh.conditions!.find((c) => c.type === 'Placed')!.message).toBe(refused.message);
+    const serving = planStatus(
+      m,
+      placedFor(m),
+      refused,
+      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, upToDate: true, replicaFailure: null }),
+      T0,
+    );
+    expect(conditions(serving)).toMatchObject({ Placed: 'False/ChildRejected', Degraded: 'True/ChildRejected' });
+    expect(serving.conditions!.find((c) => c.type === 'Degraded')!.message).toBe(refused.message);
+  });
+
   it('nothing fits: a new model is not placed; a serving one keeps its Deployment and is Degraded', () => {
     const m = model({ contextSize: 131_072, parallelSlots: 256 });
     const p = placedFor(m);
@@ -124,7 +192,7 @@ describe('status from plan and observation (pure, table)', () => {
       m,
       p,
       null,
-      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, upToDate: true }),
+      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, upToDate: true, replicaFailure: null }),
       T0,
     );
     expect(conditions(serving)).toMatchObject({ Placed: 'False/NoFittingGPU', Degraded: 'True/NotPlaced' });
@@ -154,7 +222,7 @@ describe('status from plan and observation (pure, table)', () => {
       model({}, first),
       placedFor(m),
       null,
-      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, upToDate: true }),
+      observed({ replicas: 2, readyReplicas: 2, updatedReplicas: 2, upToDate: true, replicaFailure: null }),
       T1,
     );
     const byType = (s: typeof first, type: string) => s.conditions!.find((c) => c.type === type)!;

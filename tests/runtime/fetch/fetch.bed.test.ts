@@ -1,19 +1,30 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readGgufFileInfo } from 'node-llama-cpp';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fetchArgs, fetchedModelPath, type FetchFile } from '../../../contract/argv/fetch.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fetchedModelPath } from '../../../contract/argv/fetch.js';
 import type { ProgressSnapshot } from '../../../runtime/fetch/progress.js';
 import { synthModel } from '../../../runtime/synth/synthModel.js';
 import { runGptoss, spawnGptoss } from '../../helpers/cli.js';
-import { startFileServer, type FileServer, type FileServerBehaviour } from '../../helpers/fileServer.js';
+import type { FileServer } from '../../helpers/fileServer.js';
 import { modelPath } from '../../helpers/models.js';
 import { waitFor } from '../../helpers/wait.js';
+import {
+  argsFor,
+  errorLine,
+  expectOnly,
+  filesOf,
+  getJson,
+  LOCAL_SERVER_FLAGS,
+  logged,
+  runFetch,
+  scratchFolders,
+  sha256,
+  useFileServers,
+} from './fetchRuns.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'gptoss-fetch-'));
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const folders = scratchFolders('gptoss-fetch-');
+const { scratch } = folders;
 
 const SINGLE = 'gpt-oss-tiny.gguf';
 let single: Buffer;
@@ -35,52 +46,8 @@ beforeAll(async () => {
   shards = Object.fromEntries(written.files.map((f, i) => [shardNames[i]!, readFileSync(f)]));
 });
 
-const servers: FileServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serveFiles(files: Record<string, Buffer>, behaviour: FileServerBehaviour = {}) {
-  const server = await startFileServer(files, behaviour);
-  servers.push(server);
-  return server;
-}
-
-let destCount = 0;
-const newDest = () => join(scratch, `dest-${++destCount}`);
-const filesOf = (server: FileServer, files: Record<string, Buffer>): FetchFile[] =>
-  Object.entries(files).map(([name, data]) => ({ url: server.url(name), sha256: sha256(data) }));
-/** The arguments the operator would write (fetchArgs), on loopback, with a free progress port. */
-const argsFor = (files: FetchFile[], dest: string, extra: string[] = []) => [
-  ...fetchArgs(files, dest, 0, { listenAddress: '127.0.0.1' }),
-  ...extra,
-];
-
-async function runFetch(args: string[]) {
-  const p = spawnGptoss(args);
-  const code = await p.exited;
-  return { code, stdout: p.stdout(), stderr: p.stderr() };
-}
-
-/** The structured log lines with this message. */
-const logged = (stderr: string, msg: string) =>
-  stderr
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((l) => l.msg === msg);
-
-/** Exactly one line that is not a JSON log line, no stack trace. */
-function errorLine(stderr: string): string {
-  const lines = stderr
-    .trim()
-    .split('\n')
-    .filter((l) => !l.startsWith('{'));
-  expect(lines).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
-  return lines[0]!;
-}
-
-const expectOnly = (dest: string, names: string[]) => expect(readdirSync(dest).sort()).toEqual([...names].sort());
+const serveFiles = useFileServers();
+const newDest = () => folders.newDest();
 
 describe('gptoss fetch downloads and verifies', () => {
   it("a single file: saved under its URL's name, right bytes, loads, nothing else left, exit 0", async () => {
@@ -367,9 +334,24 @@ describe('gptoss fetch fails clearly, leaving nothing behind', () => {
       ['--file', `http://127.0.0.1:9/a.gguf=${'0'.repeat(64)}`, '--port', '70000'],
       /^gptoss fetch: --port must be between 0 and 65535$/,
     ],
+    [
+      'an allowance that is no host, address or CIDR',
+      ['--file', `http://127.0.0.1:9/a.gguf=${'0'.repeat(64)}`, '--allow-host', '10.0.0.0/33'],
+      /^gptoss fetch: --allow-host 10\.0\.0\.0\/33: not a host name, IP address or CIDR$/,
+    ],
+    [
+      'a size cap of 0',
+      ['--file', `http://127.0.0.1:9/a.gguf=${'0'.repeat(64)}`, '--max-bytes', '0'],
+      /^gptoss fetch: --max-bytes must be between 1 and 9007199254740991$/,
+    ],
+    [
+      'a deadline of 0',
+      ['--file', `http://127.0.0.1:9/a.gguf=${'0'.repeat(64)}`, '--deadline', '0'],
+      /^gptoss fetch: --deadline must be between 1 and 604800$/,
+    ],
   ])('bad arguments exit 2 with one line: %s', (_name, args, message) => {
     const dest = newDest();
-    const r = runGptoss(['fetch', '--dest', dest, ...args]);
+    const r = runGptoss(['fetch', '--dest', dest, ...LOCAL_SERVER_FLAGS, ...args]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(errorLine(r.stderr)).toMatch(message);
@@ -378,10 +360,7 @@ describe('gptoss fetch fails clearly, leaving nothing behind', () => {
 });
 
 describe('gptoss fetch progress over HTTP', () => {
-  const get = async (base: string, path: string) => {
-    const res = await fetch(`${base}${path}`);
-    return { status: res.status, json: (await res.json()) as ProgressSnapshot & { status?: string } };
-  };
+  const get = getJson;
 
   it('GET /progress while a slow download runs: bytesDone grows, bytesTotal is the size, then phase done', async () => {
     const files = { [SINGLE]: single };

@@ -1,0 +1,31 @@
+import { spawn, type StdioOptions } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../contract/paths.js';
+
+export const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
+
+export interface BenchOperator {
+  /** The operator's configuration file, as YAML: what the benchmark needs over the defaults (its policy at least). */
+  config: string;
+  /** The namespace it watches and holds its Lease in. */
+  namespace: string;
+  kubeconfig: string;
+  extraArgs?: string[];
+  stdio?: StdioOptions;
+}
+
+/** `gptoss operator` as a benchmark runs it: one namespace, logging warnings only, its ops server on a free port. */
+export function spawnOperator({ config, namespace, kubeconfig, extraArgs = [], stdio = 'ignore' }: BenchOperator) {
+  const configFile = join(mkdtempSync(join(tmpdir(), 'gptoss-bench-')), 'operator.yaml');
+  writeFileSync(configFile, config);
+  const args = ['--log-level', 'warn', 'operator', '--config', configFile, '--namespace', namespace];
+  return spawn(process.execPath, [GPTOSS, ...args, '--lease-namespace', namespace, '--port', '0', ...extraArgs], {
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    stdio,
+  });
+}
+
+/** A policy that lets models name files in this folder of the node (the benchmarks' synthetic models). */
+export const hostPathPolicy = (folder: string) => `policy:\n  hostPathPrefixes: [${JSON.stringify(folder)}]\n`;

@@ -1,0 +1,61 @@
+import type { LlamaContextSequence, Token } from 'node-llama-cpp';
+
+export interface SamplerSettings {
+  temperature: number;
+  topP: number;
+  topK?: number;
+  minP?: number;
+  seed?: number;
+  repeatPenalty?: { penalty?: number; frequencyPenalty?: number; presencePenalty?: number; lastTokens: number };
+}
+
+/** What to do after a sampled token: go on, or end (an end-of-generation token, a stop string). */
+export type Verdict = 'continue' | 'end';
+
+export type SampleEnd = 'end' | 'length' | 'abort';
+
+/**
+ * Evaluates the prompt on a slot and samples until told to end, `maxTokens` tokens were sampled
+ * (every token counts, control tokens too) or the signal aborts. The slot keeps the prefix it
+ * shares with its last request, so only what is new is evaluated. Returns how it ended and how many
+ * tokens were sampled.
+ */
+export async function sample(
+  sequence: LlamaContextSequence,
+  prompt: readonly Token[],
+  settings: SamplerSettings,
+  maxTokens: number,
+  signal: AbortSignal,
+  onToken: (token: Token) => Verdict,
+): Promise<{ end: SampleEnd; sampled: number }> {
+  const input = [...prompt];
+  const last = input.pop()!;
+  // at least one token is evaluated, for the logits of the first sample
+  await sequence.adaptStateToTokens(input, false);
+  const fresh = [...input.slice(sequence.nextTokenIndex), last];
+  if (signal.aborted) return { end: 'abort', sampled: 0 };
+  const { repeatPenalty, ...sampling } = settings;
+  const history: Token[] = [];
+  const tokens = sequence.evaluate(fresh, {
+    ...sampling,
+    ...(repeatPenalty && {
+      repeatPenalty: {
+        punishTokens: () => history.slice(-repeatPenalty.lastTokens),
+        maxPunishTokens: repeatPenalty.lastTokens,
+        penalty: repeatPenalty.penalty,
+        frequencyPenalty: repeatPenalty.frequencyPenalty,
+        presencePenalty: repeatPenalty.presencePenalty,
+      },
+    }),
+    yieldEogToken: true,
+  });
+  let sampled = 0;
+  for await (const token of tokens) {
+    if (signal.aborted) return { end: 'abort', sampled };
+    sampled++;
+    history.push(token);
+    if (onToken(token) === 'end') return { end: 'end', sampled };
+    if (sampled >= maxTokens) return { end: 'length', sampled };
+  }
+  return { end: 'end', sampled };
+}

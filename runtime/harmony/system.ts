@@ -1,0 +1,38 @@
+import type { ReasoningEffort } from '../../contract/models.js';
+
+/**
+ * The system and developer messages' content, as the reference renders SystemContent and
+ * DeveloperContent (sections joined by a blank line).
+ */
+
+export const MODEL_IDENTITY = 'You are ChatGPT, a large language model trained by OpenAI.';
+export const KNOWLEDGE_CUTOFF = '2024-06';
+export const VALID_CHANNELS = ['analysis', 'commentary', 'final'] as const;
+
+export interface SystemContent {
+  reasoningEffort: ReasoningEffort;
+  /** YYYY-MM-DD; the reference writes the line only when a date is given. */
+  currentDate?: string;
+  /** Adds the line that sends calls of function tools to the commentary channel. */
+  hasFunctionTools?: boolean;
+}
+
+export function systemContent(s: SystemContent): string {
+  const top = [
+    MODEL_IDENTITY,
+    `Knowledge cutoff: ${KNOWLEDGE_CUTOFF}`,
+    ...(s.currentDate ? [`Current date: ${s.currentDate}`] : []),
+  ];
+  const channels =
+    `# Valid channels: ${VALID_CHANNELS.join(', ')}. Channel must be included for every message.` +
+    (s.hasFunctionTools ? "\nCalls to these tools must go to the commentary channel: 'functions'." : '');
+  return [top.join('\n'), `Reasoning: ${s.reasoningEffort}`, channels].join('\n\n');
+}
+
+/** The developer message: `# Instructions` and the instructions (tools come with a later section). */
+export function developerContent(instructions: string): string {
+  return ['# Instructions', instructions].join('\n\n');
+}
+
+/** A date as the system message writes it (UTC). */
+export const isoDate = (date: Date) => date.toISOString().slice(0, 10);
