@@ -13,6 +13,7 @@ import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { HarmonyChatWrapper, LlamaChat, LlamaLogLevel, getLlama } from 'node-llama-cpp';
 import { Engine } from '../runtime/engine/engine.js';
 import { defaultThreads } from '../runtime/engine/threads.js';
+import { CHAT_DEFAULTS } from '../contract/api/chat.js';
 import { systemClock } from '../contract/clock.js';
 import { createLogger } from '../contract/log.js';
 import { RuntimeClient } from '../contract/grpc/protos.js';
@@ -123,6 +124,7 @@ async function inProcessEngine(modelPath: string) {
     {
       modelPath,
       modelName: 'bench',
+      currentDate: 'today',
       parallel: MAX_SLOTS,
       contextSize: CONTEXT,
       reasoningEffort: 'medium',
@@ -140,7 +142,16 @@ async function inProcessEngine(modelPath: string) {
         const start = performance.now();
         let ttft = 0;
         const outcome = await engine.chat(
-          { model: '', messages: prompt(i) as never, stop: [], maxTokens: TOKENS, temperature: 1, topP: 1, seed: SEED },
+          {
+            ...CHAT_DEFAULTS,
+            model: '',
+            messages: prompt(i) as never,
+            stop: [],
+            maxTokens: TOKENS,
+            temperature: 1,
+            topP: 1,
+            seed: SEED,
+          },
           () => {
             if (ttft === 0) ttft = (performance.now() - start) / 1000;
           },

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  CHAT_DEFAULTS,
+  type ChatJob,
+  type ChatMessage,
+  type ChatPrompt,
+  type GenerateJob,
+  type Sampling,
+} from './chat.js';
 import { oneOf } from '../errors.js';
 import { REASONING_EFFORTS, type ReasoningEffort } from '../models.js';
 import { invalidArgument } from './errors.js';
@@ -9,6 +17,7 @@ import { CHAT_UNSUPPORTED_FIELDS, COMPLETION_UNSUPPORTED_FIELDS, unsupportedFiel
 import { parseWith, requireObject } from './issues.js';
 
 export { CHAT_ROLES, type ChatRole } from './messages.js';
+export type * from './chat.js';
 
 /**
  * Requests as both APIs carry them (the proto and OpenAI's JSON share snake_case field names), so one
@@ -18,40 +27,6 @@ export { CHAT_ROLES, type ChatRole } from './messages.js';
  * request can only ever hold fields the schema knows.
  */
 
-export interface ChatMessage {
-  role: ChatRole;
-  content: string;
-}
-
-export interface Sampling {
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  seed?: number;
-  stop: string[];
-  /** Vendor extension (llama.cpp's top_k): sample among the K likeliest tokens; 0 turns it off. 0..2^31-1. */
-  topK?: number;
-  /** Vendor extension (llama.cpp's min_p): drop tokens under this fraction of the likeliest's probability. 0..1. */
-  minP?: number;
-  /** Vendor extension (llama.cpp's repeat_penalty): divides the logits of tokens generated; 1 is off. (0, 2]. */
-  repeatPenalty?: number;
-  /** OpenAI's presence_penalty: subtracted once from the logit of every token already generated. -2..2. */
-  presencePenalty?: number;
-  /** OpenAI's frequency_penalty: subtracted from a token's logit per time it was generated. -2..2. */
-  frequencyPenalty?: number;
-}
-
-export interface ChatJob extends Sampling {
-  model: string;
-  messages: ChatMessage[];
-  reasoningEffort?: ReasoningEffort;
-}
-
-export interface GenerateJob extends Sampling {
-  model: string;
-  prompt: string;
-}
-
 /** How an OpenAI endpoint answers: whole, or streamed as server-sent events (usage last, if asked). */
 export interface Delivery {
   stream: boolean;
@@ -59,9 +34,7 @@ export interface Delivery {
 }
 
 /** What CountTokens counts: chat messages as Chat renders them, or a raw prompt. */
-export type CountTokensJob =
-  | { kind: 'chat'; job: Pick<ChatJob, 'model' | 'messages' | 'reasoningEffort'> }
-  | { kind: 'text'; model: string; prompt: string };
+export type CountTokensJob = { kind: 'chat'; job: ChatPrompt } | { kind: 'text'; model: string; prompt: string };
 
 const optionalString = z.string({ error: 'must be a string' }).nullish();
 
@@ -182,7 +155,10 @@ function chatMessagesOf(wire: WireMessage[]): ChatMessage[] {
       const field = `messages[${i}].reasoning_content`;
       throw invalidArgument(field, `${field}: only assistant messages carry reasoning`);
     }
-    return { role: m.role as ChatRole, content: messageText(m) };
+    const content = messageText(m);
+    if (m.role === 'assistant')
+      return { role: 'assistant', content, ...(m.reasoning_content ? { reasoning: m.reasoning_content } : {}) };
+    return { role: m.role as Exclude<ChatRole, 'assistant'>, content };
   });
   const last = list.length - 1;
   if (list[last]!.role === 'assistant') {
@@ -214,6 +190,7 @@ export function parseChatRequest(body: unknown): { job: ChatJob; delivery: Deliv
   const stop = parsed.stop ?? [];
   checkTextSize('messages', [...chatMessages.map((m) => m.content), ...stop]);
   const job: ChatJob = {
+    ...CHAT_DEFAULTS,
     ...samplingOf(parsed),
     maxTokens: maxTokensOf(parsed),
     model: parsed.model ?? '',
@@ -242,7 +219,11 @@ export function parseCountTokensRequest(body: unknown): CountTokensJob {
       chatMessages.map((m) => m.content),
     );
     const reasoning = (parsed.reasoning_effort ?? undefined) as ReasoningEffort | undefined;
-    return { kind: 'chat', job: { model: modelName, messages: chatMessages, reasoningEffort: reasoning } };
+    const { tools, responseFormat } = CHAT_DEFAULTS;
+    return {
+      kind: 'chat',
+      job: { model: modelName, messages: chatMessages, reasoningEffort: reasoning, tools, responseFormat },
+    };
   }
   if (!parsed.prompt) throw invalidArgument('prompt', 'prompt: give a prompt or messages to count');
   checkTextSize('prompt', [parsed.prompt]);

@@ -19,6 +19,23 @@ import { RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT } from '../names.js';
 export const GPU_CHOICES = ['auto', 'cuda', 'vulkan', 'cpu'] as const;
 export type GpuChoice = (typeof GPU_CHOICES)[number];
 
+/**
+ * The system message's `Current date:` line: `today` (UTC, at each request, as OpenAI's chat
+ * template writes it), a fixed YYYY-MM-DD, or `none` (the line left out, as the harmony reference
+ * does without a date). Shared by `gptoss serve` and `gptoss render`.
+ */
+export const currentDateSchema = z
+  .string()
+  .refine(
+    (value) =>
+      value === 'today' ||
+      value === 'none' ||
+      (/^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value)),
+    'must be today, none or a date YYYY-MM-DD',
+  )
+  .default('today');
+export type CurrentDate = z.output<typeof currentDateSchema>;
+
 /** `gptoss serve`'s flags, keyed as commander names them. */
 export const SERVE_FLAGS = {
   model: {
@@ -68,6 +85,11 @@ export const SERVE_FLAGS = {
     flag: '--reasoning-effort <effort>',
     help: `default reasoning effort: ${oneOf(REASONING_EFFORTS)}`,
     schema: choice(REASONING_EFFORTS).default(DEFAULT_REASONING_EFFORT),
+  },
+  currentDate: {
+    flag: '--current-date <date>',
+    help: "the system message's Current date: today (UTC, the default), none, or YYYY-MM-DD",
+    schema: currentDateSchema,
   },
   gpu: { flag: '--gpu <gpu>', help: oneOf(GPU_CHOICES), schema: choice(GPU_CHOICES).default('auto') },
   threads: {

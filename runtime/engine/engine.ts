@@ -14,9 +14,10 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import { ApiError, invalidArgument } from '../../contract/api/errors.js';
-import type { ChatJob, GenerateJob, Sampling } from '../../contract/api/requests.js';
+import type { ChatJob, ChatPrompt, GenerateJob, Sampling } from '../../contract/api/chat.js';
 import type { Logger } from '../../contract/log.js';
-import { chatConversation } from '../harmony/conversation.js';
+import { chatConversation, type ConversationSettings } from '../harmony/conversation.js';
+import { currentDateOf } from '../harmony/system.js';
 import { renderForCompletion } from '../harmony/format.js';
 import { HarmonyParser, type ParsedDelta } from '../harmony/parser.js';
 import { PromptEncoder, type Encoded } from './promptEncoder.js';
@@ -151,7 +152,7 @@ export class Engine {
     return { used: vram.used, total: vram.total };
   }
 
-  async countChatTokens(job: Pick<ChatJob, 'model' | 'messages' | 'reasoningEffort'>): Promise<number> {
+  async countChatTokens(job: ChatPrompt): Promise<number> {
     this.checkModel(job.model);
     return (await this.renderChat(job, Infinity)).tokens.length;
   }
@@ -223,13 +224,9 @@ export class Engine {
   }
 
   /** The chat as prompt tokens: harmony rendered as the reference does; other models through their chat format. */
-  private async renderChat(job: Pick<ChatJob, 'messages' | 'reasoningEffort'>, limit: number): Promise<Prompt> {
+  private async renderChat(job: ChatPrompt, limit: number): Promise<Prompt> {
     if (this.harmony) {
-      const settings = {
-        reasoningEffort: job.reasoningEffort ?? this.options.reasoningEffort,
-        today: this.clock.date(),
-      };
-      const pieces = renderForCompletion(chatConversation(job.messages, settings));
+      const pieces = renderForCompletion(chatConversation(job, this.conversationSettings()));
       return { ...(await this.encoder.pieces(pieces, limit)), stopStrings: [] };
     }
     const history: ChatHistoryItem[] = [...toHistory(job), { type: 'model', response: [] }];
@@ -237,6 +234,13 @@ export class Engine {
     return {
       ...(await this.encoder.llamaText(state.contextText, limit)),
       stopStrings: textTriggers(state.stopGenerationTriggers),
+    };
+  }
+
+  private conversationSettings(): ConversationSettings {
+    return {
+      reasoningEffort: this.options.reasoningEffort,
+      currentDate: currentDateOf(this.options.currentDate, this.clock.date()),
     };
   }
 
@@ -299,7 +303,7 @@ export class Engine {
       if (held) tracker.onText(held, 'final', onDelta);
     }
     const finishReason: FinishReason =
-      end === 'abort' ? 'cancelled' : end === 'length' ? 'length' : output.ended === 'call' ? 'tool_call' : 'stop';
+      end === 'abort' ? 'cancelled' : end === 'length' ? 'length' : output.ended === 'call' ? 'tool_calls' : 'stop';
     return { finishReason, sampled };
   }
 
@@ -409,7 +413,7 @@ class Tracker {
     }
     this.lastDeltaAt = now;
     this.deltas++;
-    onDelta({ text, channel });
+    onDelta({ type: 'text', text, channel });
   }
 
   outcome(finishReason: FinishReason, promptTokens: number, completionTokens: number): Outcome {
@@ -422,6 +426,7 @@ class Tracker {
       usage: {
         promptTokens,
         completionTokens,
+        reasoningTokens: 0,
         timeToFirstTokenSeconds: first - this.arrival,
         // decode rate between the first and the last streamed text
         tokensPerSecond: decodeSeconds > 0 ? (this.deltas - 1) / decodeSeconds : 0,

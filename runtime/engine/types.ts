@@ -1,17 +1,41 @@
-import type { GpuChoice } from '../../contract/argv/serve.js';
+import type { CurrentDate, GpuChoice } from '../../contract/argv/serve.js';
 import type { ReasoningEffort } from '../../contract/models.js';
 
 export type Channel = 'analysis' | 'commentary' | 'final';
-export type FinishReason = 'stop' | 'length' | 'cancelled' | 'tool_call';
+/** `tool_calls`: the turn ended with function calls (`<|call|>`) for the client to run. */
+export type FinishReason = 'stop' | 'length' | 'cancelled' | 'tool_calls';
 
-export interface Delta {
+/** Text of one channel: analysis is reasoning, final the answer, commentary a preamble to tool calls. */
+export interface TextDelta {
+  type: 'text';
   text: string;
   channel: Channel;
 }
 
+/** A function call begins: its name is known once the model has written its header. */
+export interface ToolCallDelta {
+  type: 'toolCall';
+  /** 0, 1, ... in the order the calls were made in this turn. */
+  index: number;
+  /** `call_...`, unique: what the tool's answer will name. */
+  id: string;
+  name: string;
+}
+
+/** More of a call's arguments (JSON text, streamed as the model writes it). */
+export interface ToolArgumentsDelta {
+  type: 'toolArguments';
+  index: number;
+  text: string;
+}
+
+export type Delta = TextDelta | ToolCallDelta | ToolArgumentsDelta;
+
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
+  /** Of completionTokens, those the analysis channel took (its header and end included). */
+  reasoningTokens: number;
   timeToFirstTokenSeconds: number;
   tokensPerSecond: number;
 }
@@ -28,6 +52,8 @@ export interface EngineOptions {
   parallel: number;
   contextSize: number;
   reasoningEffort: ReasoningEffort;
+  /** The system message's date: `today` (UTC, at each request), `none`, or YYYY-MM-DD. */
+  currentDate: CurrentDate;
   threads: number;
   gpu: GpuChoice;
   maxQueue: number;

@@ -42,7 +42,7 @@ const FINISH_TO_WIRE: Record<FinishReason, string> = {
   stop: 'FINISH_REASON_STOP',
   length: 'FINISH_REASON_LENGTH',
   cancelled: 'FINISH_REASON_CANCELLED',
-  tool_call: 'FINISH_REASON_TOOL_CALL',
+  tool_calls: 'FINISH_REASON_TOOL_CALL',
 };
 
 function lastMessage(outcome: Outcome) {
@@ -90,7 +90,8 @@ export function runtimeImplementation(
       call.on('cancelled', () => controller.abort());
       if (call.cancelled) controller.abort();
       const onDelta = (delta: Delta) => {
-        if (!call.cancelled) call.write({ text: delta.text, channel: CHANNEL_TO_WIRE[delta.channel] });
+        if (!call.cancelled && delta.type === 'text')
+          call.write({ text: delta.text, channel: CHANNEL_TO_WIRE[delta.channel] });
       };
       run(call, controller.signal, onDelta).then(
         (outcome) => {

@@ -1,12 +1,13 @@
-import type { ChatMessage } from '../../contract/api/requests.js';
+import type { ChatPrompt } from '../../contract/api/chat.js';
 import type { ReasoningEffort } from '../../contract/models.js';
 import type { HarmonyMessage } from './format.js';
-import { developerContent, isoDate, systemContent } from './system.js';
+import { developerContent, systemContent } from './system.js';
 
 export interface ConversationSettings {
+  /** The effort when the request names none. */
   reasoningEffort: ReasoningEffort;
-  /** Today, for the system message's `Current date:` line. */
-  today: Date;
+  /** YYYY-MM-DD for the system message's `Current date:` line, or null for none. */
+  currentDate: string | null;
 }
 
 /**
@@ -14,11 +15,15 @@ export interface ConversationSettings {
  * reasoning effort, channels); the chat's `system` and `developer` messages, in order, as the one
  * developer message's instructions; user turns; assistant turns as final answers.
  */
-export function chatConversation(messages: readonly ChatMessage[], settings: ConversationSettings): HarmonyMessage[] {
+export function chatConversation(prompt: ChatPrompt, settings: ConversationSettings): HarmonyMessage[] {
+  const { messages } = prompt;
   const conversation: HarmonyMessage[] = [
     {
       role: 'system',
-      content: systemContent({ reasoningEffort: settings.reasoningEffort, currentDate: isoDate(settings.today) }),
+      content: systemContent({
+        reasoningEffort: prompt.reasoningEffort ?? settings.reasoningEffort,
+        ...(settings.currentDate ? { currentDate: settings.currentDate } : {}),
+      }),
     },
   ];
   const instructions = messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content);

@@ -36,3 +36,7 @@ export function developerContent(instructions: string): string {
 
 /** A date as the system message writes it (UTC). */
 export const isoDate = (date: Date) => date.toISOString().slice(0, 10);
+
+/** `--current-date` for one request: `today` is the clock's day (UTC), `none` no line. */
+export const currentDateOf = (option: string, now: Date): string | null =>
+  option === 'none' ? null : option === 'today' ? isoDate(now) : option;

@@ -18,13 +18,43 @@ export interface HttpAppOptions {
 
 const textOf = (deltas: Delta[], reasoning: boolean) =>
   deltas
-    .filter((d) => (d.channel === 'analysis') === reasoning)
-    .map((d) => d.text)
+    .filter((d) => d.type === 'text' && (d.channel === 'analysis') === reasoning)
+    .map((d) => (d.type === 'text' ? d.text : ''))
     .join('');
 
+/** Reasoning under both names clients read: `reasoning_content` (DeepSeek, llama.cpp) and `reasoning` (vLLM, Ollama). */
+const reasoningFields = (text: string) => ({ reasoning_content: text, reasoning: text });
+
+/** The calls of a whole answer, as OpenAI's message.tool_calls. */
+function toolCallsOf(deltas: Delta[]) {
+  const calls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
+  for (const d of deltas) {
+    if (d.type === 'toolCall')
+      calls[d.index] = { id: d.id, type: 'function', function: { name: d.name, arguments: '' } };
+    else if (d.type === 'toolArguments') calls[d.index]!.function.arguments += d.text;
+  }
+  return calls;
+}
+
+/** One streamed delta as OpenAI streams it: text by channel, a call's start (id, name), then its arguments. */
+function chatDelta(delta: Delta) {
+  switch (delta.type) {
+    case 'text':
+      return delta.channel === 'analysis' ? reasoningFields(delta.text) : { content: delta.text };
+    case 'toolCall':
+      return {
+        tool_calls: [
+          { index: delta.index, id: delta.id, type: 'function', function: { name: delta.name, arguments: '' } },
+        ],
+      };
+    case 'toolArguments':
+      return { tool_calls: [{ index: delta.index, function: { arguments: delta.text } }] };
+  }
+}
+
 /**
- * Reasoning (the analysis channel) goes apart from the answer, as `reasoning_content`; the final
- * and commentary channels (preambles are meant for users) make up `content`.
+ * Reasoning (the analysis channel) goes apart from the answer; the final and commentary channels
+ * (preambles are meant for users) make up `content`; function calls become `tool_calls`.
  */
 const chatShape: GenerationShape = {
   object: 'chat.completion',
@@ -32,36 +62,39 @@ const chatShape: GenerationShape = {
   idPrefix: 'chatcmpl',
   chunkChoice: (delta, first) => ({
     index: 0,
-    delta: {
-      ...(first ? { role: 'assistant' } : {}),
-      ...(delta.channel === 'analysis' ? { reasoning_content: delta.text } : { content: delta.text }),
-    },
+    delta: { ...(first ? { role: 'assistant' } : {}), ...chatDelta(delta) },
     finish_reason: null,
   }),
   finishChoice: (outcome) => ({ index: 0, delta: {}, finish_reason: openAiFinish(outcome) }),
   wholeChoice: (deltas, outcome) => {
     const reasoning = textOf(deltas, true);
+    const content = textOf(deltas, false);
+    const calls = toolCallsOf(deltas);
     return {
       index: 0,
       message: {
         role: 'assistant',
-        content: textOf(deltas, false),
-        ...(reasoning ? { reasoning_content: reasoning } : {}),
+        // as OpenAI: null when the turn is only function calls
+        content: content || calls.length === 0 ? content : null,
+        ...(reasoning ? reasoningFields(reasoning) : {}),
+        ...(calls.length ? { tool_calls: calls } : {}),
       },
       finish_reason: openAiFinish(outcome),
     };
   },
 };
 
+const completionText = (delta: Delta) => (delta.type === 'text' ? delta.text : '');
+
 const completionShape: GenerationShape = {
   object: 'text_completion',
   chunkObject: 'text_completion',
   idPrefix: 'cmpl',
-  chunkChoice: (delta) => ({ index: 0, text: delta.text, logprobs: null, finish_reason: null }),
+  chunkChoice: (delta) => ({ index: 0, text: completionText(delta), logprobs: null, finish_reason: null }),
   finishChoice: (outcome) => ({ index: 0, text: '', logprobs: null, finish_reason: openAiFinish(outcome) }),
   wholeChoice: (deltas, outcome) => ({
     index: 0,
-    text: deltas.map((d) => d.text).join(''),
+    text: deltas.map(completionText).join(''),
     logprobs: null,
     finish_reason: openAiFinish(outcome),
   }),

@@ -21,7 +21,7 @@ const FINISH: Record<Outcome['finishReason'], string> = {
   stop: 'stop',
   length: 'length',
   cancelled: 'cancelled',
-  tool_call: 'tool_calls',
+  tool_calls: 'tool_calls',
 };
 export const openAiFinish = (outcome: Outcome) => FINISH[outcome.finishReason];
 

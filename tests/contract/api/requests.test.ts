@@ -1,3 +1,4 @@
+import { CHAT_DEFAULTS } from '../../../contract/api/chat.js';
 import { describe, expect, it } from 'vitest';
 import { ApiError, type ErrorCode } from '../../../contract/api/errors.js';
 import { MAX_MESSAGES, MAX_REQUEST_TEXT_BYTES } from '../../../contract/api/limits.js';
@@ -370,11 +371,12 @@ describe('chat requests: strict, naming the field', () => {
     });
     expect(delivery).toEqual({ stream: true, includeUsage: true });
     expect(job).toEqual({
+      ...CHAT_DEFAULTS,
       model: 'gpt-oss-20b',
       messages: [
         { role: 'system', content: 'Be brief.' },
         { role: 'user', content: 'Hi there' },
-        { role: 'assistant', content: 'Hello.' },
+        { role: 'assistant', content: 'Hello.', reasoning: 'Greet back.' },
         { role: 'developer', content: 'Answer in English.' },
         { role: 'user', content: 'How are you?' },
       ],
@@ -504,7 +506,13 @@ describe('CountTokens requests', () => {
     expect(parseCountTokensRequest({ prompt: 'abc' })).toEqual({ kind: 'text', model: '', prompt: 'abc' });
     expect(parseCountTokensRequest({ messages: user, reasoning_effort: 'low' })).toEqual({
       kind: 'chat',
-      job: { model: '', messages: [{ role: 'user', content: 'Hi' }], reasoningEffort: 'low' },
+      job: {
+        tools: [],
+        responseFormat: { type: 'text' },
+        model: '',
+        messages: [{ role: 'user', content: 'Hi' }],
+        reasoningEffort: 'low',
+      },
     });
     const both = refusal(parseCountTokensRequest, { prompt: 'abc', messages: user });
     expect([both.field, both.message]).toEqual(['prompt', 'prompt: give a prompt or messages to count, not both']);

@@ -37,6 +37,7 @@ describe('serveArgs (pure): what the operator writes is what gptoss serve reads'
       parallel: 8,
       contextSize: 16_384,
       reasoningEffort: 'high',
+      currentDate: '2026-02-28',
       gpu: 'cuda',
       threads: 7,
       maxQueue: 10,
@@ -53,6 +54,7 @@ describe('serveArgs (pure): what the operator writes is what gptoss serve reads'
     expect(await parseServe(argv)).toEqual({
       modelPath: '/m.gguf',
       modelName: 'm',
+      currentDate: 'today',
       listenAddress: '127.0.0.1',
       grpcPort: RUNTIME_GRPC_PORT,
       httpPort: RUNTIME_HTTP_PORT,
