@@ -50,7 +50,7 @@ export type ChatRoleName = ChatMessage['role'];
 export type ToolChoice =
   { mode: 'auto' } | { mode: 'none' } | { mode: 'required' } | { mode: 'function'; name: string };
 
-/** OpenAI's response_format: free text, any JSON object, or JSON valid for a schema; the final answer is constrained. */
+/** OpenAI's response_format: free text, any JSON object, or JSON valid for a schema (the final answer held to it). */
 export type ResponseFormat =
   | { type: 'text' }
   | { type: 'json_object' }

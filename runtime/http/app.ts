@@ -22,7 +22,7 @@ const textOf = (deltas: Delta[], reasoning: boolean) =>
     .map((d) => (d.type === 'text' ? d.text : ''))
     .join('');
 
-/** Reasoning under both names clients read: `reasoning_content` (DeepSeek, llama.cpp) and `reasoning` (vLLM, Ollama). */
+/** Reasoning under both names clients read: `reasoning_content` (llama.cpp, DeepSeek), `reasoning` (vLLM, Ollama). */
 const reasoningFields = (text: string) => ({ reasoning_content: text, reasoning: text });
 
 /** The calls of a whole answer, as OpenAI's message.tool_calls. */
