@@ -18,7 +18,7 @@ import type { ChatJob, ChatPrompt, GenerateJob, Sampling } from '../../contract/
 import type { Logger } from '../../contract/log.js';
 import { chatConversation, type ConversationSettings } from '../harmony/conversation.js';
 import { currentDateOf } from '../harmony/system.js';
-import { renderForCompletion } from '../harmony/format.js';
+import { piecesText, renderForCompletion } from '../harmony/format.js';
 import { HarmonyParser, type ParsedDelta } from '../harmony/parser.js';
 import { PromptEncoder, type Encoded } from './promptEncoder.js';
 import { sample, type SamplerSettings, type Verdict } from './sampler.js';
@@ -155,6 +155,18 @@ export class Engine {
   async countChatTokens(job: ChatPrompt): Promise<number> {
     this.checkModel(job.model);
     return (await this.renderChat(job, Infinity)).tokens.length;
+  }
+
+  /**
+   * The exact text the model sees for this chat (llama.cpp server's /apply-template): harmony with
+   * its formatting tokens written out, or the model's own chat format.
+   */
+  renderText(prompt: ChatPrompt): string {
+    this.checkModel(prompt.model);
+    if (this.harmony) return piecesText(renderForCompletion(chatConversation(prompt, this.conversationSettings())));
+    return this.modelWrapper
+      .generateContextState({ chatHistory: [...toHistory(prompt), { type: 'model', response: [] }] })
+      .contextText.toString();
   }
 
   /** Tokens of text as ordinary text (what a message's content costs). */
