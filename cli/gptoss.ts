@@ -10,6 +10,10 @@ import { fail } from './fail.js';
  */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   serve: { summary: 'serve a GGUF model over gRPC and OpenAI-compatible HTTP', load: () => import('./serve.js') },
+  render: {
+    summary: 'print the exact prompt a gpt-oss model sees for a Chat Completions request (no model, no server)',
+    load: () => import('./render.js'),
+  },
   'synth-model': {
     summary: 'write a synthetic GGUF model with seeded random weights (real architectures and shapes)',
     load: () => import('./synthModel.js'),
@@ -22,6 +26,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   operator: {
     summary: 'run the GptOssModel operator (kubeconfig from KUBECONFIG, ~/.kube/config or in-cluster)',
     load: () => import('./operator.js'),
+  },
+  gateway: {
+    summary: 'run the gateway: one OpenAI and gRPC endpoint for every GptOssModel, with API keys and quotas',
+    load: () => import('./gateway.js'),
+  },
+  keys: {
+    summary: "create, list and revoke the gateway's API keys (Secrets in the keys' namespace)",
+    load: () => import('./keys.js'),
   },
   start: {
     summary:

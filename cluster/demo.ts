@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ClientReadableStream } from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
 import { RuntimeClient } from '../contract/grpc/protos.js';
@@ -13,15 +13,18 @@ import { down, readState, stateDir, up, type ClusterState } from './cluster.js';
 import { freePort, runs, startDaemon, stopDaemon, waitFor } from './processes.js';
 
 /**
- * The local demo stack (`npm start`, `npm run stop`): the `demo` cluster, the CRD, the operator and
- * a dev agent as background processes, and a GptOssModel served by a synthetic gpt-oss model that
- * answers in harmony. Everything is started again only where it is not already running.
+ * The local demo stack (`npm start`, `npm run stop`): the `demo` cluster, the CRD, the operator, a
+ * dev agent and the gateway as background processes, a GptOssModel served by a synthetic gpt-oss
+ * model that answers in harmony, and an API key for it. Everything is started again only where it is
+ * not already running.
  */
 
 /** GPTOSS_DEMO_CLUSTER names another cluster (the demo's own test uses one, so it never touches yours). */
 export const DEMO_CLUSTER = process.env.GPTOSS_DEMO_CLUSTER ?? 'demo';
 export const DEMO_NAMESPACE = 'gptoss-demo';
 export const DEMO_MODEL = 'gpt-oss-demo';
+/** The model's id at the gateway. */
+export const DEMO_ID = `${DEMO_NAMESPACE}/${DEMO_MODEL}`;
 const AGENT_NODE = 'gptoss-dev-0';
 const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
 const AGENT = join(PACKAGE_ROOT, 'dist', 'cluster', 'agent', 'cli.js');
@@ -30,6 +33,7 @@ const MODEL_FILE = join(modelCacheDir(), 'gpt-oss-tiny-scripted-seed1.gguf');
 interface DemoProcesses {
   operator?: { pid: number; metrics: string };
   agent?: { pid: number };
+  gateway?: { pid: number; http: string; grpc: string };
 }
 const processesFile = () => join(stateDir(DEMO_CLUSTER), 'demo.json');
 const readProcesses = (): DemoProcesses =>
@@ -37,9 +41,12 @@ const readProcesses = (): DemoProcesses =>
 
 export interface DemoStack {
   kubeconfig: string;
+  /** The model's pod, straight. */
   grpc: string;
   http: string;
   pod: string;
+  /** The gateway in front of it, and the demo's API key. */
+  gateway: { http: string; grpc: string; key: string };
 }
 
 type Say = (line: string) => void;
@@ -100,7 +107,50 @@ async function ensureBackground(cluster: ClusterState, say: Say): Promise<void> 
         `log ${join(logs, 'operator.log')})`,
     );
   }
+  if (!processes.gateway || !runs(processes.gateway.pid, process.execPath))
+    processes.gateway = await startGateway(cluster, env, say);
   writeFileSync(processesFile(), JSON.stringify(processes, null, 2));
+}
+
+/**
+ * `gptoss gateway` for the demo namespace, its keys there too; it reads the pods (the dev agent's
+ * loopback addresses cannot be in an EndpointSlice).
+ */
+async function startGateway(cluster: ClusterState, env: NodeJS.ProcessEnv, say: Say) {
+  const [http, grpc, ops] = [await freePort(), await freePort(), await freePort()];
+  const log = join(cluster.dir, 'logs', 'gateway.log');
+  const pid = startDaemon(
+    process.execPath,
+    [GPTOSS, 'gateway', '--namespaces', DEMO_NAMESPACE, '--keys-namespace', DEMO_NAMESPACE]
+      .concat(['--replica-source', 'pods', '--drain-seconds', '5'])
+      .concat(['--http-port', String(http), '--grpc-port', String(grpc), '--ops-port', String(ops)]),
+    log,
+    env,
+  );
+  const gateway = { pid, http: `http://127.0.0.1:${http}`, grpc: `127.0.0.1:${grpc}` };
+  say(`started the gateway (pid ${pid}; ${gateway.http}; log ${log})`);
+  return gateway;
+}
+
+/**
+ * The demo's API key, made once with `gptoss keys create` for the demo model only and kept in the
+ * cluster's state folder (as its kubeconfig is): the key Secret holds only its hash, so this file is
+ * where `npm start` finds it again. A key whose Secret is gone is made anew.
+ */
+function ensureDemoKey(cluster: ClusterState, kubectl: (args: string[]) => string, say: Say): string {
+  const file = join(cluster.dir, 'demo-key');
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  const id = /^gptoss_([a-z0-9-]+)_/.exec(kept)?.[1];
+  const secrets = kubectl(['get', 'secrets', '-n', DEMO_NAMESPACE, '-o', 'name']);
+  if (id && secrets.split('\n').includes(`secret/gptoss-key-${id}`)) return kept;
+  const key = execFileSync(
+    process.execPath,
+    [GPTOSS, 'keys', 'create', '--namespace', DEMO_NAMESPACE, '--team', 'demo', '--models', DEMO_ID],
+    { encoding: 'utf8', env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
+  ).trim();
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  say(`created the demo's API key (team demo, model ${DEMO_ID}; kept in ${file})`);
+  return key;
 }
 
 type Model = {
@@ -186,26 +236,53 @@ export async function startDemo(say: Say): Promise<DemoStack> {
     p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   )!;
   const ip = pod.status!.podIP!;
+  const { gateway } = readProcesses();
   return {
     kubeconfig: cluster.kubeconfig,
     grpc: hostPort(ip, RUNTIME_GRPC_PORT),
     http: `http://${hostPort(ip, RUNTIME_HTTP_PORT)}`,
     pod: pod.metadata!.name!,
+    gateway: { http: gateway!.http, grpc: gateway!.grpc, key: ensureDemoKey(cluster, kubectl, say) },
   };
 }
 
 type Delta = { channel?: string; text?: string; usage?: { completion_tokens?: number } };
 
-/** One chat over gRPC, reasoning (analysis channel) and answer (final channel) written apart as they stream. */
-export function streamOneAnswer(grpc: string, write: (text: string) => void): Promise<void> {
-  const client = new RuntimeClient(grpc, credentials.createInsecure()) as {
-    Chat(r: object): ClientReadableStream<Delta>;
+/**
+ * One chat over gRPC through the gateway, with the demo's key: reasoning (analysis channel) and
+ * answer (final channel) written apart as they stream. The gateway may not have seen the pod turn
+ * Ready yet (its watch and the operator's are apart): UNAVAILABLE before the first token is retried
+ * for a while.
+ */
+export async function streamOneAnswer(gateway: DemoStack['gateway'], write: (text: string) => void): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const started = { value: false };
+    try {
+      return await streamOnce(gateway, write, started);
+    } catch (error) {
+      const unavailable = (error as { code?: number }).code === status.UNAVAILABLE;
+      if (started.value || !unavailable || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+function streamOnce(gateway: DemoStack['gateway'], write: (text: string) => void, started: { value: boolean }) {
+  const client = new RuntimeClient(gateway.grpc, credentials.createInsecure()) as {
+    Chat(r: object, metadata: Metadata): ClientReadableStream<Delta>;
     close(): void;
   };
-  const stream = client.Chat({ messages: [{ role: 'user', content: 'Hi! What can you do?' }] });
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${gateway.key}`);
+  const stream = client.Chat(
+    { model: DEMO_ID, messages: [{ role: 'user', content: 'Hi! What can you do?' }] },
+    metadata,
+  );
   let channel = '';
   return new Promise<void>((resolve, reject) => {
     stream.on('data', (d: Delta) => {
+      started.value = true;
       if (d.text && d.channel && d.channel !== channel) {
         channel = d.channel;
         write(
@@ -224,9 +301,10 @@ export function streamOneAnswer(grpc: string, write: (text: string) => void): Pr
   }).finally(() => client.close());
 }
 
-/** `npm run stop`: the operator and the agent (its pods' processes with it), then the cluster. */
+/** `npm run stop`: the gateway, the operator and the agent (its pods' processes with it), then the cluster. */
 export async function stopDemo(say: Say): Promise<void> {
   const processes = readProcesses();
+  if (processes.gateway) await stopDaemon(processes.gateway.pid, process.execPath);
   if (processes.operator) await stopDaemon(processes.operator.pid, process.execPath);
   if (processes.agent) await stopDaemon(processes.agent.pid, process.execPath, 30_000);
   if (readState(DEMO_CLUSTER)) await down(DEMO_CLUSTER, say);

@@ -28,6 +28,12 @@ export const IMAGES = {
     withoutDependencies: ['node-llama-cpp'],
     nativePackages: [],
   },
+  /** gptoss gateway: Kubernetes client, gRPC and HTTP servers, the protos it serves; no inference engine. */
+  gateway: {
+    files: ['dist/cli', 'dist/contract', 'dist/gateway', 'contract/proto'],
+    withoutDependencies: ['node-llama-cpp'],
+    nativePackages: [],
+  },
   /** gptoss serve: node-llama-cpp with its CUDA 13 binaries, and the CPU ones for --gpu cpu. */
   runtime: {
     files: ['dist/cli', 'dist/contract', 'dist/runtime', 'contract/proto'],

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot, ensureGoBinaries, goInstall, wrapperModule, type GoBinaries } from './goBuild.js';
+import { ensureHarmonyOracle } from './harmonyOracle.js';
 
 const PROMTOOL_GO = goInstall(
   'promtool-v0.316.0',
@@ -134,8 +135,10 @@ export function toolPath(name: ToolName): string {
   return join(cacheRoot(), 'bin', TOOLS[name].key, name);
 }
 
+/** The Go-built clients, and the harmony oracle (OpenAI's renderer, ./harmonyOracle.ts) the bed lane compares with. */
 export async function ensureAllTools(): Promise<void> {
   for (const spec of Object.values(TOOLS)) await ensureGoBinaries(spec);
+  await ensureHarmonyOracle();
 }
 
 /** `npm run tools`: every binary the tests use, the local cluster's included, built once. */
@@ -145,6 +148,7 @@ if (process.argv[1]?.endsWith('tools.js')) {
   await ensureAllTools();
   const cluster = await ensureClusterBinaries();
   for (const name of Object.keys(TOOLS) as ToolName[]) process.stdout.write(`${name}=${toolPath(name)}\n`);
+  process.stdout.write(`harmony-oracle=${(await ensureHarmonyOracle()).python}\n`);
   for (const [name, path] of Object.entries(cluster)) process.stdout.write(`${name}=${path}\n`);
   process.stderr.write(`Binaries ready in ${Math.round((Date.now() - started) / 1000)} s\n`);
 }

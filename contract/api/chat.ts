@@ -88,7 +88,25 @@ export interface ChatJob extends ChatPrompt, Sampling {
   toolChoice: ToolChoice;
   /** Whether one turn may hold several function calls (OpenAI's parallel_tool_calls, default true). */
   parallelToolCalls: boolean;
+  /** Where the request held its schemas, for the errors that name them; none: Chat Completions' fields. */
+  schemaFields?: SchemaFields;
 }
+
+/** The request fields that hold a chat's JSON Schemas, as its API spells them. */
+export interface SchemaFields {
+  toolParameters(index: number): string;
+  responseSchema: string;
+}
+
+export const CHAT_SCHEMA_FIELDS: SchemaFields = {
+  toolParameters: (index) => `tools[${index}].function.parameters`,
+  responseSchema: 'response_format.json_schema.schema',
+};
+
+export const RESPONSES_SCHEMA_FIELDS: SchemaFields = {
+  toolParameters: (index) => `tools[${index}].parameters`,
+  responseSchema: 'text.format.schema',
+};
 
 export interface GenerateJob extends Sampling {
   model: string;

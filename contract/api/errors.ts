@@ -15,6 +15,10 @@ export const ERROR_CATALOGUE = {
   unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, type: 'server_error' },
   cancelled: { grpc: GrpcStatus.CANCELLED, http: 499, type: 'server_error' },
   internal: { grpc: GrpcStatus.INTERNAL, http: 500, type: 'server_error' },
+  // the gateway's refusals (docs/gateway.md): who is calling, what their key allows, how much of it
+  unauthenticated: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401, type: 'invalid_request_error' },
+  permission_denied: { grpc: GrpcStatus.PERMISSION_DENIED, http: 403, type: 'invalid_request_error' },
+  rate_limit_exceeded: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, type: 'rate_limit_error' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -44,6 +48,38 @@ export class ApiError extends Error {
 }
 
 export const invalidArgument = (field: string, message: string) => new ApiError('invalid_argument', message, field);
+
+/** A request body JSON.parse refused, worded as the runtime's HTTP API words it (JSON.parse's own reason). */
+export const invalidJsonBody = (cause: Error) =>
+  new ApiError('invalid_argument', `the request body is not valid JSON: ${cause.message}`, undefined, { cause });
+
+/** A body over --max-body-bytes, worded as the runtime's HTTP API words it. */
+export const bodyTooLarge = (limitBytes: number) =>
+  new ApiError('payload_too_large', `the request body exceeds the limit of ${limitBytes} bytes`);
+
+/** A body sent as something other than JSON, worded as the runtime's HTTP API words it. */
+export const notJsonContentType = () =>
+  new ApiError('invalid_argument', 'send the request body as JSON with Content-Type: application/json');
+
+/** OpenAI's error shape, as runtime and gateway answer over HTTP: {"error": {"message", "type", "param", "code"}}. */
+export function openAiErrorBody(error: ApiError) {
+  return {
+    error: {
+      message: error.message,
+      type: ERROR_CATALOGUE[error.code].type,
+      param: error.field ?? null,
+      code: error.code,
+    },
+  };
+}
+
+/**
+ * The catalogue code a gRPC status stands for: the first entry with that status (INVALID_ARGUMENT:
+ * invalid_argument, RESOURCE_EXHAUSTED: queue_full); undefined for a status the catalogue lacks.
+ */
+export function codeOfGrpcStatus(grpc: GrpcStatus): ErrorCode | undefined {
+  return (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).find((code) => ERROR_CATALOGUE[code].grpc === grpc);
+}
 
 /** What an aborted AbortSignal throws (a DOMException named AbortError), whoever aborted it. */
 export const isAbortError = (error: unknown): boolean =>

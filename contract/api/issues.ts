@@ -3,13 +3,28 @@ import { ApiError } from './errors.js';
 import { quoted, shortened } from './limits.js';
 import { NOT_SUPPORTED } from './unsupported.js';
 
+/** Where a field is in a request: ["messages", 1, "content", 0, "type"]. */
+export type FieldPath = ReadonlyArray<PropertyKey>;
+
 /** A field's path in the wire's own spelling: messages[1].content[0].type. Client-chosen keys are cut short. */
-export function fieldName(path: ReadonlyArray<PropertyKey>): string {
+export function fieldName(path: FieldPath): string {
   return path.reduce<string>((name, part) => {
     if (typeof part === 'number') return `${name}[${part}]`;
     const key = shortened(String(part));
     return name ? `${name}.${key}` : key;
   }, '');
+}
+
+/** A refusal naming the field at `path`: "tools[1].function.name: why". */
+export function invalidAt(path: FieldPath, why: string): ApiError {
+  const field = fieldName(path);
+  return new ApiError('invalid_argument', `${field}: ${why}`, field);
+}
+
+/** A known OpenAI feature this runtime does not implement, asked for at `path`. */
+export function notSupportedAt(path: FieldPath, why: string): ApiError {
+  const field = fieldName(path);
+  return new ApiError('not_supported', `${field}: ${why}`, field);
 }
 
 /** The first issue zod found, as the one error the client sees, naming the field. */
@@ -39,7 +54,13 @@ export function requireObject(body: unknown): Record<string, unknown> {
 
 /** Validates a request body (a JSON object, or a decoded protobuf message) against a strict schema. */
 export function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(requireObject(body));
+  return parseAt(schema, requireObject(body), []);
+}
+
+/** Validates a value found at `path` inside a request (a tool, an input item) against a strict schema. */
+export function parseAt<T>(schema: z.ZodType<T>, value: unknown, path: FieldPath): T {
+  const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw issueError(result.error.issues[0]!);
+  const issue = result.error.issues[0]!;
+  throw issueError({ ...issue, path: [...path, ...issue.path] });
 }

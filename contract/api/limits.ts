@@ -28,3 +28,13 @@ export const shortened = (text: string): string =>
 
 /** A client's value as error messages quote it: JSON-quoted and cut short. */
 export const quoted = (text: string): string => JSON.stringify(shortened(text));
+
+/** Tools per request (OpenAI's limit). */
+export const MAX_TOOLS = 128;
+
+/**
+ * How deep a client's JSON Schema may nest, counting objects and lists: far beyond any real schema
+ * (OpenAI's strict mode allows 10 levels of objects, each two deep here: `properties` and the
+ * property), and shallow enough for the validators and the grammar builder that recurse into it.
+ */
+export const MAX_SCHEMA_DEPTH = 64;

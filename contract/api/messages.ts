@@ -1,22 +1,24 @@
 import { z } from 'zod';
 import { quoted } from './limits.js';
-import { MESSAGE_UNSUPPORTED_FIELDS, NOT_SUPPORTED, TOOLS_NOT_SUPPORTED } from './unsupported.js';
+import { LEGACY_FUNCTIONS, MESSAGE_UNSUPPORTED_FIELDS, NOT_SUPPORTED } from './unsupported.js';
+import { nonEmptyString, optionalString, requiredString } from './wire.js';
 
 /** Chat messages as both APIs carry them (the proto's Message is a subset of OpenAI's). */
 
+/** The roles of messages that are plain text; a `tool` message answers a call. */
 export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
-
-const TOOL_ROLES = ['tool', 'function'];
+export const MESSAGE_ROLES = [...CHAT_ROLES, 'tool'] as const;
+export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
 const role = z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 const knownRole = role.superRefine((value, ctx) => {
-  if (TOOL_ROLES.includes(value)) {
-    ctx.addIssue({ code: 'custom', message: TOOLS_NOT_SUPPORTED, params: NOT_SUPPORTED });
-  } else if (!(CHAT_ROLES as readonly string[]).includes(value)) {
+  if (value === 'function') {
+    ctx.addIssue({ code: 'custom', message: LEGACY_FUNCTIONS, params: NOT_SUPPORTED });
+  } else if (!(MESSAGE_ROLES as readonly string[]).includes(value)) {
     ctx.addIssue({
       code: 'custom',
-      message: `unknown role ${quoted(value)}; expected one of ${CHAT_ROLES.join(', ')}`,
+      message: `unknown role ${quoted(value)}; expected one of ${MESSAGE_ROLES.join(', ')}`,
     });
   }
 });
@@ -54,15 +56,63 @@ const content = z.union([z.string(), z.array(contentPart)], {
 });
 
 /**
- * One message. `reasoning_content` is what this runtime answers with (the analysis channel), so a
- * client that sends its history back sends it too: accepted on assistant messages and left out of
- * the prompt, as harmony wants earlier turns' reasoning dropped.
+ * What the openai SDK's parse helpers add to an answer (`parsed`, `parsed_arguments`), derived on the
+ * client from the content and arguments next to them; a client sending the message back sends them
+ * too. They repeat what is there, so they are accepted and not read.
+ */
+const SDK_DERIVED = z.unknown().optional();
+
+/** OpenAI's function call, as an assistant message carries it: the arguments are JSON text, kept as written. */
+const toolCall = z
+  .looseObject(
+    { type: requiredString },
+    { error: 'must be a tool call: {"id": ..., "type": "function", "function": {"name": ..., "arguments": ...}}' },
+  )
+  .superRefine(({ type }, ctx) => {
+    if (type === 'function') return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['type'],
+      ...(type === 'custom'
+        ? { message: 'custom (free-form) tool calls are not supported by this runtime', params: NOT_SUPPORTED }
+        : { message: `unknown tool call type ${quoted(type)}; expected "function"` }),
+    });
+  })
+  .pipe(
+    z.strictObject({
+      id: nonEmptyString,
+      type: z.literal('function'),
+      function: z.strictObject(
+        {
+          name: nonEmptyString,
+          parsed_arguments: SDK_DERIVED,
+          arguments: z.string({
+            error: (issue) =>
+              issue.input === undefined
+                ? 'is required'
+                : 'must be a string: the arguments as JSON text, as OpenAI sends them',
+          }),
+        },
+        { error: 'must be {"name": ..., "arguments": ...}' },
+      ),
+    }),
+  );
+
+/**
+ * One message, of any role; which fields a role may carry is checked where the messages are read
+ * (chatMessages.ts), so each refusal can say why. The chain of thought comes back under either name
+ * clients use: `reasoning_content` (llama.cpp, DeepSeek) or `reasoning` (vLLM, Ollama).
  */
 export const messageSchema = z.strictObject(
   {
     role: knownRole,
     content: content.nullish(),
-    reasoning_content: z.string({ error: 'must be a string' }).nullish(),
+    reasoning_content: optionalString,
+    reasoning: optionalString,
+    tool_calls: z.array(toolCall, { error: 'must be a list of tool calls' }).nullish(),
+    tool_call_id: optionalString,
+    name: optionalString,
+    parsed: SDK_DERIVED,
     ...MESSAGE_UNSUPPORTED_FIELDS,
   },
   { error: 'must be a message: {"role": ..., "content": ...}' },

@@ -1,22 +1,22 @@
 import { z } from 'zod';
-import {
-  CHAT_DEFAULTS,
-  type ChatJob,
-  type ChatMessage,
-  type ChatPrompt,
-  type GenerateJob,
-  type Sampling,
-} from './chat.js';
+import { CHAT_DEFAULTS, type ChatJob, type ChatPrompt, type GenerateJob, type Sampling } from './chat.js';
 import { oneOf } from '../errors.js';
 import { REASONING_EFFORTS, type ReasoningEffort } from '../models.js';
+import { chatMessagesOf } from './chatMessages.js';
 import { invalidArgument } from './errors.js';
-import { MAX_MESSAGES, MAX_REQUEST_TEXT_BYTES, quoted } from './limits.js';
-import { messageSchema, messageText, type ChatRole, type WireMessage } from './messages.js';
-import { MAX_COMPLETION_TOKENS_FIELD, SAMPLING_FIELDS } from './sampling.js';
-import { CHAT_UNSUPPORTED_FIELDS, COMPLETION_UNSUPPORTED_FIELDS, unsupportedField } from './unsupported.js';
 import { parseWith, requireObject } from './issues.js';
+import { MAX_MESSAGES, quoted } from './limits.js';
+import { messageSchema } from './messages.js';
+import { chatResponseFormat } from './responseFormat.js';
+import { MAX_COMPLETION_TOKENS_FIELD, SAMPLING_FIELDS } from './sampling.js';
+import { checkTextSize, jsonTexts, messageTexts } from './textSize.js';
+import { toolChoiceOf } from './toolChoice.js';
+import { chatTools, toolList } from './tools.js';
+import { CHAT_UNSUPPORTED_FIELDS, COMPLETION_UNSUPPORTED_FIELDS, unsupportedField } from './unsupported.js';
+import { metadataSchema, optionalBoolean, optionalString } from './wire.js';
 
 export { CHAT_ROLES, type ChatRole } from './messages.js';
+export { resolveToolResults } from './toolResults.js';
 export type * from './chat.js';
 
 /**
@@ -36,9 +36,7 @@ export interface Delivery {
 /** What CountTokens counts: chat messages as Chat renders them, or a raw prompt. */
 export type CountTokensJob = { kind: 'chat'; job: ChatPrompt } | { kind: 'text'; model: string; prompt: string };
 
-const optionalString = z.string({ error: 'must be a string' }).nullish();
-
-const reasoningEffort = z
+export const reasoningEffort = z
   .string({ error: 'must be a string' })
   .nullish()
   .superRefine((effort, ctx) => {
@@ -56,11 +54,11 @@ const messages = z
 
 /** OpenAI's streaming switches; not on the proto, whose generating calls always stream. */
 const STREAM_FIELDS = {
-  stream: z.boolean({ error: 'must be true or false' }).nullish(),
+  stream: optionalBoolean,
   stream_options: z
     .strictObject(
       {
-        include_usage: z.boolean({ error: 'must be true or false' }).nullish(),
+        include_usage: optionalBoolean,
         include_obfuscation: unsupportedField({ why: 'stream obfuscation is not supported by this runtime' }),
       },
       { error: 'must be an object' },
@@ -69,16 +67,24 @@ const STREAM_FIELDS = {
 };
 
 /** End-user identifiers OpenAI takes for abuse monitoring: accepted, and neither used nor logged. */
-const IDENTITY_FIELDS = { user: optionalString, safety_identifier: optionalString };
+export const IDENTITY_FIELDS = { user: optionalString, safety_identifier: optionalString };
+
+/** What changes the prompt besides the messages: the functions offered and the answer's format. */
+const PROMPT_FIELDS = { tools: toolList, response_format: z.unknown().optional() };
 
 const chatSchema = z.strictObject({
   model: optionalString,
   messages,
   reasoning_effort: reasoningEffort,
+  ...PROMPT_FIELDS,
+  tool_choice: z.unknown().optional(),
+  parallel_tool_calls: optionalBoolean,
   ...SAMPLING_FIELDS,
   ...MAX_COMPLETION_TOKENS_FIELD,
   ...STREAM_FIELDS,
   ...IDENTITY_FIELDS,
+  /** Tags of a stored completion; nothing is stored here, so they ask for nothing (and are not logged). */
+  metadata: metadataSchema.nullish(),
   ...CHAT_UNSUPPORTED_FIELDS,
 });
 
@@ -102,26 +108,17 @@ const countTokensSchema = z.strictObject({
   prompt: optionalString,
   messages: z.array(messageSchema, { error: 'must be a list' }).nullish(),
   reasoning_effort: reasoningEffort,
+  ...PROMPT_FIELDS,
 });
 
 type SamplingWire = { [K in keyof typeof SAMPLING_FIELDS]?: z.output<(typeof SAMPLING_FIELDS)[K]> };
 type StreamWire = { [K in keyof typeof STREAM_FIELDS]?: z.output<(typeof STREAM_FIELDS)[K]> };
 
 /** Checked before the schema runs, so a flood of messages costs one comparison. */
-function checkMessageCount(body: unknown): void {
-  const list = requireObject(body).messages;
+export function checkListLength(body: unknown, field: string, what: string): void {
+  const list = requireObject(body)[field];
   if (Array.isArray(list) && list.length > MAX_MESSAGES) {
-    throw invalidArgument('messages', `messages: at most ${MAX_MESSAGES} messages per request; got ${list.length}`);
-  }
-}
-
-function checkTextSize(field: string, texts: readonly string[]): void {
-  const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0);
-  if (bytes > MAX_REQUEST_TEXT_BYTES) {
-    throw invalidArgument(
-      field,
-      `${field}: the request's text is ${bytes} bytes (UTF-8); at most ${MAX_REQUEST_TEXT_BYTES} bytes per request`,
-    );
+    throw invalidArgument(field, `${field}: at most ${MAX_MESSAGES} ${what} per request; got ${list.length}`);
   }
 }
 
@@ -148,28 +145,6 @@ function deliveryOf(body: StreamWire): Delivery {
   return { stream, includeUsage: body.stream_options?.include_usage === true };
 }
 
-/** The messages as the engine takes them; the conversation must end with something to answer. */
-function chatMessagesOf(wire: WireMessage[]): ChatMessage[] {
-  const list = wire.map((m, i): ChatMessage => {
-    if (m.reasoning_content !== null && m.reasoning_content !== undefined && m.role !== 'assistant') {
-      const field = `messages[${i}].reasoning_content`;
-      throw invalidArgument(field, `${field}: only assistant messages carry reasoning`);
-    }
-    const content = messageText(m);
-    if (m.role === 'assistant')
-      return { role: 'assistant', content, ...(m.reasoning_content ? { reasoning: m.reasoning_content } : {}) };
-    return { role: m.role as Exclude<ChatRole, 'assistant'>, content };
-  });
-  const last = list.length - 1;
-  if (list[last]!.role === 'assistant') {
-    throw invalidArgument(
-      `messages[${last}].role`,
-      `messages[${last}].role: the last message must not be from the assistant`,
-    );
-  }
-  return list;
-}
-
 /** max_completion_tokens is OpenAI's newer name of max_tokens: one of them, or both agreeing. */
 function maxTokensOf(body: { max_tokens?: number | null; max_completion_tokens?: number | null }) {
   const old = body.max_tokens ?? undefined;
@@ -183,49 +158,62 @@ function maxTokensOf(body: { max_tokens?: number | null; max_completion_tokens?:
   return current ?? old ?? undefined;
 }
 
-export function parseChatRequest(body: unknown): { job: ChatJob; delivery: Delivery } {
-  checkMessageCount(body);
-  const parsed = parseWith(chatSchema, body);
+type PromptWire = z.output<typeof countTokensSchema> & { messages: z.output<typeof messages> };
+
+/** Everything of a chat request that shapes the prompt, read and checked, with the text cap over all of it. */
+function chatPromptOf(parsed: PromptWire, stop: readonly string[] = []): ChatPrompt {
   const chatMessages = chatMessagesOf(parsed.messages);
-  const stop = parsed.stop ?? [];
-  checkTextSize('messages', [...chatMessages.map((m) => m.content), ...stop]);
+  const tools = chatTools(parsed.tools);
+  const responseFormat = chatResponseFormat(parsed.response_format);
+  checkTextSize([
+    ['messages', [...messageTexts(chatMessages), ...stop]],
+    ['tools', jsonTexts(parsed.tools ?? undefined)],
+    ['response_format', jsonTexts(responseFormat.type === 'json_schema' ? responseFormat : undefined)],
+  ]);
+  return {
+    model: parsed.model ?? '',
+    messages: chatMessages,
+    reasoningEffort: (parsed.reasoning_effort ?? undefined) as ReasoningEffort | undefined,
+    tools,
+    responseFormat,
+  };
+}
+
+export function parseChatRequest(body: unknown): { job: ChatJob; delivery: Delivery } {
+  checkListLength(body, 'messages', 'messages');
+  const parsed = parseWith(chatSchema, body);
+  const chatPrompt = chatPromptOf(parsed, parsed.stop ?? []);
   const job: ChatJob = {
     ...CHAT_DEFAULTS,
     ...samplingOf(parsed),
     maxTokens: maxTokensOf(parsed),
-    model: parsed.model ?? '',
-    messages: chatMessages,
-    reasoningEffort: (parsed.reasoning_effort ?? undefined) as ReasoningEffort | undefined,
+    ...chatPrompt,
+    toolChoice: toolChoiceOf(parsed.tool_choice, chatPrompt.tools, 'chat'),
+    parallelToolCalls: parsed.parallel_tool_calls ?? CHAT_DEFAULTS.parallelToolCalls,
   };
   return { job, delivery: deliveryOf(parsed) };
 }
 
 export function parseGenerateRequest(body: unknown): { job: GenerateJob; delivery: Delivery } {
   const parsed = parseWith(generateSchema, body);
-  checkTextSize('prompt', [parsed.prompt, ...(parsed.stop ?? [])]);
+  checkTextSize([['prompt', [parsed.prompt, ...(parsed.stop ?? [])]]]);
   const job: GenerateJob = { ...samplingOf(parsed), model: parsed.model ?? '', prompt: parsed.prompt };
   return { job, delivery: deliveryOf(parsed) };
 }
 
 export function parseCountTokensRequest(body: unknown): CountTokensJob {
-  checkMessageCount(body);
+  checkListLength(body, 'messages', 'messages');
   const parsed = parseWith(countTokensSchema, body);
-  const modelName = parsed.model ?? '';
   if (parsed.messages?.length) {
     if (parsed.prompt) throw invalidArgument('prompt', 'prompt: give a prompt or messages to count, not both');
-    const chatMessages = chatMessagesOf(parsed.messages);
-    checkTextSize(
-      'messages',
-      chatMessages.map((m) => m.content),
-    );
-    const reasoning = (parsed.reasoning_effort ?? undefined) as ReasoningEffort | undefined;
-    const { tools, responseFormat } = CHAT_DEFAULTS;
-    return {
-      kind: 'chat',
-      job: { model: modelName, messages: chatMessages, reasoningEffort: reasoning, tools, responseFormat },
-    };
+    return { kind: 'chat', job: chatPromptOf({ ...parsed, messages: parsed.messages }) };
   }
   if (!parsed.prompt) throw invalidArgument('prompt', 'prompt: give a prompt or messages to count');
-  checkTextSize('prompt', [parsed.prompt]);
-  return { kind: 'text', model: modelName, prompt: parsed.prompt };
+  for (const field of ['tools', 'response_format'] as const) {
+    if (parsed[field] !== undefined && parsed[field] !== null) {
+      throw invalidArgument(field, `${field}: only counted with messages; a raw prompt is counted as it is`);
+    }
+  }
+  checkTextSize([['prompt', [parsed.prompt]]]);
+  return { kind: 'text', model: parsed.model ?? '', prompt: parsed.prompt };
 }

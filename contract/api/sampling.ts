@@ -13,7 +13,7 @@ const integer = number.refine(Number.isInteger, 'must be an integer');
 const between = (low: number, high: number) =>
   number.min(low, `must be between ${low} and ${high}`).max(high, `must be between ${low} and ${high}`);
 
-const tokenCount = integer
+export const tokenCount = integer
   .positive('must be greater than 0')
   .max(MAX_CONTEXT_SIZE, `must be at most ${MAX_CONTEXT_SIZE} (the largest context)`);
 

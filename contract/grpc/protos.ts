@@ -2,9 +2,11 @@ import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import protobuf from 'protobufjs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { RUNTIME_GRPC_SERVICE } from '../names.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { describedAsProtocWould } from './reflection.js';
 import { strictService } from './strict.js';
 
 /** The .proto files: the runtime serves them, the gateway relays them, clients read them by reflection. */
@@ -32,11 +34,23 @@ export const LOADER_OPTIONS = {
 
 export const packageDefinition: PackageDefinition = loadSync([RUNTIME_PROTO, ERROR_DETAILS_PROTO], LOADER_OPTIONS);
 
-/** What server reflection describes: our API, the error details and grpc.health.v1, so grpcurl needs no proto files. */
-export const reflectedDefinition: PackageDefinition = {
+/** The protos of grpc.reflection v1 and v1alpha, from the package that serves them. */
+const REFLECTION_PROTOS = ['v1', 'v1alpha'].map((version) =>
+  join(
+    dirname(createRequire(import.meta.url).resolve('@grpc/reflection')),
+    `../proto/grpc/reflection/${version}/reflection.proto`,
+  ),
+);
+
+/**
+ * What server reflection describes: our API, the error details, grpc.health.v1 and reflection itself
+ * (as grpc-go's reflection lists itself), so grpcurl needs no proto files; with map entries named as
+ * protoc names them, or Go clients refuse the health proto (reflection.ts).
+ */
+export const reflectedDefinition: PackageDefinition = describedAsProtocWould({
   ...packageDefinition,
-  ...loadSync(healthProtoPath, LOADER_OPTIONS),
-};
+  ...loadSync([healthProtoPath, ...REFLECTION_PROTOS], LOADER_OPTIONS),
+});
 
 const loaded = loadPackageDefinition(packageDefinition);
 const v1 = ((loaded.gptoss as GrpcObject).runtime as GrpcObject).v1 as GrpcObject;

@@ -15,7 +15,7 @@ import {
 import { RUNTIME_APP_LABELS } from '../../contract/names.js';
 import { GROUP, PLURAL, VERSION, type GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import { selectorText } from '../planner/children.js';
-import { ScopedInformer } from './scopedInformer.js';
+import { ScopedInformer } from '../../contract/kube/scopedInformer.js';
 
 export type ModelObject = GptOssModel & KubernetesObject;
 

@@ -8,7 +8,7 @@ import { Autoscaler } from './autoscaler.js';
 import { OperatorCaches } from './caches.js';
 import { CacheReads } from './cacheReads.js';
 import { Executor } from './executor.js';
-import { InformerSupervisor } from './informerSupervisor.js';
+import { InformerSupervisor } from '../../contract/kube/informerSupervisor.js';
 import { reuseConnections } from './keepAlive.js';
 import { LeaderElector } from './leaderElection.js';
 import { operatorMetrics } from './operatorMetrics.js';
@@ -75,6 +75,8 @@ export async function startOperator(
   }, config.resyncSeconds * 1000);
 
   let workers: Promise<void> | null = null;
+  /** Set by stop(): a Lease lost while shutting down is no failure, the process exits 0 anyway. */
+  let stopping = false;
   const elector = elect(kc, config, log, metrics, {
     onStartedLeading: () => {
       enqueueAll(caches, targets);
@@ -88,13 +90,14 @@ export async function startOperator(
     onStoppedLeading: () => {
       queue.shutDown();
       void autoscaler.stop();
-      onLostLeadership();
+      if (!stopping) onLostLeadership();
     },
   });
 
   return {
     url: ops.url,
     async stop() {
+      stopping = true;
       clearInterval(resync);
       await autoscaler.stop();
       queue.shutDown();

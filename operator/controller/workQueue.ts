@@ -5,15 +5,9 @@
  * delays and timers come from an injected scheduler so tests need no wall clock.
  */
 
-export interface Scheduler {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { realScheduler, type Scheduler } from '../../contract/kube/scheduler.js';
 
-export const realScheduler: Scheduler = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export { realScheduler, type Scheduler };
 
 export interface BackoffOptions {
   baseMs: number;

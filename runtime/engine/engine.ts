@@ -18,23 +18,19 @@ import type { ChatJob, ChatPrompt, GenerateJob, Sampling } from '../../contract/
 import type { Logger } from '../../contract/log.js';
 import { chatConversation, type ConversationSettings } from '../harmony/conversation.js';
 import { currentDateOf } from '../harmony/system.js';
-import { piecesText, renderForCompletion } from '../harmony/format.js';
-import { HarmonyParser, type ParsedDelta } from '../harmony/parser.js';
+import { piecesText, renderForCompletion, type HarmonyToken } from '../harmony/format.js';
+import { HarmonyParser } from '../harmony/parser.js';
+import { GrammarCache, utf8GuardOf } from './grammar/grammars.js';
+import type { Utf8Guard } from './grammar/utf8Guard.js';
+import { HarmonyTurn } from './harmonyTurn.js';
+import { compileJob, jobGrammars, type GrammarFor } from './jobGrammars.js';
+import { PlainTurn } from './plainTurn.js';
 import { PromptEncoder, type Encoded } from './promptEncoder.js';
-import { sample, type SamplerSettings, type Verdict } from './sampler.js';
+import { sample, type SamplerSettings } from './sampler.js';
 import { SlotPool } from './slotPool.js';
-import { StopStrings } from './stopStrings.js';
+import { rulesFor, TurnGuide, type FormattingIds } from './turnGuide.js';
 import type { Clock } from '../../contract/clock.js';
-import type {
-  Channel,
-  Delta,
-  EngineObserver,
-  EngineOptions,
-  EngineStats,
-  FinishReason,
-  ModelInfo,
-  Outcome,
-} from './types.js';
+import type { Delta, EngineObserver, EngineOptions, EngineStats, FinishReason, ModelInfo, Outcome } from './types.js';
 
 /** A prompt ready to evaluate, and what else ends its answer besides end-of-generation tokens. */
 interface Prompt extends Encoded {
@@ -46,11 +42,8 @@ interface Prompt extends Encoded {
 interface Generated {
   finishReason: FinishReason;
   sampled: number;
+  reasoningTokens: number;
 }
-
-const CHANNELS: Record<string, Channel> = { analysis: 'analysis', commentary: 'commentary', final: 'final' };
-/** A message without a channel is the answer; a channel the format does not define is kept out of it. */
-const channelOf = (channel: string | null): Channel => (channel === null ? 'final' : (CHANNELS[channel] ?? 'analysis'));
 
 /** gpt-oss's recommended sampling (OpenAI's defaults too). */
 const DEFAULT_TEMPERATURE = 1;
@@ -68,6 +61,9 @@ export class Engine {
   private readonly running = new Set<AbortController>();
   private readonly modelWrapper: ChatWrapper;
   private readonly encoder: PromptEncoder;
+  private readonly grammars: GrammarCache;
+  /** Tokens that would leave JSON text ill-formed UTF-8, by the token before (see grammar/utf8Guard.ts). */
+  private readonly utf8Guard: Utf8Guard;
   private admitting = true;
 
   private constructor(
@@ -83,6 +79,8 @@ export class Engine {
     this.pool = new SlotPool(options.parallel, options.maxQueue);
     this.modelWrapper = resolveChatWrapper(model);
     this.encoder = PromptEncoder.for(model);
+    this.grammars = new GrammarCache(llama);
+    this.utf8Guard = utf8GuardOf(model);
   }
 
   static async load(options: EngineOptions, observer: EngineObserver, clock: Clock, log: Logger): Promise<Engine> {
@@ -178,31 +176,52 @@ export class Engine {
   async chat(job: ChatJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
     const arrival = this.clock.now();
     this.checkModel(job.model);
+    if (!this.harmony && (job.tools.length > 0 || job.responseFormat.type !== 'text')) {
+      throw new ApiError(
+        'not_supported',
+        'tools and response_format need a harmony model (gpt-oss); this model has another chat format',
+        job.tools.length > 0 ? 'tools' : 'response_format',
+      );
+    }
+    const compiled = compileJob(job);
     const prompt = await this.renderChat(job, this.options.contextSize - 1);
     const maxTokens = this.completionBudget(job, prompt, 'messages');
+    const guided = this.harmony ? await this.guidedTurn(job, await jobGrammars(compiled, this.grammars)) : null;
     return this.run(arrival, prompt.tokens.length, signal, (sequence, tracker, abort) => {
-      const output = this.harmony ? this.harmonyOutput() : HarmonyParser.plain(this.textReader());
-      return this.generateInto(sequence, prompt, job, maxTokens, output, tracker, onDelta, abort);
+      const emit = (delta: Delta) => tracker.emit(delta, onDelta);
+      const turn = guided
+        ? new HarmonyTurn(
+            { ...guided, parser: this.harmonyOutput(), model: this.model, utf8Guard: this.utf8Guard },
+            emit,
+            job.stop,
+          )
+        : new PlainTurn(HarmonyParser.plain(this.textReader()), (t) => this.model.isEogToken(t), emit, [
+            ...job.stop,
+            ...prompt.stopStrings,
+          ]);
+      return this.generateInto(sequence, prompt, job, maxTokens, turn, abort);
     });
   }
 
+  /**
+   * Raw prompts: the text that follows. On a harmony model `<|return|>` and `<|call|>` end it, while
+   * `<|end|>` only ends a message (an analysis message is followed by the answer).
+   */
   async generate(job: GenerateJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
     const arrival = this.clock.now();
     this.checkModel(job.model);
     const prompt = { ...(await this.encoder.raw(job.prompt, this.options.contextSize - 1)), stopStrings: [] };
     const maxTokens = this.completionBudget(job, prompt, 'prompt');
-    return this.run(arrival, prompt.tokens.length, signal, (sequence, tracker, abort) =>
-      this.generateInto(
-        sequence,
-        prompt,
-        job,
-        maxTokens,
-        HarmonyParser.plain(this.textReader(true)),
-        tracker,
-        onDelta,
-        abort,
-      ),
-    );
+    const formatting = this.encoder.formatting;
+    const turnEnds = formatting ? [formatting.get('<|return|>'), formatting.get('<|call|>')] : [];
+    const formattingIds = new Set(formatting?.values() ?? []);
+    const ends = (token: Token) =>
+      turnEnds.includes(token) || (this.model.isEogToken(token) && !formattingIds.has(token));
+    return this.run(arrival, prompt.tokens.length, signal, (sequence, tracker, abort) => {
+      const emit = (delta: Delta) => tracker.emit(delta, onDelta);
+      const turn = new PlainTurn(HarmonyParser.plain(this.textReader(true)), ends, emit, job.stop);
+      return this.generateInto(sequence, prompt, job, maxTokens, turn, abort);
+    });
   }
 
   /** Stops admitting requests: new ones and those still queued get UNAVAILABLE. */
@@ -256,6 +275,39 @@ export class Engine {
     };
   }
 
+  /**
+   * What guides a harmony answer for this request: the headers it allows, and the grammars of its
+   * JSON (compiled before, so a schema a grammar cannot enforce is a 400 before the request waits for a slot).
+   */
+  private async guidedTurn(
+    job: ChatJob,
+    grammarFor: GrammarFor,
+  ): Promise<{ guide: TurnGuide; grammarFor: GrammarFor }> {
+    const ids = this.formattingIds();
+    const structured = job.responseFormat.type !== 'text';
+    const rules = rulesFor(
+      job.toolChoice,
+      job.tools.map((t) => t.name),
+      job.parallelToolCalls,
+      structured,
+    );
+    const guide = await TurnGuide.create(ids, rules, async (text) => (await this.encoder.text(text)).tokens);
+    return { guide, grammarFor };
+  }
+
+  private formattingIds(): FormattingIds {
+    const id = (token: HarmonyToken) => this.encoder.formatting!.get(token)!;
+    return {
+      start: id('<|start|>'),
+      end: id('<|end|>'),
+      message: id('<|message|>'),
+      channel: id('<|channel|>'),
+      constrain: id('<|constrain|>'),
+      return: id('<|return|>'),
+      call: id('<|call|>'),
+    };
+  }
+
   /** Harmony output: formatting tokens by id, the rest text. */
   private harmonyOutput(): HarmonyParser<Token> {
     const byId = new Map([...this.encoder.formatting!].map(([name, id]) => [id, name]));
@@ -270,58 +322,29 @@ export class Engine {
     return { formatting: () => null, text: (tokens: readonly Token[]) => this.model.detokenize(tokens, specialTokens) };
   }
 
-  /**
-   * Samples the answer and streams it: harmony messages become deltas on their channels; stop
-   * sequences end the answer (final channel) and are not shown.
-   */
+  /** Samples the answer into the turn, which streams it and says when it is over. */
   private async generateInto(
     sequence: LlamaContextSequence,
     prompt: Prompt,
     job: Sampling,
     maxTokens: number,
-    output: HarmonyParser<Token>,
-    tracker: Tracker,
-    onDelta: (delta: Delta) => void,
+    turn: HarmonyTurn | PlainTurn,
     abort: AbortSignal,
   ): Promise<Generated> {
-    const stops = new StopStrings([...job.stop, ...prompt.stopStrings]);
-    let stopped = false;
-    const show = (deltas: ParsedDelta[]) => {
-      for (const delta of deltas) {
-        const channel = channelOf(delta.channel);
-        const shown =
-          channel === 'final' && !stopped ? stops.push(delta.text) : { text: stopped ? '' : delta.text, stopped };
-        if (shown.text) tracker.onText(shown.text, channel, onDelta);
-        stopped = shown.stopped;
-      }
-    };
-    const harmony = this.encoder.formatting !== null && output !== null;
+    const constraints = turn instanceof HarmonyTurn ? { tokenBias: turn.tokenBias, grammar: turn.grammar } : {};
     const { end, sampled } = await sample(
       sequence,
       prompt.tokens,
       this.sampling(job),
       maxTokens,
       abort,
-      (token): Verdict => {
-        show(output.push(token));
-        const endOfText =
-          this.model.isEogToken(token) && !(harmony && output.ended === null && this.isFormatting(token));
-        return stopped || output.ended !== null || endOfText ? 'end' : 'continue';
-      },
+      (token) => turn.onToken(token),
+      constraints,
     );
-    show(output.finish());
-    if (!stopped) {
-      const held = stops.flush();
-      if (held) tracker.onText(held, 'final', onDelta);
-    }
+    turn.finish();
     const finishReason: FinishReason =
-      end === 'abort' ? 'cancelled' : end === 'length' ? 'length' : output.ended === 'call' ? 'tool_calls' : 'stop';
-    return { finishReason, sampled };
-  }
-
-  /** A harmony formatting token: `<|end|>` counts as end-of-generation to llama.cpp, but it only ends a message. */
-  private isFormatting(token: Token): boolean {
-    return [...(this.encoder.formatting?.values() ?? [])].includes(token);
+      end === 'abort' ? 'cancelled' : end === 'length' ? 'length' : turn.calls.length > 0 ? 'tool_calls' : 'stop';
+    return { finishReason, sampled, reasoningTokens: turn.reasoningTokens };
   }
 
   /** max_tokens checked against what the context has left after the prompt; the default fills it. */
@@ -391,8 +414,8 @@ export class Engine {
     const tracker = new Tracker(this.clock, arrival, this.observer);
     this.observer.promptTokens(promptTokens);
     try {
-      const { finishReason, sampled } = await generate(this.sequences[slot.index]!, tracker, controller.signal);
-      const outcome = tracker.outcome(finishReason, promptTokens, sampled);
+      const generated = await generate(this.sequences[slot.index]!, tracker, controller.signal);
+      const outcome = tracker.outcome(generated, promptTokens);
       this.observer.finished(outcome, this.clock.now() - arrival);
       return outcome;
     } finally {
@@ -415,7 +438,7 @@ class Tracker {
     private readonly observer: EngineObserver,
   ) {}
 
-  onText(text: string, channel: Channel, onDelta: (delta: Delta) => void): void {
+  emit(delta: Delta, onDelta: (delta: Delta) => void): void {
     const now = this.clock.now();
     if (this.firstTokenAt === null) {
       this.firstTokenAt = now;
@@ -425,10 +448,10 @@ class Tracker {
     }
     this.lastDeltaAt = now;
     this.deltas++;
-    onDelta({ type: 'text', text, channel });
+    onDelta(delta);
   }
 
-  outcome(finishReason: FinishReason, promptTokens: number, completionTokens: number): Outcome {
+  outcome({ finishReason, sampled: completionTokens, reasoningTokens }: Generated, promptTokens: number): Outcome {
     const end = this.clock.now();
     const first = this.firstTokenAt ?? end;
     const decodeSeconds = (this.lastDeltaAt ?? end) - first;
@@ -438,7 +461,7 @@ class Tracker {
       usage: {
         promptTokens,
         completionTokens,
-        reasoningTokens: 0,
+        reasoningTokens,
         timeToFirstTokenSeconds: first - this.arrival,
         // decode rate between the first and the last streamed text
         tokensPerSecond: decodeSeconds > 0 ? (this.deltas - 1) / decodeSeconds : 0,

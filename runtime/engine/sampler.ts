@@ -1,4 +1,4 @@
-import type { LlamaContextSequence, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaGrammarEvaluationState, Token, TokenBias } from 'node-llama-cpp';
 
 export interface SamplerSettings {
   temperature: number;
@@ -7,6 +7,12 @@ export interface SamplerSettings {
   minP?: number;
   seed?: number;
   repeatPenalty?: { penalty?: number; frequencyPenalty?: number; presencePenalty?: number; lastTokens: number };
+}
+
+/** What holds the next token, asked before each sample: a bias (allowed or banned tokens) and a grammar. */
+export interface StepConstraints {
+  tokenBias?: () => TokenBias;
+  grammar?: () => LlamaGrammarEvaluationState | undefined;
 }
 
 /** What to do after a sampled token: go on, or end (an end-of-generation token, a stop string). */
@@ -27,6 +33,7 @@ export async function sample(
   maxTokens: number,
   signal: AbortSignal,
   onToken: (token: Token) => Verdict,
+  constraints: StepConstraints = {},
 ): Promise<{ end: SampleEnd; sampled: number }> {
   const input = [...prompt];
   const last = input.pop()!;
@@ -47,6 +54,8 @@ export async function sample(
         presencePenalty: repeatPenalty.presencePenalty,
       },
     }),
+    ...(constraints.tokenBias && { tokenBias: constraints.tokenBias }),
+    ...(constraints.grammar && { grammarEvaluationState: constraints.grammar }),
     yieldEogToken: true,
   });
   let sampled = 0;

@@ -2,63 +2,19 @@ import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementatio
 import type { EngineRef } from '../engine/engineRef.js';
 import { toApiError } from '../../contract/api/errors.js';
 import { parseChatRequest, parseCountTokensRequest, parseGenerateRequest } from '../../contract/api/requests.js';
-import { MalformedRequest } from '../../contract/grpc/strict.js';
-import type { ReasoningEffort } from '../../contract/models.js';
-import type { Delta, FinishReason, Outcome } from '../engine/types.js';
+import type { Delta, Outcome } from '../engine/types.js';
 import type { Logger } from '../../contract/log.js';
 import { reportRejection, type RuntimeMetrics } from '../metrics.js';
 import { toServiceError } from '../../contract/grpc/errors.js';
+import {
+  chatRequestFromWire,
+  countTokensRequestFromWire,
+  emptyRequestFromWire,
+  generateRequestFromWire,
+} from './requestWire.js';
+import { deltaMessage, effortToWire, lastMessage } from './responseWire.js';
 
 type Wire = Record<string, unknown>;
-
-const EFFORT_FROM_WIRE: Record<string, ReasoningEffort | undefined> = {
-  REASONING_EFFORT_UNSPECIFIED: undefined,
-  REASONING_EFFORT_LOW: 'low',
-  REASONING_EFFORT_MEDIUM: 'medium',
-  REASONING_EFFORT_HIGH: 'high',
-};
-const effortToWire = (effort: ReasoningEffort) => `REASONING_EFFORT_${effort.toUpperCase()}`;
-
-/**
- * The proto's request in the shared schema's shape: a request the strict deserializer refused throws
- * its error; an enum number the proto does not define stays visible.
- */
-function fromWire(request: unknown): Wire {
-  if (request instanceof MalformedRequest) throw request.error;
-  const wire = request as Wire;
-  const effort = wire.reasoning_effort;
-  if (effort === undefined) return wire;
-  // an enum number the proto does not define arrives as a number: shown as it came
-  const name = typeof effort === 'string' ? effort : JSON.stringify(effort);
-  return { ...wire, reasoning_effort: name in EFFORT_FROM_WIRE ? EFFORT_FROM_WIRE[name] : name };
-}
-
-const CHANNEL_TO_WIRE = {
-  analysis: 'CHANNEL_ANALYSIS',
-  commentary: 'CHANNEL_COMMENTARY',
-  final: 'CHANNEL_FINAL',
-} as const;
-const FINISH_TO_WIRE: Record<FinishReason, string> = {
-  stop: 'FINISH_REASON_STOP',
-  length: 'FINISH_REASON_LENGTH',
-  cancelled: 'FINISH_REASON_CANCELLED',
-  tool_calls: 'FINISH_REASON_TOOL_CALL',
-};
-
-function lastMessage(outcome: Outcome) {
-  const { usage } = outcome;
-  return {
-    text: '',
-    channel: 'CHANNEL_UNSPECIFIED',
-    finish_reason: FINISH_TO_WIRE[outcome.finishReason],
-    usage: {
-      prompt_tokens: usage.promptTokens,
-      completion_tokens: usage.completionTokens,
-      time_to_first_token_seconds: usage.timeToFirstTokenSeconds,
-      tokens_per_second: usage.tokensPerSecond,
-    },
-  };
-}
 
 export function runtimeImplementation(
   engines: EngineRef,
@@ -90,8 +46,7 @@ export function runtimeImplementation(
       call.on('cancelled', () => controller.abort());
       if (call.cancelled) controller.abort();
       const onDelta = (delta: Delta) => {
-        if (!call.cancelled && delta.type === 'text')
-          call.write({ text: delta.text, channel: CHANNEL_TO_WIRE[delta.channel] });
+        if (!call.cancelled) call.write(deltaMessage(delta));
       };
       run(call, controller.signal, onDelta).then(
         (outcome) => {
@@ -122,15 +77,17 @@ export function runtimeImplementation(
 
   return {
     Chat: stream('Chat', (call, signal, onDelta) =>
-      Promise.resolve().then(() => engines.get().chat(parseChatRequest(fromWire(call.request)).job, onDelta, signal)),
+      Promise.resolve().then(() =>
+        engines.get().chat(parseChatRequest(chatRequestFromWire(call.request)).job, onDelta, signal),
+      ),
     ),
     Generate: stream('Generate', (call, signal, onDelta) =>
       Promise.resolve().then(() =>
-        engines.get().generate(parseGenerateRequest(fromWire(call.request)).job, onDelta, signal),
+        engines.get().generate(parseGenerateRequest(generateRequestFromWire(call.request)).job, onDelta, signal),
       ),
     ),
     CountTokens: unary('CountTokens', async (request) => {
-      const counted = parseCountTokensRequest(fromWire(request));
+      const counted = parseCountTokensRequest(countTokensRequestFromWire(request));
       const engine = engines.get();
       return {
         tokens: await (counted.kind === 'chat'
@@ -139,7 +96,7 @@ export function runtimeImplementation(
       };
     }),
     GetModelInfo: unary('GetModelInfo', async (request) => {
-      fromWire(request); // GetModelInfoRequest has no fields: any field is an unknown one
+      emptyRequestFromWire(request);
       const engine = engines.get();
       const info = engine.info();
       const memory = await engine.deviceMemory();

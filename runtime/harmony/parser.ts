@@ -83,6 +83,16 @@ export class HarmonyParser<T> {
     }
   }
 
+  /** Whether the token is one of harmony's formatting tokens. */
+  isFormatting(token: T): boolean {
+    return this.reader.formatting(token) !== null;
+  }
+
+  /** Drops a message whose header is still being written: it is not part of the answer. */
+  abandon(): void {
+    if (this.state.kind === 'header') this.state = { kind: 'expectStart' };
+  }
+
   /** Generation stopped (a stop token, max tokens, a stop string or a cancel): the open message ends as it is. */
   finish(): ParsedDelta[] {
     if (this.state.kind === 'header') {

@@ -1,4 +1,7 @@
+import type { FunctionTool, ResponseFormat } from '../../contract/api/chat.js';
 import type { ReasoningEffort } from '../../contract/models.js';
+import { responseFormatSection } from './responseFormat.js';
+import { FUNCTIONS_NAMESPACE, functionToolsSection } from './tools.js';
 
 /**
  * The system and developer messages' content, as the reference renders SystemContent and
@@ -25,13 +28,29 @@ export function systemContent(s: SystemContent): string {
   ];
   const channels =
     `# Valid channels: ${VALID_CHANNELS.join(', ')}. Channel must be included for every message.` +
-    (s.hasFunctionTools ? "\nCalls to these tools must go to the commentary channel: 'functions'." : '');
+    (s.hasFunctionTools ? `\nCalls to these tools must go to the commentary channel: '${FUNCTIONS_NAMESPACE}'.` : '');
   return [top.join('\n'), `Reasoning: ${s.reasoningEffort}`, channels].join('\n\n');
 }
 
-/** The developer message: `# Instructions` and the instructions (tools come with a later section). */
-export function developerContent(instructions: string): string {
-  return ['# Instructions', instructions].join('\n\n');
+export interface DeveloperContent {
+  /** The chat's system and developer messages; none: no `# Instructions` section. */
+  instructions?: string;
+  tools: readonly FunctionTool[];
+  responseFormat: ResponseFormat;
+}
+
+/**
+ * The developer message as the reference renders DeveloperContent (`# Instructions` and the
+ * instructions, then `# Tools`), with structured output's `# Response Formats` at its end as the
+ * format guide places it; null when there is nothing to say.
+ */
+export function developerContent(d: DeveloperContent): string | null {
+  const sections = [
+    ...(d.instructions === undefined ? [] : ['# Instructions', d.instructions]),
+    functionToolsSection(d.tools),
+    responseFormatSection(d.responseFormat),
+  ].filter((section) => section !== null);
+  return sections.length > 0 ? sections.join('\n\n') : null;
 }
 
 /** A date as the system message writes it (UTC). */

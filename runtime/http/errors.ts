@@ -1,18 +1,15 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { ApiError, ERROR_CATALOGUE, retryAfterSeconds, toApiError } from '../../contract/api/errors.js';
+import {
+  ApiError,
+  ERROR_CATALOGUE,
+  openAiErrorBody as errorBody,
+  retryAfterSeconds,
+  toApiError,
+} from '../../contract/api/errors.js';
 import { shortened } from '../../contract/api/limits.js';
 
-/** OpenAI's error shape: {"error": {"message", "type", "param", "code"}}. */
-export function errorBody(error: ApiError) {
-  return {
-    error: {
-      message: error.message,
-      type: ERROR_CATALOGUE[error.code].type,
-      param: error.field ?? null,
-      code: error.code,
-    },
-  };
-}
+/** OpenAI's error shape: {"error": {"message", "type", "param", "code"}}, as the gateway writes it too. */
+export { errorBody };
 
 /** The error as JSON with the catalogue's status; a refusal worth retrying says when (retry-after, seconds). */
 export function sendError(res: Response, error: ApiError): void {

@@ -3,12 +3,13 @@ import type { Request, Response } from 'express';
 import { ApiError, toApiError } from '../../contract/api/errors.js';
 import type { Delta, Outcome } from '../engine/types.js';
 import { errorBody, sendError } from './errors.js';
+import { abortOnClose, startStream, writeEvent } from './sse.js';
 
 export interface GenerationShape {
   /** One streamed delta as an OpenAI chunk's choice; the first chunk of a stream carries the role. */
   chunkChoice(delta: Delta, first: boolean): object;
-  /** The streamed choice that carries the finish reason. */
-  finishChoice(outcome: Outcome): object;
+  /** The streamed choice that carries the finish reason (and the role, when it is the first chunk). */
+  finishChoice(outcome: Outcome, first: boolean): object;
   /** The whole non-streamed choice, from the collected deltas. */
   wholeChoice(deltas: Delta[], outcome: Outcome): object;
   /** "chat.completion" or "text_completion". */
@@ -26,11 +27,12 @@ const FINISH: Record<Outcome['finishReason'], string> = {
 export const openAiFinish = (outcome: Outcome) => FINISH[outcome.finishReason];
 
 function usageOf(outcome: Outcome) {
-  const { promptTokens, completionTokens } = outcome.usage;
+  const { promptTokens, completionTokens, reasoningTokens } = outcome.usage;
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
+    completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }
 
@@ -51,24 +53,20 @@ export async function respond(
   run: (onDelta: (delta: Delta) => void, signal: AbortSignal) => Promise<Outcome>,
 ): Promise<void> {
   const { shape, stream } = options;
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableEnded) controller.abort();
-  });
-  // a client gone before this handler ran (its 'close' already past) generates for nobody otherwise
-  if (res.req.socket.destroyed) controller.abort();
+  const controller = abortOnClose(res);
   const base = {
     id: `${shape.idPrefix}-${randomUUID()}`,
     created: Math.floor(Date.now() / 1000),
     model: options.model,
   };
   const deltas: Delta[] = [];
-  const send = (payload: object) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+  const send = (choices: object[], usage?: object) =>
+    writeEvent(res, { ...base, object: shape.chunkObject, choices, ...(usage && { usage }) });
   const onDelta = (delta: Delta) => {
     if (!stream) return void deltas.push(delta);
     const first = !res.headersSent;
     if (first) startStream(res);
-    send({ ...base, object: shape.chunkObject, choices: [shape.chunkChoice(delta, first)] });
+    send([shape.chunkChoice(delta, first)]);
   };
   try {
     const outcome = await run(onDelta, controller.signal);
@@ -82,9 +80,10 @@ export async function respond(
       });
       return;
     }
-    if (!res.headersSent) startStream(res);
-    send({ ...base, object: shape.chunkObject, choices: [shape.finishChoice(outcome)] });
-    if (options.includeUsage) send({ ...base, object: shape.chunkObject, choices: [], usage: usageOf(outcome) });
+    const first = !res.headersSent;
+    if (first) startStream(res);
+    send([shape.finishChoice(outcome, first)]);
+    if (options.includeUsage) send([], usageOf(outcome));
     res.end('data: [DONE]\n\n');
   } catch (error) {
     // whatever the engine throws once the client has gone (node-llama-cpp's AbortError before the
@@ -93,17 +92,9 @@ export async function respond(
     options.onError(apiError, error);
     if (res.destroyed) return;
     if (!res.headersSent) return sendError(res, apiError);
-    send(errorBody(apiError));
+    writeEvent(res, errorBody(apiError));
     res.end();
   }
-}
-
-function startStream(res: Response): void {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream');
-  res.setHeader('Cache-Control', 'no-cache');
-  res.setHeader('Connection', 'keep-alive');
-  res.flushHeaders();
 }
 
 /** The parsed JSON body; the schemas say what is wrong with it. */

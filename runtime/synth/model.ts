@@ -2,14 +2,24 @@ import { GgmlType } from '../gguf/format.js';
 import type { TensorInit, TensorSpec } from '../gguf/tensorData.js';
 import { gguf, type GgufValue } from '../gguf/values.js';
 import type { GgufDocument } from '../gguf/writer.js';
-import { SCRIPT_EMITTED, SCRIPT_WORDS, scriptedTensors } from './harmonyScript.js';
-import { GPT_OSS_SHAPES, LLAMA_SHAPES, type Arch, type GptOssShape, type LlamaShape, type Preset } from './presets.js';
-import { TOKEN_TYPE_CONTROL, buildVocabulary, type Vocabulary } from './vocab.js';
+import { SCRIPT_VOCABULARY, scriptedTensors } from './harmonyScript.js';
+import { TOKEN_TYPE } from './o200kHarmony.js';
+import {
+  GPT_OSS_SHAPES,
+  LLAMA_SHAPES,
+  SCRIPTED_SHAPES,
+  type Arch,
+  type GptOssShape,
+  type LlamaShape,
+  type Preset,
+} from './presets.js';
+import { ROPE_FREQ_BASE, ROPE_SCALE } from './scriptAttention.js';
+import { buildVocabulary, type Vocabulary } from './vocab.js';
 
 export interface SynthModelOptions {
   arch: Arch;
   preset: Preset;
-  /** Shape the weights so the model answers with the harmony script (gpt-oss, tiny or small). */
+  /** Shape the weights so the model answers with the harmony script (gpt-oss, tiny or small: SCRIPTED_SHAPES). */
   scripted?: boolean;
 }
 
@@ -17,8 +27,7 @@ export interface SynthModelOptions {
 export function invalidCombination(o: SynthModelOptions): string | null {
   if (o.arch === 'llama' && !LLAMA_SHAPES[o.preset]) return `preset ${o.preset} exists only for --arch gpt-oss`;
   if (o.scripted && o.arch !== 'gpt-oss') return '--scripted needs --arch gpt-oss';
-  if (o.scripted && GPT_OSS_SHAPES[o.preset].tokenizer === 'real')
-    return '--scripted works with the tiny and small presets';
+  if (o.scripted && !SCRIPTED_SHAPES[o.preset]) return '--scripted works with the tiny and small presets';
   return null;
 }
 
@@ -43,11 +52,12 @@ const constant = (value: number): TensorInit => ({ kind: 'constant', value });
 const BIAS_STD = 0.02;
 
 /**
- * Random output rows give control tokens (<|return|>, <|channel|>, ...) a zero logit among logits of
- * spread ~4, so random models neither stop early nor wander into harmony structure by chance.
+ * Random output rows give control and unused tokens (<|return|>, <|channel|>, [PAD...]) a zero logit
+ * among logits of spread ~4, so random models neither stop early nor wander into harmony structure
+ * by chance.
  */
 function outputInit(vocab: Vocabulary, embedding: number): TensorInit {
-  const zeroRows = vocab.types.flatMap((type, id) => (type === TOKEN_TYPE_CONTROL ? [id] : []));
+  const zeroRows = vocab.types.flatMap((type, id) => (type === TOKEN_TYPE.normal ? [] : [id]));
   return { kind: 'random', std: 4 / Math.sqrt(embedding), zeroRows };
 }
 
@@ -114,20 +124,17 @@ function gptOssTensors(s: GptOssShape, vocab: Vocabulary): TensorSpec[] {
   return tensors;
 }
 
-/** Scripted weights: explicit values where the script needs them, zeros for every other linear part. */
+/**
+ * Scripted weights: explicit values (F32) where the script sets them; every other linear part zero,
+ * so the experts add nothing (their gate and up matrices stay random, their down matrices are zero).
+ */
 function applyScript(tensors: TensorSpec[], shape: GptOssShape, vocab: Vocabulary): TensorSpec[] {
   const values = scriptedTensors(shape, vocab);
   return tensors.map((spec) => {
     const explicit = values.get(spec.name);
-    if (explicit)
-      return {
-        ...spec,
-        type: spec.type === GgmlType.MXFP4 ? spec.type : GgmlType.F32,
-        init: { kind: 'values', values: explicit },
-      };
+    if (explicit) return { ...spec, type: GgmlType.F32, init: { kind: 'values', values: explicit } };
     if (spec.name.endsWith('norm.weight')) return spec;
-    if (spec.name.includes('ffn_gate_inp') || (spec.name.includes('_exps.weight') && !spec.name.includes('down')))
-      return spec;
+    if (spec.name.includes('_exps.weight') && !spec.name.includes('down')) return spec;
     return { ...spec, init: constant(0) };
   });
 }
@@ -135,8 +142,12 @@ function applyScript(tensors: TensorSpec[], shape: GptOssShape, vocab: Vocabular
 function gptOssMetadata(name: string, s: GptOssShape, vocab: Vocabulary, scripted: boolean): Metadata {
   const a = 'gpt-oss';
   const rope: Metadata = scripted
-    ? // a huge base leaves the detector dimensions unrotated (see harmonyScript.ts)
-      [[`${a}.rope.freq_base`, gguf.f32(1e30)]]
+    ? // pair p of a head turns by pi / 4^p a position (scriptAttention.ts)
+      [
+        [`${a}.rope.freq_base`, gguf.f32(ROPE_FREQ_BASE)],
+        [`${a}.rope.scaling.type`, gguf.str('linear')],
+        [`${a}.rope.scaling.factor`, gguf.f32(1 / ROPE_SCALE)],
+      ]
     : [
         [`${a}.rope.freq_base`, gguf.f32(150_000)],
         [`${a}.rope.scaling.type`, gguf.str('yarn')],
@@ -203,14 +214,15 @@ export function synthDocument(options: SynthModelOptions): GgufDocument {
   if (problem) throw new Error(problem);
   const { arch, preset } = options;
   const scripted = options.scripted ?? false;
+  const words = { words: SCRIPT_VOCABULARY.words, lastWords: SCRIPT_VOCABULARY.lastWords };
   if (arch === 'llama') {
-    const vocab = buildVocabulary({ words: SCRIPT_WORDS, specials: 'compact' });
+    const vocab = buildVocabulary({ ...words, specials: 'compact' });
     return llamaDocument(`llama-${preset} (synthetic)`, LLAMA_SHAPES[preset]!, vocab);
   }
-  const shape = GPT_OSS_SHAPES[preset];
+  const shape = scripted ? SCRIPTED_SHAPES[preset]! : GPT_OSS_SHAPES[preset];
   const vocab = buildVocabulary({
-    words: SCRIPT_WORDS,
-    emitted: scripted ? SCRIPT_EMITTED : [],
+    ...words,
+    emitted: scripted ? SCRIPT_VOCABULARY.emitted : [],
     specials: shape.tokenizer,
   });
   const base = preset.startsWith('gpt-oss') ? preset : `gpt-oss-${preset}`;

@@ -37,7 +37,7 @@ function published(variant: Variant): GptOssShape {
 }
 
 export const GPT_OSS_SHAPES: Record<Preset, GptOssShape> = {
-  // loads in milliseconds; big enough for the scripted harmony model's features (see harmonyScript.ts)
+  // loads in milliseconds
   tiny: {
     layers: 2,
     embedding: 64,
@@ -69,6 +69,37 @@ export const GPT_OSS_SHAPES: Record<Preset, GptOssShape> = {
   },
   'gpt-oss-20b': published('gpt-oss-20b'),
   'gpt-oss-120b': published('gpt-oss-120b'),
+};
+
+/**
+ * The scripted model's shapes (`--scripted`, harmonyScript.ts): its circuit needs three layers of
+ * ten heads of 32 dimensions, no grouping, and an embedding wide enough for its features. `tiny`
+ * has just that, with experts as small as gpt-oss allows (their output is zero); `small` has the
+ * small preset's size and cost per token (12 layers, d=768, its experts), the script in its first
+ * three layers and the others passing the residual through unchanged.
+ */
+export const SCRIPTED_SHAPES: Partial<Record<Preset, GptOssShape>> = {
+  tiny: {
+    layers: 3,
+    embedding: 128,
+    heads: 10,
+    kvHeads: 10,
+    headDim: 32,
+    experts: 4,
+    expertsUsed: 2,
+    expertFfn: 32,
+    slidingWindow: 131_072,
+    contextLength: 131_072,
+    tokenizer: 'compact',
+    defaultShards: 1,
+  },
+  small: {
+    ...GPT_OSS_SHAPES.small,
+    heads: 12,
+    kvHeads: 12,
+    headDim: 32,
+    slidingWindow: 131_072,
+  },
 };
 
 export const LLAMA_SHAPES: Partial<Record<Preset, LlamaShape>> = {

@@ -1,83 +1,28 @@
-/**
- * Tokenizers for synthetic models: GPT-2 byte-level symbols so any text tokenizes, a few BPE merges
- * learned from the words that matter, harmony's special tokens, and the tokens a scripted model emits.
- */
-
-export const TOKEN_TYPE_NORMAL = 1;
-export const TOKEN_TYPE_CONTROL = 3;
-
-/** o200k_harmony's special tokens at their real ids (199998 onwards); the rest up to 201087 are reserved. */
-export const HARMONY_SPECIAL_IDS: Readonly<Record<string, number>> = {
-  '<|startoftext|>': 199998,
-  '<|endoftext|>': 199999,
-  '<|return|>': 200002,
-  '<|constrain|>': 200003,
-  '<|channel|>': 200005,
-  '<|start|>': 200006,
-  '<|end|>': 200007,
-  '<|message|>': 200008,
-  '<|call|>': 200012,
-};
-export const HARMONY_VOCAB_SIZE = 201_088;
-const HARMONY_FIRST_SPECIAL = 199_998;
-
-/** GPT-2's reversible map from bytes to printable unicode symbols (space becomes "Ġ"). */
-export function bytesToUnicode(): string[] {
-  const printable: number[] = [];
-  for (let b = 33; b <= 126; b++) printable.push(b);
-  for (let b = 161; b <= 172; b++) printable.push(b);
-  for (let b = 174; b <= 255; b++) printable.push(b);
-  const map = new Array<string>(256);
-  let extra = 0;
-  for (let b = 0; b < 256; b++) {
-    map[b] = printable.includes(b) ? String.fromCodePoint(b) : String.fromCodePoint(256 + extra++);
-  }
-  return map;
-}
-
-const BYTE_SYMBOLS = bytesToUnicode();
-
-/** Text as the byte-level symbol string a GPT-2 style vocabulary stores. */
-export function byteLevel(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((b) => BYTE_SYMBOLS[b]).join('');
-}
+import { BYTE_SYMBOLS, bpeSegment, byteLevel, wordMerges, type WholeWord } from './bpe.js';
+import {
+  HARMONY_ADDED_TOKENS,
+  HARMONY_FIRST_ADDED_ID,
+  HARMONY_VOCAB_SIZE,
+  TOKEN_TYPE,
+  ordinaryPieces,
+  padToken,
+} from './o200kHarmony.js';
 
 /**
- * Byte-pair merges that turn each word (a pre-token, in byte-level symbols) into one token:
- * the most frequent adjacent pair first, ties broken by order, until every word is whole. Encoding
- * replays merges by rank, so it reproduces this segmentation for the training words.
+ * Tokenizers for synthetic models: GPT-2 byte-level symbols so any text tokenizes, merges that keep
+ * a few words whole (./bpe.ts), the tokens a scripted model emits, and o200k_harmony's added tokens
+ * with the token types the real gpt-oss GGUF gives them (./o200kHarmony.ts), so that llama.cpp
+ * tokenizes control-token strings in the synthetic models exactly as in the real one.
  */
-export function learnMerges(words: readonly string[]): { merges: string[]; tokens: string[] } {
-  const segmented = [...new Set(words)].map((w) => [...w]);
-  const merges: string[] = [];
-  const tokens: string[] = [];
-  for (;;) {
-    const counts = new Map<string, number>();
-    for (const symbols of segmented) {
-      for (let i = 0; i + 1 < symbols.length; i++) {
-        const pair = `${symbols[i]} ${symbols[i + 1]}`;
-        counts.set(pair, (counts.get(pair) ?? 0) + 1);
-      }
-    }
-    if (counts.size === 0) return { merges, tokens };
-    let best = '';
-    let bestCount = 0;
-    for (const [pair, count] of counts) {
-      if (count > bestCount) {
-        best = pair;
-        bestCount = count;
-      }
-    }
-    const [left, right] = best.split(' ') as [string, string];
-    merges.push(best);
-    tokens.push(left + right);
-    for (const symbols of segmented) {
-      for (let i = 0; i + 1 < symbols.length; i++) {
-        if (symbols[i] === left && symbols[i + 1] === right) symbols.splice(i, 2, left + right);
-      }
-    }
-  }
-}
+
+/**
+ * The pieces o200k's ordinary encoding makes of the added tokens' text (`start`, `of`, `text`,
+ * `con`, `strain`, `200`, `017`...): kept whole here too, so each control string written as text
+ * is as many tokens as in the real vocabulary.
+ */
+const CONTROL_TEXT_WORDS: readonly WholeWord[] = [
+  ...new Set(HARMONY_ADDED_TOKENS.flatMap((t) => ordinaryPieces(t).slice(2, -2)).filter((p) => p.length > 1)),
+].map((word) => ({ word }));
 
 export interface Vocabulary {
   tokens: string[];
@@ -90,47 +35,60 @@ export interface Vocabulary {
 }
 
 export interface VocabularyOptions {
-  /** Words (plain text pre-tokens, e.g. " analysis") that must encode as single tokens. */
-  words: readonly string[];
-  /** Extra tokens (plain text) that the model emits but the tokenizer never produces. */
+  /** Words kept whole, in merge rank order, ranked before the control-text pieces. */
+  words: readonly WholeWord[];
+  /** Words kept whole whose merges must rank after the control-text pieces (`to` would split `startoftext`). */
+  lastWords?: readonly WholeWord[];
+  /** Tokens (plain text) the model emits but the tokenizer never produces. */
   emitted?: readonly string[];
-  /** Harmony specials; "compact" puts them right after the other tokens, "real" at o200k_harmony's ids. */
+  /**
+   * Added tokens: "compact" right after the other tokens (with the real types, without the unused
+   * ids), "real" at o200k_harmony's ids with `[PAD<id>]` up to 201,088 ids, as in the published GGUF.
+   */
   specials: 'compact' | 'real';
-  /** Pad with unique filler tokens up to this size ("real" layout only). */
-  size?: number;
+}
+
+/** The merges, checked: each word is one token and each control string's text splits as in o200k. */
+function mergesFor(options: VocabularyOptions): { merges: string[]; tokens: string[] } {
+  const all = [...options.words, ...CONTROL_TEXT_WORDS, ...(options.lastWords ?? [])];
+  const built = wordMerges(all);
+  const expect = (text: string, pieces: readonly string[]) => {
+    const got = bpeSegment(text, built.merges);
+    if (got.join(' ') !== pieces.map(byteLevel).join(' '))
+      throw new Error(`the merges split ${JSON.stringify(text)} into ${got.join(' ')}`);
+  };
+  for (const { prefix, word } of all) expect((prefix ?? '') + word, [(prefix ?? '') + word]);
+  // a run of letters is one pre-token: `startoftext` must still come apart as start, of, text
+  for (const token of HARMONY_ADDED_TOKENS) {
+    const inner = ordinaryPieces(token).slice(2, -2);
+    if (inner.every((p) => /^[a-z]+$/u.test(p))) expect(inner.join(''), inner);
+  }
+  return built;
 }
 
 export function buildVocabulary(options: VocabularyOptions): Vocabulary {
-  const { merges, tokens: merged } = learnMerges(options.words.map(byteLevel));
-  const tokens: string[] = [...BYTE_SYMBOLS];
+  const { merges, tokens: merged } = mergesFor(options);
+  const tokens: string[] = [...BYTE_SYMBOLS, ...merged];
   const seen = new Set(tokens);
-  const add = (token: string) => {
-    if (seen.has(token)) return;
-    seen.add(token);
-    tokens.push(token);
-  };
-  merged.forEach(add);
   for (const text of options.emitted ?? []) {
     const token = byteLevel(text);
     if (seen.has(token)) throw new Error(`emitted token ${JSON.stringify(text)} is already in the vocabulary`);
-    add(token);
+    seen.add(token);
+    tokens.push(token);
   }
-  const types = tokens.map(() => TOKEN_TYPE_NORMAL);
-  if (options.specials === 'compact') {
-    for (const special of Object.keys(HARMONY_SPECIAL_IDS)) {
-      tokens.push(special);
-      types.push(TOKEN_TYPE_CONTROL);
-    }
-  } else {
-    const size = options.size ?? HARMONY_VOCAB_SIZE;
-    for (let filler = 0; tokens.length < HARMONY_FIRST_SPECIAL; filler++) {
+  const types: number[] = tokens.map(() => TOKEN_TYPE.normal);
+  if (options.specials === 'real') {
+    for (let filler = 0; tokens.length < HARMONY_FIRST_ADDED_ID; filler++) {
       tokens.push(`<filler_${filler}>`);
-      types.push(TOKEN_TYPE_NORMAL);
+      types.push(TOKEN_TYPE.normal);
     }
-    const byId = new Map(Object.entries(HARMONY_SPECIAL_IDS).map(([t, id]) => [id, t]));
-    for (let id = HARMONY_FIRST_SPECIAL; id < size; id++) {
-      tokens.push(byId.get(id) ?? `<|reserved_${id}|>`);
-      types.push(TOKEN_TYPE_CONTROL);
+  }
+  tokens.push(...HARMONY_ADDED_TOKENS);
+  types.push(...HARMONY_ADDED_TOKENS.map(() => TOKEN_TYPE.control));
+  if (options.specials === 'real') {
+    for (let id = tokens.length; id < HARMONY_VOCAB_SIZE; id++) {
+      tokens.push(padToken(id));
+      types.push(TOKEN_TYPE.unused);
     }
   }
   const index = new Map(tokens.map((t, i) => [t, i]));
@@ -143,6 +101,7 @@ export function buildVocabulary(options: VocabularyOptions): Vocabulary {
     tokens,
     types,
     merges,
+    // as the published GGUF: bos <|startoftext|>, eos <|return|>, padding <|endoftext|>
     bosId: idOf('<|startoftext|>'),
     eosId: idOf('<|return|>'),
     padId: idOf('<|endoftext|>'),

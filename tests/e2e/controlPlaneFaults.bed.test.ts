@@ -16,7 +16,7 @@ import { down, restart, up, type ClusterState } from '../../cluster/cluster.js';
 import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { createLogger } from '../../contract/log.js';
 import { GROUP, PLURAL, VERSION, type GptOssModel } from '../../operator/api/v1alpha1/gptOssModel.js';
-import { InformerSupervisor } from '../../operator/controller/informerSupervisor.js';
+import { InformerSupervisor } from '../../contract/kube/informerSupervisor.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { kubectlFor, waitFor } from '../helpers/cluster.js';
 import { watchLeaderGauges, watchLeaseHolders } from '../helpers/leadership.js';

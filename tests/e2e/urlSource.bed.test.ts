@@ -19,8 +19,9 @@ describe('end to end: weights from a URL', () => {
   let server: FileServer;
   const body = readFileSync(modelPath('scripted'));
   beforeAll(async () => {
-    // slow enough (about 7 s) that the operator's 2-second progress polls see it half way
-    server = await startFileServer({ 'gpt-oss-demo.gguf': body }, { trickle: { chunkBytes: 4096, intervalMs: 100 } });
+    // slow enough (about 7 s, whatever the model's size) that the operator's 2-second progress polls see it half way
+    const chunkBytes = Math.ceil(body.length / 70);
+    server = await startFileServer({ 'gpt-oss-demo.gguf': body }, { trickle: { chunkBytes, intervalMs: 100 } });
   });
   afterAll(async () => {
     await server?.close();

@@ -13,12 +13,14 @@ import {
   dashboardQueries,
   metricNamesUsed,
   operatorCommand,
+  podSpec,
   ruleGroups,
   render,
   sampleNames,
   type K8sObject,
 } from '../helpers/chart.js';
 import { GPTOSS, startProcess, type StartedProcess } from '../helpers/cli.js';
+import { createKey, startGatewayProcess, type GatewayProcess } from '../gateway/process.js';
 import { kubectlFor, waitFor } from '../helpers/cluster.js';
 import { covers, grantsOf, NOT_EXERCISED, requestsOf, type Grant } from './rbac.js';
 
@@ -30,7 +32,6 @@ import { covers, grantsOf, NOT_EXERCISED, requestsOf, type Grant } from './rbac.
 const CLUSTER = `helm-audit-${createHash('sha256').update(PACKAGE_ROOT).digest('hex').slice(0, 6)}`;
 const RELEASE = 'gptoss-operator';
 const NS = 'gptoss-system';
-const SA_USER = `system:serviceaccount:${NS}:${RELEASE}`;
 const MODELS = 'models';
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -56,6 +57,25 @@ const model = (name: string, spec: Record<string, unknown>) =>
     metadata: { name, namespace: MODELS },
     spec: { variant: 'gpt-oss-20b', source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } }, ...spec },
   });
+/** A kubeconfig with a token of the release namespace's ServiceAccount `name`, nothing else. */
+function serviceAccountKubeconfig(name: string): string {
+  const admin = JSON.parse(readFileSync(state.kubeconfig, 'utf8')) as { clusters: unknown[] };
+  const token = k.run(['create', 'token', name, '-n', NS, '--duration=1h']).trim();
+  const file = join(dir, `${name}-kubeconfig`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': name,
+      clusters: admin.clusters,
+      users: [{ name, user: { token } }],
+      contexts: [{ name, context: { cluster: 'gptoss', user: name } }],
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
 const deploymentReady = (namespace: string, name: string, replicas: number) => () =>
   json<{ status?: { readyReplicas?: number } }>(['get', 'deployment', name, '-n', namespace]).status?.readyReplicas ===
   replicas;
@@ -76,6 +96,31 @@ beforeAll(async () => {
     );
   }
 }, 180_000);
+
+/**
+ * The audit log against the ServiceAccount's grants: it was allowed everything it did, did nothing it
+ * was not granted, and used every grant but for the code paths `notExercised` lists (with why).
+ */
+function expectUsedAsGranted(serviceAccount: string, notExercised: typeof NOT_EXERCISED): void {
+  const requests = requestsOf(readFileSync(state.auditLog!, 'utf8'), `system:serviceaccount:${NS}:${serviceAccount}`);
+  expect(requests.length).toBeGreaterThan(0);
+  expect(requests.filter((r) => r.decision !== 'allow')).toEqual([]);
+  const grants = grantsOf(
+    json(['get', 'clusterroles,roles', '--all-namespaces']),
+    json(['get', 'clusterrolebindings,rolebindings', '--all-namespaces']),
+    { kind: 'ServiceAccount', name: serviceAccount, namespace: NS },
+  );
+  for (const g of grants) expect([g.group, g.resource, g.verb]).not.toContain('*');
+  // nothing used that is not granted
+  expect(requests.filter((r) => !grants.some((g) => covers(g, r)))).toEqual([]);
+  // nothing granted that is never used, but for the code paths listed (with why) in rbac.ts
+  const unused = grants.filter((g) => !requests.some((r) => covers(g, r)));
+  const key = (g: Pick<Grant, 'group' | 'resource' | 'verb'>) => `${g.group}/${g.resource}:${g.verb}`;
+  const expectedUnused = notExercised.flatMap((n) =>
+    n.verbs.map((verb) => key({ group: n.group, resource: n.resource, verb })),
+  );
+  expect(unused.map(key).sort()).toEqual(expectedUnused.sort());
+}
 
 afterAll(async () => {
   if (state) await down(CLUSTER, () => undefined);
@@ -156,22 +201,7 @@ describe("the chart's RBAC against what the operator does", () => {
       MODEL_FOLDER_ALLOWED,
     );
     expect(release.status).toBe(0);
-    // a kubeconfig with a token of the chart's ServiceAccount, nothing else
-    const admin = JSON.parse(readFileSync(state.kubeconfig, 'utf8')) as { clusters: unknown[] };
-    const token = k.run(['create', 'token', RELEASE, '-n', NS, '--duration=1h']).trim();
-    const saKubeconfig = join(dir, 'operator-kubeconfig');
-    writeFileSync(
-      saKubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'operator',
-        clusters: admin.clusters,
-        users: [{ name: 'operator', user: { token } }],
-        contexts: [{ name: 'operator', context: { cluster: 'gptoss', user: 'operator' } }],
-      }),
-      { mode: 0o600 },
-    );
+    const saKubeconfig = serviceAccountKubeconfig(RELEASE);
     // the command line and settings the chart's Deployment gives the operator
     const installed = json<{ items: K8sObject[] }>([
       'get',
@@ -277,23 +307,7 @@ describe("the chart's RBAC against what the operator does", () => {
     expect(await operator.exited).toBe(0);
     operator = null;
 
-    const requests = requestsOf(readFileSync(state.auditLog!, 'utf8'), SA_USER);
-    expect(requests.filter((r) => r.decision !== 'allow')).toEqual([]);
-    const grants = grantsOf(
-      json(['get', 'clusterroles,roles', '--all-namespaces']),
-      json(['get', 'clusterrolebindings,rolebindings', '--all-namespaces']),
-      { kind: 'ServiceAccount', name: RELEASE, namespace: NS },
-    );
-    for (const g of grants) expect([g.group, g.resource, g.verb]).not.toContain('*');
-    // nothing used that is not granted
-    expect(requests.filter((r) => !grants.some((g) => covers(g, r)))).toEqual([]);
-    // nothing granted that is never used, but for the code paths listed (with why) in rbac.ts
-    const unused = grants.filter((g) => !requests.some((r) => covers(g, r)));
-    const key = (g: Pick<Grant, 'group' | 'resource' | 'verb'>) => `${g.group}/${g.resource}:${g.verb}`;
-    const expectedUnused = NOT_EXERCISED.flatMap((n) =>
-      n.verbs.map((verb) => key({ group: n.group, resource: n.resource, verb })),
-    );
-    expect(unused.map(key).sort()).toEqual(expectedUnused.sort());
+    expectUsedAsGranted(RELEASE, NOT_EXERCISED);
   }, 180_000);
 
   // the API server's authorizer decides
@@ -337,4 +351,48 @@ describe('kubectl apply -k deploy/', () => {
       k.run(['get', 'namespace', NS, '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}']),
     ).toBe('restricted');
   });
+});
+
+describe('kubectl apply -k deploy/gateway/, and the gateway against its RBAC', () => {
+  const GATEWAY = `${RELEASE}-gateway`;
+  let gateway: GatewayProcess | null = null;
+  afterAll(() => {
+    gateway?.child.kill('SIGKILL');
+  });
+
+  // the audit log shows it used exactly what is granted
+  it(
+    'adds the gateway without Helm (its pods admitted under the restricted standard); as its ServiceAccount ' +
+      'it serves models and keys, doing nothing it is not granted',
+    async () => {
+      const applied = k.run(['apply', '-k', join(PACKAGE_ROOT, 'deploy', 'gateway')]);
+      expect(applied).toContain(`deployment.apps/${GATEWAY} created`);
+      await waitFor(deploymentReady(NS, GATEWAY, 2), 60_000, 'the gateway Deployment from deploy/gateway/');
+
+      // the command line deploy/ gives the gateway, on loopback with free ports (flags given later win)
+      const deployment = json<K8sObject>(['get', 'deployment', GATEWAY, '-n', NS]);
+      const args = podSpec(deployment).containers[0]!.args.map((a) => a.replace('$(POD_NAMESPACE)', NS));
+      const local = ['--listen-address=127.0.0.1', '--http-port=0', '--grpc-port=0', '--ops-port=0'];
+      gateway = await startGatewayProcess(
+        [...args.slice(args.indexOf('gateway') + 1), ...local],
+        serviceAccountKubeconfig(GATEWAY),
+      );
+      const { key } = createKey(NS, ['--team', 'audit'], state.kubeconfig);
+      // the model the operator made above (its kwok pods are Ready in the EndpointSlices), with a key from a Secret
+      const models = async () =>
+        (await fetch(`${gateway!.http}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<{
+          data?: Array<{ id: string }>;
+        }>;
+      await waitFor(
+        async () => (await models()).data?.some((m) => m.id === `${MODELS}/chat`) === true,
+        10_000,
+        `the gateway to serve ${MODELS}/chat: ${gateway.stderr()}`,
+      );
+      gateway.child.kill('SIGTERM');
+      expect(await gateway.exited).toBe(0);
+      gateway = null;
+      expectUsedAsGranted(GATEWAY, []);
+    },
+    120_000,
+  );
 });

@@ -46,12 +46,20 @@ const CASES: Case[] = [
     message: /unknown role "robot"/,
   },
   {
-    name: 'tool role (reserved)',
+    name: 'a tool message without tool_call_id',
     body: { messages: [...user(), { role: 'tool', content: '{}' }] },
-    grpcCode: status.UNIMPLEMENTED,
+    grpcCode: status.INVALID_ARGUMENT,
     http: 400,
-    field: 'messages[1].role',
-    message: /tool calling is not supported yet/,
+    field: 'messages[1].tool_call_id',
+    message: /^messages\[1\]\.tool_call_id: is required on a tool message: the id of the call it answers$/,
+  },
+  {
+    name: 'a tool message answering no call',
+    body: { messages: [...user(), { role: 'tool', tool_call_id: 'call_9', content: '{}' }] },
+    grpcCode: status.INVALID_ARGUMENT,
+    http: 400,
+    field: 'messages[1].tool_call_id',
+    message: /^messages\[1\]\.tool_call_id: "call_9" names no tool call of an earlier assistant message$/,
   },
   {
     name: 'max_tokens 0',
@@ -215,14 +223,22 @@ describe('bad input gets a clear error and the server keeps serving', () => {
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('temperature');
   });
 
-  it('HTTP: tools are refused as not supported yet', async () => {
+  it('HTTP: a tool schema keyword no grammar can enforce is a 400 naming it', async () => {
+    const parameters = { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]{3}$' } } };
     const { status: code, json } = await postJson(
       '/v1/chat/completions',
-      JSON.stringify({ messages: user(), tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }),
+      JSON.stringify({ messages: user(), tools: [{ type: 'function', function: { name: 'f', parameters } }] }),
     );
     expect(code).toBe(400);
-    expect(json.error).toMatchObject({ param: 'tools', code: 'not_supported' });
-    expect(json.error.message).toMatch(/not supported yet/);
+    expect(json.error).toEqual({
+      message:
+        'tools[0].function.parameters.properties.code.pattern: the keyword "pattern" cannot be enforced while ' +
+        'generating; remove it or check it after',
+      type: 'invalid_request_error',
+      param: 'tools[0].function.parameters.properties.code.pattern',
+      code: 'invalid_argument',
+    });
+    await expectGoodGrpcChat();
   });
 
   it('HTTP: an unknown field is a 400 naming it; the openai SDK sees the param', async () => {
@@ -247,10 +263,8 @@ describe('bad input gets a clear error and the server keeps serving', () => {
 
   it('HTTP: known OpenAI fields this runtime lacks are not_supported, naming the field', async () => {
     for (const [body, param, message] of [
-      [{ response_format: { type: 'json_object' } }, 'response_format', /structured output/],
       [{ n: 2 }, 'n', /^n: only n = 1 is supported$/],
       [{ logprobs: true }, 'logprobs', /log probabilities are not supported/],
-      [{ tool_choice: 'required' }, 'tool_choice', /tool calling is not supported yet/],
     ] as const) {
       const { status: code, json } = await postJson(
         '/v1/chat/completions',

@@ -71,12 +71,12 @@ describe('gRPC requests on the wire', () => {
         bytes: () =>
           Buffer.concat([
             lengthDelimited(2, messageBytes('system', 'x')),
-            // field 3 as a varint: tag 24, value 1
-            lengthDelimited(2, messageBytes('user', 'Hi', [24, 1])),
+            // field 15 as a varint: tag 120, value 1
+            lengthDelimited(2, messageBytes('user', 'Hi', [120, 1])),
           ]),
-        field: 'messages[1].#3',
+        field: 'messages[1].#15',
         details:
-          'messages[1].#3: unknown field number 3; gptoss.runtime.v1.Message does not define it ' +
+          'messages[1].#15: unknown field number 15; gptoss.runtime.v1.Message does not define it ' +
           '(is the client built from a newer proto?)',
       },
       {

@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../contract/api/errors.js';
 import { parseChatRequest, parseCountTokensRequest, parseGenerateRequest } from '../../../contract/api/requests.js';
-import { anyBody, fuzzTimeoutMs, nearChatBody, nearCompletionBody, nearCountBody, runs } from './arbitraries.js';
+import { parseResponsesRequest } from '../../../contract/api/responses.js';
+import {
+  anyBody,
+  fuzzTimeoutMs,
+  nearChatBody,
+  nearCompletionBody,
+  nearCountBody,
+  nearResponsesBody,
+  runs,
+} from './arbitraries.js';
 
 /**
  * The parsers under tens of thousands of generated bodies: each one is a request or a clear client
@@ -59,15 +68,36 @@ describe('request parsers under fuzz', () => {
     fuzzTimeoutMs(60_000),
   );
 
-  it('the generators reach valid requests too, not only errors', () => {
-    const accepted = fc.sample(nearChatBody, { numRuns: 2000, seed: 1 }).filter((body) => {
-      try {
-        parseChatRequest(body);
-        return true;
-      } catch {
-        return false;
-      }
-    }).length;
-    expect(accepted).toBeGreaterThan(400);
+  it(
+    'Responses: arbitrary bodies and near-valid ones',
+    () => {
+      fc.assert(fc.property(anyBody, acceptsOrRefusesClearly(parseResponsesRequest)), { numRuns: runs(4000) });
+      fc.assert(fc.property(nearResponsesBody, acceptsOrRefusesClearly(parseResponsesRequest)), {
+        numRuns: runs(8000),
+      });
+    },
+    fuzzTimeoutMs(60_000),
+  );
+
+  it('the generators reach valid requests too, not only errors, tool calling included', () => {
+    const accepted = (parse: (body: unknown) => unknown, bodies: unknown[]) =>
+      bodies.filter((body) => {
+        try {
+          parse(body);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    const chats = accepted(parseChatRequest, fc.sample(nearChatBody, { numRuns: 2000, seed: 1 }));
+    expect(chats.length).toBeGreaterThan(400);
+    const withTools = (body: unknown) => ((body as { tools?: unknown[] }).tools ?? []).length > 0;
+    const withResults = (body: unknown) =>
+      (body as { messages: Array<{ role: string }> }).messages.some((m) => m.role === 'tool');
+    expect(chats.filter(withTools).length).toBeGreaterThan(50);
+    expect(chats.filter(withResults).length).toBeGreaterThan(50);
+    const responses = accepted(parseResponsesRequest, fc.sample(nearResponsesBody, { numRuns: 2000, seed: 1 }));
+    expect(responses.length).toBeGreaterThan(400);
+    expect(responses.filter(withTools).length).toBeGreaterThan(50);
   });
 });

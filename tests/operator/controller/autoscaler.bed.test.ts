@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION, type GptOssModel } from '../../../operator/api/v1alpha1/gptOssModel.js';
 import { Autoscaler } from '../../../operator/controller/autoscaler.js';
 import { Executor } from '../../../operator/controller/executor.js';
-import { InformerSupervisor } from '../../../operator/controller/informerSupervisor.js';
+import { InformerSupervisor } from '../../../contract/kube/informerSupervisor.js';
 import { ModelReconciler } from '../../../operator/controller/reconciler.js';
 import { isReadyPod, scrapeUtilization, utilizationFrom } from '../../../operator/controller/utilization.js';
 import { DEFAULT_CATALOGUE } from '../../../operator/planner/gpuClasses.js';

@@ -1,27 +1,17 @@
 import fc from 'fast-check';
-import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LlamaModel, Token } from 'node-llama-cpp';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HARMONY_TOKENS } from '../../../runtime/harmony/format.js';
-import { PromptEncoder } from '../../../runtime/engine/promptEncoder.js';
+import type { PromptEncoder } from '../../../runtime/engine/promptEncoder.js';
 import { CHUNK_CHARS, RUN_CHARS, textChunks } from '../../../runtime/engine/textChunks.js';
-import { modelPath } from '../../helpers/models.js';
+import { useTinyEncoder } from '../../helpers/tinyEncoder.js';
 
 /** The tiny gpt-oss model's tokenizer: the gpt-4o pre-tokenizer, with harmony's tokens made user-defined at load. */
-let llama: Llama;
+const tiny = useTinyEncoder();
 let model: LlamaModel;
 let encoder: PromptEncoder;
 let formattingIds: Set<Token>;
-
-beforeAll(async () => {
-  llama = await getLlama({ gpu: false, build: 'never' });
-  model = await llama.loadModel({ modelPath: modelPath('tiny') });
-  encoder = PromptEncoder.for(model);
-  formattingIds = new Set(encoder.formatting!.values());
-});
-afterAll(async () => {
-  await model?.dispose();
-  await llama?.dispose();
-});
+beforeAll(() => ({ model, encoder, formattingIds } = tiny));
 
 const PROSE = [
   "The quick brown fox jumps over the lazy dog. It's 3:45pm; isn't it?",

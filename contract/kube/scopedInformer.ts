@@ -11,9 +11,9 @@ import {
 type Verb = 'add' | 'update' | 'delete';
 
 /**
- * Watches one resource where the operator may: everywhere, or one informer per watched namespace
- * (what the chart's namespaced Roles allow: a cluster-wide list would be forbidden). Seen from
- * outside as one cache with one set of handlers.
+ * Watches one resource where its process may (the operator, the gateway): everywhere, or one
+ * informer per watched namespace (what the chart's namespaced Roles allow: a cluster-wide list would
+ * be forbidden). Seen from outside as one cache with one set of handlers.
  */
 export class ScopedInformer<T extends KubernetesObject> implements ObjectCache<T> {
   readonly informers: Array<Informer<T> & ObjectCache<T>>;

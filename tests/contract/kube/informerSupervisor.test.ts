@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { InformerSupervisor } from '../../../operator/controller/informerSupervisor.js';
+import { InformerSupervisor } from '../../../contract/kube/informerSupervisor.js';
 import { createLogger } from '../../../contract/log.js';
 import { FakeScheduler } from '../../helpers/fakeScheduler.js';
 

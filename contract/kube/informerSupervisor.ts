@@ -1,6 +1,6 @@
 import type { Informer, KubernetesObject } from '@kubernetes/client-node';
-import type { Logger } from '../../contract/log.js';
-import { realScheduler, type Scheduler } from './workQueue.js';
+import type { Logger } from '../log.js';
+import { realScheduler, type Scheduler } from './scheduler.js';
 
 export interface SupervisorOptions {
   /** Restart an informer that has heard nothing (no event, no reconnect) for this long. */

@@ -1,0 +1,41 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Replica, ServedModel } from '../types.js';
+
+/** A model's id and the key of the maps below: `<namespace>/<name>`. */
+export const modelKey = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/** One Ready replica of the model with this key, as a replica source found it. */
+export interface KeyedReplica {
+  model: string;
+  replica: Replica;
+}
+
+/** Replicas grouped by model key, each model's in a stable order (by pod name). */
+export function groupReplicas(found: Iterable<KeyedReplica>): Map<string, Replica[]> {
+  const byModel = new Map<string, Replica[]>();
+  for (const { model, replica } of found) {
+    const replicas = byModel.get(model) ?? [];
+    byModel.set(model, [...replicas, replica]);
+  }
+  for (const replicas of byModel.values()) replicas.sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
+  return byModel;
+}
+
+/**
+ * The models the gateway serves: every GptOssModel the informer holds that is not being deleted (its
+ * pods are on their way out), with its Ready replicas (none: the model exists but cannot answer now).
+ * Read as plain objects: only the namespace and name matter here. Sorted by id.
+ */
+export function servedModels(
+  models: Iterable<KubernetesObject>,
+  replicas: ReadonlyMap<string, readonly Replica[]>,
+): ServedModel[] {
+  const served: ServedModel[] = [];
+  for (const { metadata } of models) {
+    if (!metadata?.namespace || !metadata.name || metadata.deletionTimestamp) continue;
+    const { namespace, name } = metadata;
+    served.push({ namespace, name, replicas: replicas.get(modelKey(namespace, name)) ?? [] });
+  }
+  const id = (m: ServedModel) => modelKey(m.namespace, m.name);
+  return served.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+}

@@ -1,0 +1,104 @@
+import { status as GrpcStatus, type ServerWritableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import type { Replica, TokenUsage } from '../../types.js';
+import { noReplicaTook, routeToReplicas, type Attempt } from '../attempts.js';
+import { RequestRecord, type RequestEnd } from '../record.js';
+import { methodPath, prepareCall, type IncomingRequest, type PreparedCall, type RuntimeMethod } from './prepare.js';
+import { grpcEnd } from './status.js';
+import {
+  asIs,
+  committedStatus,
+  failedEnd,
+  retryableFailure,
+  upstreamMetadata,
+  usageIn,
+  type GrpcRelayDeps,
+} from './upstreamCall.js';
+
+interface Relayed {
+  status: StatusObject | null;
+  usage: TokenUsage | null;
+}
+
+/**
+ * Streams one call from a replica to the client, message by message with backpressure (the
+ * replica is read no faster than the client takes it). Resolves as committed at the first message
+ * or at any status another replica could not change; as failed for a full queue or no connection.
+ */
+function streamFrom(
+  deps: GrpcRelayDeps,
+  call: ServerWritableStream<IncomingRequest, Buffer>,
+  method: RuntimeMethod,
+  prepared: PreparedCall,
+  record: RequestRecord,
+  replica: Replica,
+): Promise<Attempt<Promise<Relayed>, ServiceError>> {
+  return new Promise((resolve) => {
+    const upstream = deps.channels
+      .client(replica)
+      .makeServerStreamRequest(methodPath(method), asIs, asIs, prepared.bytes, upstreamMetadata(call.metadata), {
+        deadline: call.getDeadline(),
+      });
+    const cancel = () => upstream.cancel();
+    call.on('cancelled', cancel);
+    let committed = false;
+    let usage: TokenUsage | null = null;
+    let finish: (relayed: Relayed) => void = () => undefined;
+    const done = new Promise<Relayed>((resolveDone) => (finish = resolveDone));
+    const commit = () => {
+      if (!committed) resolve({ answered: done });
+      committed = true;
+    };
+    upstream.on('data', (message: Buffer) => {
+      commit();
+      record.firstToken();
+      usage = usageIn(message) ?? usage;
+      if (call.write(message)) return;
+      upstream.pause();
+      call.once('drain', () => upstream.resume());
+    });
+    upstream.on('error', (error: ServiceError) => {
+      call.off('cancelled', cancel);
+      const retry = committed || call.cancelled ? null : retryableFailure(error);
+      if (retry) return resolve(retry);
+      commit();
+      finish({ status: call.cancelled ? null : committedStatus(deps, record, error), usage: null });
+    });
+    upstream.on('end', () => {
+      call.off('cancelled', cancel);
+      commit();
+      finish({ status: null, usage });
+    });
+    if (call.cancelled) cancel();
+  });
+}
+
+/** Chat and Generate: a server stream relayed message by message. */
+export function relayStreamCall(deps: GrpcRelayDeps, method: RuntimeMethod) {
+  return (call: ServerWritableStream<IncomingRequest, Buffer>) => {
+    const record = new RequestRecord(deps.accounting, 'grpc', method);
+    const fail = (status: StatusObject, end: RequestEnd) => {
+      if (!call.cancelled) call.emit('error', status);
+      record.end(call.cancelled ? grpcEnd(GrpcStatus.CANCELLED, null) : end);
+    };
+    const run = async () => {
+      const prepared = prepareCall(deps, method, call, record);
+      call.sendMetadata(prepared.header);
+      const routed = await routeToReplicas(deps, prepared.model, record, (replica) =>
+        streamFrom(deps, call, method, prepared, record, replica),
+      );
+      if ('exhausted' in routed) {
+        const fallback = routed.exhausted.last?.fallback;
+        if (fallback) return fail(fallback, grpcEnd(fallback.code, null));
+        throw noReplicaTook(record.model, routed.exhausted, deps.config.unavailableRetryAfterSeconds);
+      }
+      const relayed = await routed.answered.finally(routed.release);
+      if (relayed.status) return fail(relayed.status, grpcEnd(relayed.status.code, null));
+      call.end();
+      record.end(call.cancelled ? grpcEnd(GrpcStatus.CANCELLED, null) : grpcEnd(GrpcStatus.OK, relayed.usage));
+    };
+    run().catch((error: unknown) => {
+      const { status, end } = failedEnd(record, error);
+      fail(status, end);
+    });
+  };
+}

@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { routeToReplicas, noReplicaTook } from '../attempts.js';
+import { authenticate } from '../auth.js';
+import type { RelayDeps } from '../deps.js';
+import { EFFORT_CAPPED_HEADER } from '../effort.js';
+import { modelId, modelRequired, requireReplicas, resolveModel } from '../models.js';
+import { admit } from '../rateLimits.js';
+import type { RequestEnd, RequestRecord } from '../record.js';
+import { Refusal } from '../refusal.js';
+import { checkCharset, jsonObject, readBody } from './body.js';
+import type { EndpointShape } from './endpoints.js';
+import { planForward } from './forwardBody.js';
+import { relayAnswer, sendHeld } from './relayAnswer.js';
+import { gatewayHeaders, type HeaderList } from './reply.js';
+import { requestUpstream } from './upstream.js';
+
+/** The body's `model`: the one field every endpoint needs before anything else. */
+function modelField(body: Record<string, unknown>): string {
+  const { model } = body;
+  if (model === undefined || model === null || model === '') throw modelRequired();
+  if (typeof model !== 'string') throw new Refusal('invalid_argument', 'model: must be a string', { field: 'model' });
+  return model;
+}
+
+/**
+ * One generation (Chat, Completions, Responses): who is calling, which model, within which quotas,
+ * then the request as the runtime takes it to a replica the router chooses, retried on another
+ * while none has answered, and the answer relayed. Throws what the client is to be told.
+ */
+export async function relayGeneration(
+  deps: RelayDeps,
+  shape: EndpointShape,
+  exchange: { req: IncomingMessage; res: ServerResponse; record: RequestRecord; signal: AbortSignal },
+): Promise<RequestEnd> {
+  const { req, res, record, signal } = exchange;
+  const caller = authenticate(deps.keys, req.headers.authorization, 'http');
+  record.identified(caller);
+  checkCharset(req.headers['content-type']);
+  const raw = await readBody(req, deps.config.maxBodyBytes);
+  const body = jsonObject(raw, req.headers['content-type']);
+  const model = resolveModel(deps.directory, caller.policy, modelField(body));
+  record.model = modelId(model);
+  requireReplicas(model, deps.config.unavailableRetryAfterSeconds);
+  record.admitted(admit(deps.quotas, caller));
+  const plan = planForward(shape, body, raw, model, caller.policy.maxReasoningEffort);
+  const capped: HeaderList = plan.capped ? [[EFFORT_CAPPED_HEADER, plan.capped.header]] : [];
+  const headers = gatewayHeaders(record.rateLimits, capped);
+  const routed = await routeToReplicas(deps, model, record, (replica) =>
+    requestUpstream({
+      agent: deps.agent,
+      replica,
+      path: req.url ?? '/',
+      body: plan.bytes,
+      connectTimeoutMs: deps.config.connectTimeoutMs,
+      signal,
+    }),
+  );
+  if ('exhausted' in routed) {
+    const fallback = routed.exhausted.last?.fallback;
+    if (fallback) return sendHeld(fallback, { res, headers, shape });
+    throw noReplicaTook(record.model, routed.exhausted, deps.config.unavailableRetryAfterSeconds);
+  }
+  try {
+    return await relayAnswer(routed.answered, { res, headers, shape, plan, record, metrics: deps.metrics, signal });
+  } finally {
+    routed.release();
+  }
+}

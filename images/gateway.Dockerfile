@@ -1,0 +1,23 @@
+# syntax=docker/dockerfile:1
+# The gptoss gateway: Node.js 24 slim, non-root, no inference engine (scripts/images.ts lists what
+# goes in). From the repository root:
+#   docker build -f images/gateway.Dockerfile -t ghcr.io/gptoss/gateway:0.1.0 .
+ARG NODE_VERSION=24.21.0
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# the compiler's dependencies; no native binaries are needed to build
+RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build && node dist/scripts/images.js assemble gateway /image
+
+FROM node:${NODE_VERSION}-bookworm-slim
+ENV NODE_ENV=production
+# root owns the files; the process cannot change them (and the chart mounts the root read-only)
+COPY --from=build /image /app
+WORKDIR /app
+USER 65532:65532
+EXPOSE 8080 50051 8081
+ENTRYPOINT ["node", "/app/dist/cli/gptoss.js"]
+CMD ["gateway"]
