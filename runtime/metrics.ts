@@ -5,6 +5,9 @@ import type { Logger } from '../contract/log.js';
 import type { EngineRef } from './engine/engineRef.js';
 import type { EngineObserver, Outcome } from './engine/types.js';
 
+/** Prompt sizes from a short question to a whole 128k context. */
+const PROMPT_TOKEN_BUCKETS = [0, 16, 64, 256, 1024, 4096, 16384, 65536, 131072];
+
 /**
  * The runtime's Prometheus metrics. gptoss_runtime_utilization (contract/metrics.ts) is the one
  * number autoscalers read. Gauges are read from the engine at scrape time, so they are never stale.
@@ -18,6 +21,8 @@ export class RuntimeMetrics implements EngineObserver {
   private readonly timeToFirstToken: Histogram;
   private readonly interTokenLatency: Histogram;
   private readonly requestDuration: Histogram;
+  private readonly promptTokensCached: Histogram;
+  private readonly promptTokensEvaluated: Histogram;
 
   constructor(engines: EngineRef, configuredSlots: number) {
     // prom-client's default Node metrics are left out: several (nodejs_active_handles_total, ...)
@@ -113,6 +118,18 @@ export class RuntimeMetrics implements EngineObserver {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers: [registry],
     });
+    this.promptTokensCached = new Histogram({
+      name: runtimeMetric('prompt_tokens_cached'),
+      help: 'Prompt tokens per request that its slot already held from an earlier request (not evaluated again).',
+      buckets: PROMPT_TOKEN_BUCKETS,
+      registers: [registry],
+    });
+    this.promptTokensEvaluated = new Histogram({
+      name: runtimeMetric('prompt_tokens_evaluated'),
+      help: 'Prompt tokens per request that were evaluated (the prompt less what its slot held).',
+      buckets: PROMPT_TOKEN_BUCKETS,
+      registers: [registry],
+    });
   }
 
   promptTokens(count: number): void {
@@ -134,6 +151,9 @@ export class RuntimeMetrics implements EngineObserver {
   finished(outcome: Outcome, durationSeconds: number): void {
     this.requestsTotal.inc({ finish_reason: outcome.finishReason });
     this.requestDuration.observe(durationSeconds);
+    const cached = outcome.usage.cachedTokens ?? 0;
+    this.promptTokensCached.observe(cached);
+    this.promptTokensEvaluated.observe(outcome.usage.promptTokens - cached);
   }
 
   rejected(reason: string): void {

@@ -43,6 +43,8 @@ interface Generated {
   finishReason: FinishReason;
   sampled: number;
   reasoningTokens: number;
+  /** Prompt tokens the slot already held. */
+  cachedTokens: number;
 }
 
 /** gpt-oss's recommended sampling (OpenAI's defaults too). */
@@ -187,7 +189,7 @@ export class Engine {
     const prompt = await this.renderChat(job, this.options.contextSize - 1);
     const maxTokens = this.completionBudget(job, prompt, 'messages');
     const guided = this.harmony ? await this.guidedTurn(job, await jobGrammars(compiled, this.grammars)) : null;
-    return this.run(arrival, prompt.tokens.length, signal, (sequence, tracker, abort) => {
+    return this.run(arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
       const emit = (delta: Delta) => tracker.emit(delta, onDelta);
       const turn = guided
         ? new HarmonyTurn(
@@ -217,7 +219,7 @@ export class Engine {
     const formattingIds = new Set(formatting?.values() ?? []);
     const ends = (token: Token) =>
       turnEnds.includes(token) || (this.model.isEogToken(token) && !formattingIds.has(token));
-    return this.run(arrival, prompt.tokens.length, signal, (sequence, tracker, abort) => {
+    return this.run(arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
       const emit = (delta: Delta) => tracker.emit(delta, onDelta);
       const turn = new PlainTurn(HarmonyParser.plain(this.textReader(true)), ends, emit, job.stop);
       return this.generateInto(sequence, prompt, job, maxTokens, turn, abort);
@@ -332,7 +334,7 @@ export class Engine {
     abort: AbortSignal,
   ): Promise<Generated> {
     const constraints = turn instanceof HarmonyTurn ? { tokenBias: turn.tokenBias, grammar: turn.grammar } : {};
-    const { end, sampled } = await sample(
+    const { end, sampled, reused } = await sample(
       sequence,
       prompt.tokens,
       this.sampling(job),
@@ -344,7 +346,7 @@ export class Engine {
     turn.finish();
     const finishReason: FinishReason =
       end === 'abort' ? 'cancelled' : end === 'length' ? 'length' : turn.calls.length > 0 ? 'tool_calls' : 'stop';
-    return { finishReason, sampled, reasoningTokens: turn.reasoningTokens };
+    return { finishReason, sampled, reasoningTokens: turn.reasoningTokens, cachedTokens: reused };
   }
 
   /** max_tokens checked against what the context has left after the prompt; the default fills it. */
@@ -395,7 +397,7 @@ export class Engine {
 
   private async run(
     arrival: number,
-    promptTokens: number,
+    prompt: readonly Token[],
     signal: AbortSignal,
     generate: (sequence: LlamaContextSequence, tracker: Tracker, abort: AbortSignal) => Promise<Generated>,
   ): Promise<Outcome> {
@@ -405,13 +407,15 @@ export class Engine {
     signal.addEventListener('abort', onAbort, { once: true });
     let slot;
     try {
-      slot = await this.pool.acquire(controller.signal);
+      // the free slot that already holds most of this prompt (a conversation's earlier turns)
+      slot = await this.pool.acquire(controller.signal, (s) => sharedPrefix(this.sequences[s.index]!, prompt));
     } catch (error) {
       signal.removeEventListener('abort', onAbort);
       throw error;
     }
     this.running.add(controller);
     const tracker = new Tracker(this.clock, arrival, this.observer);
+    const promptTokens = prompt.length;
     this.observer.promptTokens(promptTokens);
     try {
       const generated = await generate(this.sequences[slot.index]!, tracker, controller.signal);
@@ -424,6 +428,15 @@ export class Engine {
       this.pool.release(slot);
     }
   }
+}
+
+/** How many tokens at the start of the prompt the slot holds already. */
+function sharedPrefix(sequence: LlamaContextSequence, prompt: readonly Token[]): number {
+  const held = sequence.contextTokens;
+  const end = Math.min(held.length, prompt.length);
+  let i = 0;
+  while (i < end && held[i] === prompt[i]) i++;
+  return i;
 }
 
 /** Timings of one request's streamed text. */
@@ -451,7 +464,10 @@ class Tracker {
     onDelta(delta);
   }
 
-  outcome({ finishReason, sampled: completionTokens, reasoningTokens }: Generated, promptTokens: number): Outcome {
+  outcome(
+    { finishReason, sampled: completionTokens, reasoningTokens, cachedTokens }: Generated,
+    promptTokens: number,
+  ): Outcome {
     const end = this.clock.now();
     const first = this.firstTokenAt ?? end;
     const decodeSeconds = (this.lastDeltaAt ?? end) - first;
@@ -460,6 +476,7 @@ class Tracker {
       finishReason,
       usage: {
         promptTokens,
+        cachedTokens,
         completionTokens,
         reasoningTokens,
         timeToFirstTokenSeconds: first - this.arrival,

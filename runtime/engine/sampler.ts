@@ -23,8 +23,8 @@ export type SampleEnd = 'end' | 'length' | 'abort';
 /**
  * Evaluates the prompt on a slot and samples until told to end, `maxTokens` tokens were sampled
  * (every token counts, control tokens too) or the signal aborts. The slot keeps the prefix it
- * shares with its last request, so only what is new is evaluated. Returns how it ended and how many
- * tokens were sampled.
+ * shares with its last request, so only what is new is evaluated. Returns how it ended, how many
+ * tokens were sampled and how many prompt tokens the slot already held.
  */
 export async function sample(
   sequence: LlamaContextSequence,
@@ -34,13 +34,14 @@ export async function sample(
   signal: AbortSignal,
   onToken: (token: Token) => Verdict,
   constraints: StepConstraints = {},
-): Promise<{ end: SampleEnd; sampled: number }> {
+): Promise<{ end: SampleEnd; sampled: number; reused: number }> {
   const input = [...prompt];
   const last = input.pop()!;
   // at least one token is evaluated, for the logits of the first sample
   await sequence.adaptStateToTokens(input, false);
-  const fresh = [...input.slice(sequence.nextTokenIndex), last];
-  if (signal.aborted) return { end: 'abort', sampled: 0 };
+  const reused = sequence.nextTokenIndex;
+  const fresh = [...input.slice(reused), last];
+  if (signal.aborted) return { end: 'abort', sampled: 0, reused };
   const { repeatPenalty, ...sampling } = settings;
   const history: Token[] = [];
   const tokens = sequence.evaluate(fresh, {
@@ -60,11 +61,11 @@ export async function sample(
   });
   let sampled = 0;
   for await (const token of tokens) {
-    if (signal.aborted) return { end: 'abort', sampled };
+    if (signal.aborted) return { end: 'abort', sampled, reused };
     sampled++;
     history.push(token);
-    if (onToken(token) === 'end') return { end: 'end', sampled };
-    if (sampled >= maxTokens) return { end: 'length', sampled };
+    if (onToken(token) === 'end') return { end: 'end', sampled, reused };
+    if (sampled >= maxTokens) return { end: 'length', sampled, reused };
   }
-  return { end: 'end', sampled };
+  return { end: 'end', sampled, reused };
 }

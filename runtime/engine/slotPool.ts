@@ -34,9 +34,13 @@ export class SlotPool {
     return this.waiters.length;
   }
 
-  acquire(signal?: AbortSignal): Promise<Slot> {
+  /**
+   * A free slot, the one `preference` scores highest (the most recently freed among equals), or a
+   * place in the queue: a waiter takes whichever slot frees first.
+   */
+  acquire(signal?: AbortSignal, preference?: (slot: Slot) => number): Promise<Slot> {
     if (signal?.aborted) return Promise.reject(new ApiError('cancelled', 'request cancelled while queued'));
-    const slot = this.free.pop();
+    const slot = this.takeFree(preference);
     if (slot) return Promise.resolve(slot);
     if (this.waiters.length >= this.maxQueue) {
       return Promise.reject(
@@ -56,6 +60,14 @@ export class SlotPool {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });
+  }
+
+  private takeFree(preference?: (slot: Slot) => number): Slot | undefined {
+    if (!preference || this.free.length < 2) return this.free.pop();
+    const scores = this.free.map(preference);
+    let best = scores.length - 1;
+    for (let i = best - 1; i >= 0; i--) if (scores[i]! > scores[best]!) best = i;
+    return this.free.splice(best, 1)[0];
   }
 
   release(slot: Slot): void {

@@ -33,6 +33,8 @@ export type Delta = TextDelta | ToolCallDelta | ToolArgumentsDelta;
 
 export interface Usage {
   promptTokens: number;
+  /** Of promptTokens, those the slot already held from an earlier request (its cached prefix), not evaluated again. */
+  cachedTokens?: number;
   completionTokens: number;
   /** Of completionTokens, those the analysis channel took (its header and end included). */
   reasoningTokens: number;

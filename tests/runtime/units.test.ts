@@ -27,6 +27,19 @@ describe('SlotPool (pure)', () => {
     expect(pool.waiting).toBe(0);
   });
 
+  it('a preference picks among free slots (the most recently freed among equals); none: the last freed', async () => {
+    const pool = new SlotPool(3, 0);
+    const prefer = (best: number) => (slot: { index: number }) => (slot.index === best ? 10 : 1);
+    expect((await pool.acquire(undefined, prefer(0))).index).toBe(0);
+    expect((await pool.acquire(undefined, () => 1)).index).toBe(2);
+    expect((await pool.acquire()).index).toBe(1);
+    pool.release({ index: 1 });
+    pool.release({ index: 0 });
+    pool.release({ index: 2 });
+    expect((await pool.acquire(undefined, prefer(1))).index).toBe(1);
+    expect((await pool.acquire()).index).toBe(2);
+  });
+
   it('a waiter whose signal aborts leaves the queue; shutdown refuses the rest', async () => {
     const pool = new SlotPool(1, 5);
     const held = await pool.acquire();
