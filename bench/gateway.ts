@@ -25,6 +25,7 @@ import { modelCacheDir, PACKAGE_ROOT } from '../contract/paths.js';
 import { defaultThreads } from '../runtime/engine/threads.js';
 import { ensureSynthModel } from '../runtime/synth/synthModel.js';
 import type { BenchGatewaySpec } from './gatewayProcess.js';
+import { merge, ms, percentile, type Sample } from './streamStats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -74,12 +75,6 @@ const replicaAt = (http: string, grpc: string) => {
 function startGateway(replicas: BenchGatewaySpec['replicas']) {
   const spec: BenchGatewaySpec = { model: MODEL, replicas, key: KEY };
   return child(join(DIST, 'bench', 'gatewayProcess.js'), [JSON.stringify(spec)], ['HTTP', 'GRPC']);
-}
-
-interface Sample {
-  tokens: number;
-  seconds: number;
-  ttfts: number[];
 }
 
 /** N streams at once, `perStream` requests each. */
@@ -168,16 +163,6 @@ function viaGrpc(address: string, model: string, key: string | null) {
   return { run, close: () => stub.close() };
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
-const merge = (samples: Sample[]): Sample => ({
-  tokens: samples.reduce((s, x) => s + x.tokens, 0),
-  seconds: samples.reduce((s, x) => s + x.seconds, 0),
-  ttfts: samples.flatMap((x) => x.ttfts),
-});
-const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
 const tps = (s: Sample) => s.tokens / s.seconds;
 
 /** Part 1: the same streams straight to the runtime and through the gateway, interleaved. */

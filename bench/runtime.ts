@@ -19,6 +19,7 @@ import { createLogger } from '../contract/log.js';
 import { RuntimeClient } from '../contract/grpc/protos.js';
 import { modelCacheDir, PACKAGE_ROOT } from '../contract/paths.js';
 import { ensureSynthModel } from '../runtime/synth/synthModel.js';
+import { merge, ms, percentile, type Sample } from './streamStats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,12 +36,6 @@ const MAX_SLOTS = Math.max(...CONCURRENCY);
 const THREADS = defaultThreads();
 const CONTEXT = 1024;
 const SEED = 42;
-
-interface Sample {
-  tokens: number;
-  seconds: number;
-  ttfts: number[];
-}
 
 const prompt = (i: number) => [
   { role: 'user', content: `Benchmark request ${i}: tell me a long story about the sea.` },
@@ -260,17 +255,6 @@ async function server(modelPath: string) {
     },
   };
 }
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
-const merge = (samples: Sample[]): Sample => ({
-  tokens: samples.reduce((s, x) => s + x.tokens, 0),
-  seconds: samples.reduce((s, x) => s + x.seconds, 0),
-  ttfts: samples.flatMap((x) => x.ttfts),
-});
-const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
 
 const modelPath = await ensureModel();
 const base = await baseline(modelPath);
