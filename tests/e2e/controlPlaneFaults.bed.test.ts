@@ -235,20 +235,30 @@ describe('the leader killed while 50 models are created', () => {
     });
     for (const name of names) expect(await children(name), name).toEqual(reference);
 
-    // the audit log: one create (a server-side apply answered 201) per child, and no delete
+    // the audit log: each child created once (a server-side apply answered 201), and no delete. A create
+    // in flight when the leader was SIGKILLed may be stored while its audited answer is the cut request's
+    // error (the client was gone): such a child shows no 201, but then it shows that failed write.
     const events = readFileSync(state.auditLog!, 'utf8')
       .split('\n')
       .filter((l) => l.trim())
       .map((l) => JSON.parse(l) as AuditEvent);
-    const creates = new Map<string, number>();
+    const writes = new Map<string, number[]>();
     for (const e of events) {
-      if (e.responseStatus?.code !== 201 || !e.objectRef?.name) continue;
+      if (!e.objectRef?.name || e.verb === 'get' || e.verb === 'list' || e.verb === 'watch') continue;
       const key = `${e.objectRef.resource}/${e.objectRef.name}`;
-      creates.set(key, (creates.get(key) ?? 0) + 1);
+      writes.set(key, [...(writes.get(key) ?? []), e.responseStatus?.code ?? 0]);
     }
     for (const name of names) {
-      for (const key of [`deployments/${name}`, `services/${name}`, `services/${name}-grpc`])
-        expect(creates.get(key), key).toBe(1);
+      for (const key of [`deployments/${name}`, `services/${name}`, `services/${name}-grpc`]) {
+        const codes = writes.get(key) ?? [];
+        const created = codes.filter((code) => code === 201).length;
+        if (created === 0)
+          expect(
+            codes.some((code) => code >= 300 || code < 200),
+            `${key}: ${codes}`,
+          ).toBe(true);
+        else expect(created, `${key}: ${codes}`).toBe(1);
+      }
     }
     expect(events.filter((e) => e.verb === 'delete')).toEqual([]);
   }, 600_000);
