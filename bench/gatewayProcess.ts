@@ -50,9 +50,15 @@ keys.put({
   },
 });
 const relay = await startRelay({
-  directory: fixedDirectory({ ...spec.model, replicas: spec.replicas }),
+  directory: fixedDirectory({
+    ...spec.model,
+    replicas: spec.replicas,
+    scaling: { replicas: spec.replicas.length, mode: 'off' },
+  }),
   keys,
   quotas: createQuotaKeeper({ clock: systemClock, replicas: 1 }),
+  // the bench's model always has its replicas: nothing is ever held, so nothing wakes
+  waker: { wake: () => Promise.reject(new Error('the gateway bench has no cluster to scale')) },
   config: { ...RELAY_DEFAULTS, http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 } },
   log: createLogger('warn'),
   metrics: new GatewayMetrics(new Registry()),

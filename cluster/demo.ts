@@ -34,6 +34,8 @@ interface DemoProcesses {
   operator?: { pid: number; metrics: string };
   agent?: { pid: number };
   gateway?: { pid: number; http: string; grpc: string };
+  /** The gateway's ops port, chosen once: the operator's autoscaler reads the held requests there. */
+  gatewayOpsPort?: number;
 }
 const processesFile = () => join(stateDir(DEMO_CLUSTER), 'demo.json');
 const readProcesses = (): DemoProcesses =>
@@ -75,11 +77,17 @@ async function ensureBackground(cluster: ClusterState, say: Say): Promise<void> 
     };
     say(`started the dev agent (node ${AGENT_NODE}, pid ${processes.agent.pid}; log ${join(logs, 'agent.log')})`);
   }
+  processes.gatewayOpsPort ??= await freePort();
   if (!processes.operator || !runs(processes.operator.pid, process.execPath)) {
     const port = await freePort();
-    // the demo model is a file of the model cache: the admin policy allows that folder, and only it
+    // the demo model is a file of the model cache: the admin policy allows that folder, and only it; the
+    // autoscaler counts the requests the gateway holds
     const config = join(cluster.dir, 'operator.yaml');
-    writeFileSync(config, `policy:\n  hostPathPrefixes: [${JSON.stringify(modelCacheDir())}]\n`);
+    writeFileSync(
+      config,
+      `policy:\n  hostPathPrefixes: [${JSON.stringify(modelCacheDir())}]\n` +
+        `autoscaler:\n  gateways: ["127.0.0.1:${processes.gatewayOpsPort}"]\n`,
+    );
     processes.operator = {
       pid: startDaemon(
         process.execPath,
@@ -108,7 +116,7 @@ async function ensureBackground(cluster: ClusterState, say: Say): Promise<void> 
     );
   }
   if (!processes.gateway || !runs(processes.gateway.pid, process.execPath))
-    processes.gateway = await startGateway(cluster, env, say);
+    processes.gateway = await startGateway(cluster, env, processes.gatewayOpsPort, say);
   writeFileSync(processesFile(), JSON.stringify(processes, null, 2));
 }
 
@@ -116,8 +124,8 @@ async function ensureBackground(cluster: ClusterState, say: Say): Promise<void> 
  * `gptoss gateway` for the demo namespace, its keys there too; it reads the pods (the dev agent's
  * loopback addresses cannot be in an EndpointSlice).
  */
-async function startGateway(cluster: ClusterState, env: NodeJS.ProcessEnv, say: Say) {
-  const [http, grpc, ops] = [await freePort(), await freePort(), await freePort()];
+async function startGateway(cluster: ClusterState, env: NodeJS.ProcessEnv, ops: number, say: Say) {
+  const [http, grpc] = [await freePort(), await freePort()];
   const log = join(cluster.dir, 'logs', 'gateway.log');
   const pid = startDaemon(
     process.execPath,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { choice, flagsSchema, int, parseFlags, type FlagTable } from '../contract/flags.js';
 import { DEFAULT_KEYS_NAMESPACE } from '../contract/keys.js';
+import { RELAY_DEFAULTS } from './relay/config.js';
+import { ROUTING_STRATEGIES } from './routing/router.js';
 
 /** A Kubernetes namespace name (RFC 1123 label). */
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -74,6 +76,21 @@ export const GATEWAY_FLAGS = {
     flag: '--informer-stall-seconds <n>',
     help: 'restart a watch that has heard nothing (no event, no reconnect) for this long',
     schema: int(10, 3600).default(300),
+  },
+  routing: {
+    flag: '--routing <strategy>',
+    help: "prefix-hash: a conversation's turns to one replica while its load allows; least-load: by load alone",
+    schema: choice(ROUTING_STRATEGIES).default(RELAY_DEFAULTS.routing.strategy),
+  },
+  holdSeconds: {
+    flag: '--hold-seconds <n>',
+    help: 'how long a request waits for a model at zero (or starting) to have a Ready replica, then 503',
+    schema: int(1, 3600).default(RELAY_DEFAULTS.hold.holdSeconds),
+  },
+  maxHeldPerModel: {
+    flag: '--max-held-per-model <n>',
+    help: 'requests held at once for one model; one more is refused (503, retry-after)',
+    schema: int(1, 100_000).default(RELAY_DEFAULTS.hold.maxHeldPerModel),
   },
 } satisfies FlagTable;
 

@@ -1,5 +1,6 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { RoutingReason } from './routing/choose.js';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { HELD_REQUESTS_METRIC } from '../contract/metrics.js';
+import { ROUTING_REASONS, type RoutingReason } from './routing/choose.js';
 import type { TokenUsage } from './types.js';
 
 /** Why an attempt on a replica failed; a fixed set, so the label stays bounded. */
@@ -19,6 +20,9 @@ export const UPSTREAM_ERROR_REASONS = [
 ] as const;
 export type UpstreamErrorReason = (typeof UPSTREAM_ERROR_REASONS)[number];
 
+/** How a request's hold ended: a replica took it, the hold limit passed, its client left, or the queue was full. */
+export type HoldOutcome = 'served' | 'timeout' | 'left' | 'full';
+
 /**
  * The gateway's Prometheus metrics (prefix gptoss_gateway_), on the registry it is given. Label
  * values come only from names an admin defined: the team from the key's Secret, model ids from
@@ -32,6 +36,8 @@ export class GatewayMetrics {
   private readonly upstreamErrors: Counter<'model' | 'reason'>;
   private readonly retries: Counter<'model'>;
   private readonly routingDecisions: Counter<'model' | 'reason'>;
+  private readonly heldRequests: Gauge<'model'>;
+  private readonly holdOutcomes: Counter<'model' | 'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -75,10 +81,31 @@ export class GatewayMetrics {
     });
     this.routingDecisions = new Counter({
       name: 'gptoss_gateway_routing_decisions_total',
-      help: 'Replica choices, by what decided them (only_replica, least_outstanding, utilization, random).',
+      help: `Replica choices, by what decided them (${ROUTING_REASONS.join(', ')}).`,
       labelNames: ['model', 'reason'],
       registers,
     });
+    this.heldRequests = new Gauge({
+      name: HELD_REQUESTS_METRIC,
+      help: 'Requests held now for a model with no Ready replica (at zero or waking): the demand that wakes it.',
+      labelNames: ['model'],
+      registers,
+    });
+    this.holdOutcomes = new Counter({
+      name: 'gptoss_gateway_held_requests_total',
+      help: 'Requests that were held, by how the hold ended: served (a replica turned Ready), timeout, left, full.',
+      labelNames: ['model', 'outcome'],
+      registers,
+    });
+  }
+
+  /** The requests held for the model now; once a model has held any, its series stays (at 0 when none waits). */
+  held(model: string, count: number): void {
+    this.heldRequests.set({ model }, count);
+  }
+
+  holdEnded(model: string, outcome: HoldOutcome): void {
+    this.holdOutcomes.inc({ model, outcome });
   }
 
   requestAnswered(team: string, model: string, code: number): void {

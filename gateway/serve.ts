@@ -10,6 +10,7 @@ import { startOpsServer } from './opsServer.js';
 import { createQuotaKeeper } from './quota/quotaKeeper.js';
 import { RELAY_DEFAULTS, type RelayConfig } from './relay/config.js';
 import { startRelay } from './relay/relay.js';
+import { ScaleSubresourceWaker } from './scale/modelWaker.js';
 
 export interface RunningGateway {
   /** The OpenAI API. */
@@ -27,6 +28,8 @@ const relayConfig = (config: GatewayConfig): RelayConfig => ({
   ...RELAY_DEFAULTS,
   http: { host: config.listenAddress, port: config.httpPort },
   grpc: { host: config.listenAddress, port: config.grpcPort },
+  routing: { ...RELAY_DEFAULTS.routing, strategy: config.routing },
+  hold: { ...RELAY_DEFAULTS.hold, holdSeconds: config.holdSeconds, maxHeldPerModel: config.maxHeldPerModel },
 });
 
 /**
@@ -74,6 +77,7 @@ export async function startGateway(parts: {
       directory,
       keys,
       quotas: createQuotaKeeper({ clock, replicas: config.replicas }),
+      waker: new ScaleSubresourceWaker(kc),
       config: relayConfig(config),
       log,
       metrics: new GatewayMetrics(registry),

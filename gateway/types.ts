@@ -16,12 +16,23 @@ export interface Replica {
   grpcPort: number;
 }
 
+/** Who scales a model (its spec.autoscaling.mode): off is spec.replicas as written. */
+export type ScalingMode = 'off' | 'builtin' | 'external';
+
 /** A GptOssModel the gateway serves; its id is `<namespace>/<name>`. */
 export interface ServedModel {
   namespace: string;
   name: string;
   /** Ready replicas only, in a stable order. */
   replicas: readonly Replica[];
+  /** The replicas asked for (spec.replicas) and who scales them: whether a request may wait, and wake it. */
+  scaling: { replicas: number; mode: ScalingMode };
+}
+
+/** Raises a model at zero to one replica (the scale subresource), for the requests held for it. */
+export interface ModelWaker {
+  /** Resolves once written, or when the model is no longer at zero; rejects on an API error. */
+  wake(namespace: string, name: string): Promise<void>;
 }
 
 /** What discovery knows now (informers keep it current). */

@@ -14,7 +14,7 @@ const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`)
     .max(max, `must be between ${min} and ${max}`);
 
-const AUTOSCALER_DEFAULTS = { intervalSeconds: 15, scrapeTimeoutMs: 2000, tolerance: 0.1 };
+const AUTOSCALER_DEFAULTS = { intervalSeconds: 15, scrapeTimeoutMs: 2000, tolerance: 0.1, gateways: [] };
 
 /** An absolute folder: `/`, `/models`, `/srv/weights/` (no `.` or `..` segments). */
 const folder = z
@@ -95,6 +95,14 @@ export const operatorConfigSchema = z
         scrapeTimeoutMs: whole(10, 60_000).default(AUTOSCALER_DEFAULTS.scrapeTimeoutMs),
         /** HPA's tolerance: demand within this ratio of the current replicas changes nothing. */
         tolerance: z.number().min(0).max(1).default(AUTOSCALER_DEFAULTS.tolerance),
+        /**
+         * The gateways' ops servers (host:port), read each interval for the requests they hold per model
+         * (demand at zero); a name resolves to every address it has, so a headless Service names each
+         * gateway pod. Empty: no gateway, held requests are not counted.
+         */
+        gateways: z
+          .array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port'))
+          .default(AUTOSCALER_DEFAULTS.gateways),
       })
       .default(AUTOSCALER_DEFAULTS)
       .refine((a) => a.scrapeTimeoutMs < a.intervalSeconds * 1000, {

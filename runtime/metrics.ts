@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { UTILIZATION_METRIC, runtimeMetric } from '../contract/metrics.js';
+import { IDLE_METRIC, UTILIZATION_METRIC, runtimeMetric } from '../contract/metrics.js';
+import { systemClock, type Clock } from '../contract/clock.js';
 import type { ApiError } from '../contract/api/errors.js';
 import type { Logger } from '../contract/log.js';
 import type { EngineRef } from './engine/engineRef.js';
@@ -23,8 +24,15 @@ export class RuntimeMetrics implements EngineObserver {
   private readonly requestDuration: Histogram;
   private readonly promptTokensCached: Histogram;
   private readonly promptTokensEvaluated: Histogram;
+  /** When the last request finished or was refused (the clock's seconds); the start, before any. */
+  private lastRequestEnded: number;
 
-  constructor(engines: EngineRef, configuredSlots: number) {
+  constructor(
+    engines: EngineRef,
+    configuredSlots: number,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.lastRequestEnded = clock.now();
     // prom-client's default Node metrics are left out: several (nodejs_active_handles_total, ...)
     // are gauges named like counters, which promtool's lint rejects
     const registry = this.registry;
@@ -63,6 +71,10 @@ export class RuntimeMetrics implements EngineObserver {
     gauge(UTILIZATION_METRIC, '(busy slots + waiting requests) / slots; above 1 means requests are queueing.', () => {
       const s = stats();
       return s.slotsTotal ? (s.slotsBusy + s.requestsWaiting) / s.slotsTotal : 0;
+    });
+    gauge(IDLE_METRIC, 'Seconds since the last request finished or was refused; 0 while one runs or waits.', () => {
+      const s = stats();
+      return s.slotsBusy + s.requestsWaiting > 0 ? 0 : Math.max(0, this.clock.now() - this.lastRequestEnded);
     });
     for (const [kind, name, help] of [
       ['used', 'used', 'Device memory in use'],
@@ -149,6 +161,7 @@ export class RuntimeMetrics implements EngineObserver {
   }
 
   finished(outcome: Outcome, durationSeconds: number): void {
+    this.lastRequestEnded = this.clock.now();
     this.requestsTotal.inc({ finish_reason: outcome.finishReason });
     this.requestDuration.observe(durationSeconds);
     const cached = outcome.usage.cachedTokens ?? 0;
@@ -157,6 +170,7 @@ export class RuntimeMetrics implements EngineObserver {
   }
 
   rejected(reason: string): void {
+    this.lastRequestEnded = this.clock.now();
     this.rejectedTotal.inc({ reason });
   }
 }

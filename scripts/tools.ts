@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { cacheRoot, ensureGoBinaries, goInstall, wrapperModule, type GoBinaries } from './goBuild.js';
 import { ensureHarmonyOracle } from './harmonyOracle.js';
+import { ensureKedaCrd } from './kedaCrd.js';
 
 const PROMTOOL_GO = goInstall(
   'promtool-v0.316.0',
@@ -135,10 +136,14 @@ export function toolPath(name: ToolName): string {
   return join(cacheRoot(), 'bin', TOOLS[name].key, name);
 }
 
-/** The Go-built clients, and the harmony oracle (OpenAI's renderer, ./harmonyOracle.ts) the bed lane compares with. */
+/**
+ * The Go-built clients, the harmony oracle (OpenAI's renderer, ./harmonyOracle.ts) the bed lane compares with,
+ * and KEDA's ScaledObject CRD (./kedaCrd.ts) the KEDA example is validated against.
+ */
 export async function ensureAllTools(): Promise<void> {
   for (const spec of Object.values(TOOLS)) await ensureGoBinaries(spec);
   await ensureHarmonyOracle();
+  await ensureKedaCrd();
 }
 
 /** `npm run tools`: every binary the tests use, the local cluster's included, built once. */
@@ -149,6 +154,7 @@ if (process.argv[1]?.endsWith('tools.js')) {
   const cluster = await ensureClusterBinaries();
   for (const name of Object.keys(TOOLS) as ToolName[]) process.stdout.write(`${name}=${toolPath(name)}\n`);
   process.stdout.write(`harmony-oracle=${(await ensureHarmonyOracle()).python}\n`);
+  process.stdout.write(`keda-crd=${await ensureKedaCrd()}\n`);
   for (const [name, path] of Object.entries(cluster)) process.stdout.write(`${name}=${path}\n`);
   process.stderr.write(`Binaries ready in ${Math.round((Date.now() - started) / 1000)} s\n`);
 }

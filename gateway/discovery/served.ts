@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Replica, ServedModel } from '../types.js';
+import type { Replica, ScalingMode, ServedModel } from '../types.js';
 
 /** A model's id and the key of the maps below: `<namespace>/<name>`. */
 export const modelKey = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -21,20 +21,39 @@ export function groupReplicas(found: Iterable<KeyedReplica>): Map<string, Replic
   return byModel;
 }
 
+const MODES: readonly ScalingMode[] = ['off', 'builtin', 'external'];
+
+/**
+ * spec.replicas and spec.autoscaling.mode, as the API server defaulted them (1, off); read
+ * defensively, since the object comes as plain JSON.
+ */
+export function scalingOf(model: KubernetesObject): ServedModel['scaling'] {
+  const spec = (model as { spec?: { replicas?: unknown; autoscaling?: { mode?: unknown } } }).spec;
+  const replicas = typeof spec?.replicas === 'number' ? spec.replicas : 1;
+  const mode = MODES.find((m) => m === spec?.autoscaling?.mode) ?? 'off';
+  return { replicas, mode };
+}
+
 /**
  * The models the gateway serves: every GptOssModel the informer holds that is not being deleted (its
- * pods are on their way out), with its Ready replicas (none: the model exists but cannot answer now).
- * Read as plain objects: only the namespace and name matter here. Sorted by id.
+ * pods are on their way out), with its Ready replicas (none: the model exists but cannot answer now)
+ * and how it is scaled. Read as plain objects. Sorted by id.
  */
 export function servedModels(
   models: Iterable<KubernetesObject>,
   replicas: ReadonlyMap<string, readonly Replica[]>,
 ): ServedModel[] {
   const served: ServedModel[] = [];
-  for (const { metadata } of models) {
+  for (const model of models) {
+    const { metadata } = model;
     if (!metadata?.namespace || !metadata.name || metadata.deletionTimestamp) continue;
     const { namespace, name } = metadata;
-    served.push({ namespace, name, replicas: replicas.get(modelKey(namespace, name)) ?? [] });
+    served.push({
+      namespace,
+      name,
+      replicas: replicas.get(modelKey(namespace, name)) ?? [],
+      scaling: scalingOf(model),
+    });
   }
   const id = (m: ServedModel) => modelKey(m.namespace, m.name);
   return served.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));

@@ -38,7 +38,7 @@ export async function routeToReplicas<T, F>(
   let last: Extract<Attempt<T, F>, { failed: UpstreamErrorReason }> | undefined;
   for (let n = 0; n < deps.maxAttempts; n++) {
     const current = deps.directory.get(model.namespace, model.name) ?? model;
-    const choice = deps.router.pick(current, tried);
+    const choice = deps.router.pick(current, tried, record.affinity);
     if (!choice) break;
     if (n > 0) {
       record.retries++;

@@ -1,3 +1,6 @@
+import type { RoutingSettings } from '../routing/router.js';
+import type { HoldConfig } from './hold.js';
+
 /** Where one of the relay's servers listens. */
 export interface ListenAddress {
   host: string;
@@ -22,6 +25,10 @@ export interface RelayConfig {
    * once (0: none, routing goes by the gateway's own counts alone).
    */
   utilization: { refreshMs: number; timeoutMs: number; maxInFlight: number };
+  /** How the router picks a replica: by the conversation's start within a load bound, or by load alone. */
+  routing: RoutingSettings;
+  /** Requests for a model with no Ready replica (at zero, waking, starting): held, not refused (hold.ts). */
+  hold: HoldConfig;
 }
 
 export const RELAY_DEFAULTS: Omit<RelayConfig, 'http' | 'grpc'> = {
@@ -33,4 +40,20 @@ export const RELAY_DEFAULTS: Omit<RelayConfig, 'http' | 'grpc'> = {
   // about how long a pod takes to turn Ready again after a restart of its runtime
   unavailableRetryAfterSeconds: 5,
   utilization: { refreshMs: 2000, timeoutMs: 1000, maxInFlight: 16 },
+  // KubeAI's meanLoadPercentage 125: a conversation's replica may hold a quarter more than the mean
+  routing: { strategy: 'prefix-hash', loadFactor: 1.25 },
+  hold: {
+    // a 120b model's 65 GB read and loaded on a cold node takes minutes
+    holdSeconds: 600,
+    // a burst big enough to wake several replicas at once, small enough that a waking model is no memory sink
+    maxHeldPerModel: 256,
+    // a Ready replica found within this of the watch saying so; a map lookup, so cheap
+    pollMs: 50,
+    // the scale written again if a wake failed or someone put the model back to zero
+    wakeRetryMs: 5000,
+    // a request on a warm connection reaches a runtime's queue in well under this; 256 held drain in 2.6 s
+    releaseSpacingMs: 10,
+    // a model that did not come up in the hold limit will not in the next seconds
+    retryAfterSeconds: 30,
+  },
 };

@@ -64,9 +64,13 @@ export function resolveModel(directory: ModelDirectory, policy: KeyPolicy, asked
   return model;
 }
 
-/** The model's Ready replicas, or 503 with when to try again. */
-export function requireReplicas(model: ServedModel, retryAfterSeconds: number): void {
-  if (model.replicas.length > 0) return;
+/**
+ * 503 with when to try again for a model with no Ready replica that nothing will wake (spec.replicas 0,
+ * autoscaling off); any other model without one is held (hold.ts). Checked before admission, so such a
+ * request costs no quota.
+ */
+export function requireWakeable(model: ServedModel, retryAfterSeconds: number): void {
+  if (model.replicas.length > 0 || model.scaling.mode !== 'off' || model.scaling.replicas > 0) return;
   throw new Refusal('unavailable', `model ${quoted(modelId(model))} has no ready replica; retry later`, {
     retryAfterSeconds,
   });

@@ -41,6 +41,8 @@ export class RequestRecord {
   model = '';
   replica: string | null = null;
   retries = 0;
+  /** Its conversation's start as a key (routing/affinity.ts): prefix-hash routing keeps it on one replica. */
+  affinity: string | undefined = undefined;
 
   constructor(
     private readonly accounting: Accounting,

@@ -4,7 +4,8 @@ import type { Logger } from '../../contract/log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { Router } from '../routing/router.js';
 import { startUtilizationScrapes } from '../routing/utilization.js';
-import type { KeyDirectory, ModelDirectory, QuotaKeeper } from '../types.js';
+import type { KeyDirectory, ModelDirectory, ModelWaker, QuotaKeeper } from '../types.js';
+import { HeldRequests } from './hold.js';
 import type { RelayConfig } from './config.js';
 import { ReplicaChannels, replicaGrpcAddress } from './grpc/channels.js';
 import { startGrpcFront } from './grpc/server.js';
@@ -14,6 +15,8 @@ export interface RelayOptions {
   directory: ModelDirectory;
   keys: KeyDirectory;
   quotas: QuotaKeeper;
+  /** Raises a model at zero to one replica when a request is held for it. */
+  waker: ModelWaker;
   config: RelayConfig;
   log: Logger;
   metrics: GatewayMetrics;
@@ -39,10 +42,18 @@ const agentOptions = { keepAlive: true, keepAliveMsecs: 10_000, maxFreeSockets: 
  */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { directory, config, log } = options;
-  const router = new Router(options.random);
+  const router = new Router(options.random, config.routing);
   const agent = new Agent(agentOptions);
   const channels = new ReplicaChannels(config.maxBodyBytes);
+  const holds = new HeldRequests({
+    directory,
+    waker: options.waker,
+    metrics: options.metrics,
+    log,
+    config: config.hold,
+  });
   const deps = {
+    holds,
     directory,
     router,
     metrics: options.metrics,
@@ -72,6 +83,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     async close(graceMs = 0) {
       scrapes.stop();
       clearInterval(sweep);
+      holds.close();
       await Promise.all([http.close(graceMs), grpc.close(graceMs)]);
       channels.closeAll();
       agent.destroy();

@@ -1,13 +1,25 @@
 /**
- * Which replica takes a request: the power of two random choices over the gateway's own count of
- * requests outstanding on each replica (Mitzenmacher: two random picks, the less loaded wins, keep
- * the worst queue near the mean without every gateway replica herding onto the same pod), with the
- * runtime's own utilisation (its queue, which other gateway replicas also fill) breaking ties.
- * Pure: the random source is given.
+ * Which replica takes a request under the least-load strategy, and a request with no affinity key
+ * under either (prefix-hash: prefixHash.ts): the power of two random choices over the gateway's own
+ * count of requests outstanding on each replica (Mitzenmacher: two random picks, the less loaded
+ * wins, keep the worst queue near the mean without every gateway replica herding onto the same pod),
+ * with the runtime's own utilisation (its queue, which other gateway replicas also fill) breaking
+ * ties. Pure: the random source is given.
  */
 
-export const ROUTING_REASONS = ['only_replica', 'least_outstanding', 'utilization', 'random'] as const;
-/** What decided a choice: one candidate, fewer outstanding requests, lower utilisation, or neither (a coin). */
+export const ROUTING_REASONS = [
+  'only_replica',
+  'least_outstanding',
+  'utilization',
+  'random',
+  'prefix_hash',
+  'prefix_overflow',
+] as const;
+/**
+ * What decided a choice: one candidate, fewer outstanding requests, lower utilisation, or neither (a
+ * coin); with prefix-hash routing (prefixHash.ts), the key's home replica, or a later one on the
+ * key's walk because the home was over its load bound.
+ */
 export type RoutingReason = (typeof ROUTING_REASONS)[number];
 
 export interface ReplicaLoad {

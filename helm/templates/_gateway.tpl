@@ -42,6 +42,10 @@ and the EndpointSlices of their runtime Services, through informers (list and wa
 - apiGroups: ["gptoss.io"]
   resources: ["gptossmodels"]
   verbs: ["list", "watch"]
+# waking a model at zero for the requests held for it: the replica count, nothing else of the model
+- apiGroups: ["gptoss.io"]
+  resources: ["gptossmodels/scale"]
+  verbs: ["get", "update"]
 - apiGroups: ["discovery.k8s.io"]
   resources: ["endpointslices"]
   verbs: ["list", "watch"]

@@ -115,6 +115,10 @@ yet is a create as well as a patch; reads of children go through informers and l
 {{- end }}
 {{- with .Values.gpuCatalogue }}{{ $_ := set $config "catalogue" . }}{{ end }}
 {{- with .Values.sizing }}{{ $_ := set $config "sizing" . }}{{ end }}
+{{- if .Values.gateway.enabled }}
+{{- $peers := printf "%s-peers.%s.svc:%v" (include "gptoss-operator.gateway.fullname" .) .Release.Namespace .Values.gateway.opsPort }}
+{{- $_ := set $config "autoscaler" (dict "gateways" (list $peers)) }}
+{{- end }}
 {{- toYaml $config }}
 {{- end }}
 

@@ -7,6 +7,7 @@ import { autoscalingPolicy, autoscalingStatus, decideReplicas, type AutoscalerMe
 import { labelsFor } from '../planner/children.js';
 import { hasLabels } from './cacheReads.js';
 import type { Executor } from './executor.js';
+import { readGatewayDemand, type GatewayDemand } from './gatewayDemand.js';
 import { runtimeAddress, sampleUtilization } from './utilization.js';
 import { realScheduler, type Scheduler } from './workQueue.js';
 
@@ -30,7 +31,8 @@ export interface AutoscalerOptions {
 /**
  * The builtin autoscaler's loop, run by the leader: every interval, for each model with
  * autoscaling.mode builtin, read spec.replicas fresh from the scale subresource, scrape
- * gptoss_runtime_utilization from its ready pods, decide (operator/planner/autoscale.ts), write
+ * gptoss_runtime_utilization from its ready pods and, once per pass, the requests the gateways
+ * hold for each model (settings.gateways), decide (operator/planner/autoscale.ts), write
  * the scale subresource when the replicas change (with an Event), and remember the decision.
  * It never writes status: the reconcile is status's one writer and asks `status()` for the last
  * decision, so the autoscaler enqueues the model when that changes. The memory (recommendation
@@ -95,9 +97,10 @@ export class Autoscaler {
     const keys = new Set(models.map((m) => `${m.metadata.namespace}/${m.metadata.name}`));
     // a model that went or left builtin mode: forget it (its status.autoscaling goes with the next reconcile)
     for (const key of this.state.keys()) if (!keys.has(key)) this.state.delete(key);
+    const demand = models.length > 0 ? await this.gatewayDemand() : undefined;
     await Promise.all(
       models.map((model) =>
-        this.decide(model, now).catch((error: unknown) => {
+        this.decide(model, now, demand).catch((error: unknown) => {
           this.options.log.error(
             {
               kind: KIND,
@@ -112,7 +115,17 @@ export class Autoscaler {
     );
   }
 
-  private async decide(model: GptOssModel, now: Date): Promise<void> {
+  /** What the gateways hold, when any is configured; one that cannot be read is logged and counts as none. */
+  private async gatewayDemand(): Promise<GatewayDemand | undefined> {
+    const { gateways, scrapeTimeoutMs } = this.options.settings;
+    if (gateways.length === 0) return undefined;
+    const demand = await readGatewayDemand(gateways, scrapeTimeoutMs);
+    for (const { address, problem } of demand.unread)
+      this.options.log.warn({ endpoint: `${address}/metrics`, problem }, 'Failed to read held requests of a gateway');
+    return demand;
+  }
+
+  private async decide(model: GptOssModel, now: Date, demand: GatewayDemand | undefined): Promise<void> {
     const { api, settings, log } = this.options;
     const namespace = model.metadata.namespace!;
     const { name } = model.metadata;
@@ -136,6 +149,7 @@ export class Autoscaler {
       tolerance: settings.tolerance,
       replicas: scale.replicas,
       samples,
+      held: demand && { requests: demand.held.get(key) ?? 0, slotsPerReplica: model.spec.parallelSlots },
       memory: before?.memory,
       now: now.getTime(),
     });

@@ -16,6 +16,12 @@ import { AUTOSCALE_REASONS, type AutoscaleReason } from '../api/v1alpha1/reasons
  * - scale-ups happen at once; scale-downs go to the highest recommendation of the stabilisation
  *   window, and only once `scaleDownDelaySeconds` have passed since the last scale-up;
  * - with no answer at all there is no signal: replicas stay (clamped to [min, max]).
+ *
+ * Requests the gateways hold for the model (it has no Ready replica) are demand too: each is one
+ * slot's worth, so a burst at zero goes at once to as many replicas as it needs. With minReplicas 0
+ * the last replica goes only once every replica has been idle for scaleToZeroAfterSeconds (the
+ * runtime's own gptoss_runtime_idle_seconds) and nothing is held: that idle time, not the
+ * stabilisation window or the delay, decides the step to zero.
  */
 
 export interface AutoscalingPolicy {
@@ -24,6 +30,7 @@ export interface AutoscalingPolicy {
   targetUtilization: number;
   scaleDownDelaySeconds: number;
   stabilizationWindowSeconds: number;
+  scaleToZeroAfterSeconds: number;
 }
 
 export function autoscalingPolicy(spec: AutoscalingSpec | undefined): AutoscalingPolicy {
@@ -34,6 +41,7 @@ export function autoscalingPolicy(spec: AutoscalingSpec | undefined): Autoscalin
     targetUtilization: spec?.targetUtilization ?? AUTOSCALING_DEFAULTS.targetUtilization,
     scaleDownDelaySeconds: spec?.scaleDownDelaySeconds ?? AUTOSCALING_DEFAULTS.scaleDownDelaySeconds,
     stabilizationWindowSeconds: spec?.stabilizationWindowSeconds ?? AUTOSCALING_DEFAULTS.stabilizationWindowSeconds,
+    scaleToZeroAfterSeconds: spec?.scaleToZeroAfterSeconds ?? AUTOSCALING_DEFAULTS.scaleToZeroAfterSeconds,
   };
 }
 
@@ -42,6 +50,17 @@ export interface UtilizationSamples {
   values: readonly number[];
   /** Ready runtime pods that did not answer (error, timeout, no such gauge). */
   missing: number;
+  /**
+   * The least gptoss_runtime_idle_seconds of the pods that answered; null when one answered without
+   * it (a runtime too old to say), undefined when not read. Only a known idle time allows zero.
+   */
+  leastIdleSeconds?: number | null;
+}
+
+/** Requests the gateways hold for the model, and what one replica serves at once. */
+export interface HeldDemand {
+  requests: number;
+  slotsPerReplica: number;
 }
 
 /** What the autoscaler remembers of one model between decisions (in the leader's memory only). */
@@ -73,6 +92,8 @@ export interface AutoscaleInput {
   /** spec.replicas now (read fresh from the scale subresource). */
   replicas: number;
   samples: UtilizationSamples;
+  /** undefined: no gateway reports to this operator. */
+  held?: HeldDemand;
   /** undefined: the first decision of this process for the model. */
   memory: AutoscalerMemory | undefined;
   now: number;
@@ -82,11 +103,44 @@ export interface AutoscaleInput {
 const ceilReplicas = (x: number) => Math.max(0, Math.ceil(x - 1e-9));
 const fixed = (x: number) => x.toFixed(2);
 
+/** What the decision read, said first in its message. */
+function readings(samples: UtilizationSamples, held: number, current: number, target: number): string {
+  const said: string[] = [];
+  const pods = samples.values.length;
+  if (pods > 0)
+    said.push(
+      `utilisation ${fixed(samples.values.reduce((a, b) => a + b, 0))} over ${pods} pod(s)` +
+        `${samples.missing ? ` (${samples.missing} ready pod(s) did not answer)` : ''}`,
+    );
+  if (held > 0) said.push(`${held} request(s) held at the gateways`);
+  if (said.length > 0) return `${said.join(', ')}, target ${target} per replica`;
+  if (samples.missing) return `none of the ${samples.missing} ready pod(s) answered`;
+  return current === 0 ? 'no runtime runs, so there is no utilisation to read' : 'no runtime pod is ready yet';
+}
+
+/**
+ * With minReplicas 0, whether the model may go to zero now: every replica ready, answering and idle
+ * long enough, and no request held for it.
+ */
+function idleLongEnough(policy: AutoscalingPolicy, samples: UtilizationSamples, held: number, current: number) {
+  const idle = samples.leastIdleSeconds;
+  return (
+    policy.minReplicas === 0 &&
+    current > 0 &&
+    held === 0 &&
+    samples.missing === 0 &&
+    samples.values.length >= current &&
+    typeof idle === 'number' &&
+    idle >= policy.scaleToZeroAfterSeconds
+  );
+}
+
 export function decideReplicas({
   policy,
   tolerance,
   replicas: current,
   samples,
+  held: heldDemand,
   memory,
   now,
 }: AutoscaleInput): AutoscaleDecision {
@@ -94,10 +148,15 @@ export function decideReplicas({
   const windowMs = policy.stabilizationWindowSeconds * 1000;
   const before = memory ?? { since: now, history: [], lastScaleUpAt: null, replicas: current };
   const lastScaleUpAt = current > before.replicas ? now : before.lastScaleUpAt;
-  const clamp = (n: number) => Math.min(max, Math.max(min, n));
-  const utilization = samples.values.reduce((a, b) => a + b, 0);
+  const held = heldDemand?.requests ?? 0;
+  const toZero = idleLongEnough(policy, samples, held, current);
+  // minReplicas 0 keeps one replica until the model has been idle long enough
+  const floor = min === 0 && current > 0 && !toZero ? 1 : min;
+  const clamp = (n: number) => Math.min(max, Math.max(floor, n));
+  // each held request is one slot's worth of demand
+  const utilization = samples.values.reduce((a, b) => a + b, 0) + (held > 0 ? held / heldDemand!.slotsPerReplica : 0);
   const sampledPods = samples.values.length;
-  const signal = sampledPods > 0;
+  const signal = sampledPods > 0 || held > 0;
 
   // the recommendation of this interval, before the scale-down rules
   let wanted = current;
@@ -110,14 +169,7 @@ export function decideReplicas({
   }
   const recommended = clamp(wanted);
   const history = [...before.history.filter((h) => h.at > now - windowMs), { at: now, replicas: recommended }];
-  const read = signal
-    ? `utilisation ${fixed(utilization)} over ${sampledPods} pod(s)` +
-      `${samples.missing ? ` (${samples.missing} ready pod(s) did not answer)` : ''}, target ${target} per replica`
-    : samples.missing
-      ? `none of the ${samples.missing} ready pod(s) answered`
-      : current === 0
-        ? 'no runtime runs, so there is no utilisation to read'
-        : 'no runtime pod is ready yet';
+  const read = readings(samples, held, current, target);
   const decide = (desiredReplicas: number, reason: AutoscaleReason, why: string): AutoscaleDecision => ({
     desiredReplicas,
     reason,
@@ -135,22 +187,47 @@ export function decideReplicas({
 
   // the bounds are hard: outside them, back inside at once
   if (current > max) return decide(max, AUTOSCALE_REASONS.scaledDown, `${change(max)} (above maxReplicas)`);
+  if (toZero)
+    return decide(
+      0,
+      AUTOSCALE_REASONS.scaledDown,
+      `every replica idle for ${fixed(samples.leastIdleSeconds!)}s (scaleToZeroAfterSeconds ` +
+        `${policy.scaleToZeroAfterSeconds}): ${change(0)}`,
+    );
   if (recommended > current) {
     const note =
       current < min ? ' (below minReplicas)' : wanted > max ? ` (limited by maxReplicas; ${wanted} wanted)` : '';
     return decide(recommended, AUTOSCALE_REASONS.scaledUp, change(recommended) + note);
   }
   if (!signal) {
-    const hint = current === 0 ? '; scale up by hand (kubectl scale) or raise minReplicas' : '';
+    // at zero only with minReplicas 0 (below a higher minimum it scaled up above)
+    const hint = current === 0 ? ' until a gateway holds a request for it' : '';
     return decide(current, AUTOSCALE_REASONS.noSignal, `holding ${current} replicas${hint}`);
   }
   if (recommended === current) {
-    return wanted > max
-      ? decide(current, AUTOSCALE_REASONS.limited, `${wanted} replicas wanted, held at maxReplicas ${max}`)
-      : decide(current, AUTOSCALE_REASONS.steady, `${current} replicas fit`);
+    if (wanted > max)
+      return decide(current, AUTOSCALE_REASONS.limited, `${wanted} replicas wanted, held at maxReplicas ${max}`);
+    const untilZero =
+      min === 0 && wanted < floor ? ` (zero once every replica is idle ${policy.scaleToZeroAfterSeconds}s)` : '';
+    return decide(current, AUTOSCALE_REASONS.steady, `${current} replicas fit${untilZero}`);
   }
-  // scale down: to the highest recommendation of a window this process has watched in full,
-  // and not within the delay after the last scale-up
+  return scaleDown({ policy, current, recommended, history, before, lastScaleUpAt, now, decide, change });
+}
+
+/** A scale down to the highest recommendation of a window watched in full, not within the delay after a scale-up. */
+function scaleDown(step: {
+  policy: AutoscalingPolicy;
+  current: number;
+  recommended: number;
+  history: AutoscalerMemory['history'];
+  before: AutoscalerMemory;
+  lastScaleUpAt: number | null;
+  now: number;
+  decide: (desiredReplicas: number, reason: AutoscaleReason, why: string) => AutoscaleDecision;
+  change: (to: number) => string;
+}): AutoscaleDecision {
+  const { policy, current, recommended, history, before, lastScaleUpAt, now, decide, change } = step;
+  const windowMs = policy.stabilizationWindowSeconds * 1000;
   const stabilized = Math.max(...history.map((h) => h.replicas));
   const watchedMs = now - before.since;
   if (stabilized >= current || watchedMs < windowMs) {

@@ -27,11 +27,13 @@ const FINISH: Record<Outcome['finishReason'], string> = {
 export const openAiFinish = (outcome: Outcome) => FINISH[outcome.finishReason];
 
 function usageOf(outcome: Outcome) {
-  const { promptTokens, completionTokens, reasoningTokens } = outcome.usage;
+  const { promptTokens, completionTokens, reasoningTokens, cachedTokens = 0 } = outcome.usage;
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
+    // as OpenAI reports its prompt cache: the prompt tokens the slot already held, not evaluated again
+    prompt_tokens_details: { cached_tokens: cachedTokens },
     completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }

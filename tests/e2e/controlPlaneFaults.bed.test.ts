@@ -255,9 +255,9 @@ describe('the leader killed while 50 models are created', () => {
         if (created === 0)
           expect(
             codes.some((code) => code >= 300 || code < 200),
-            `${key}: ${codes}`,
+            `${key}: ${codes.join(',')}`,
           ).toBe(true);
-        else expect(created, `${key}: ${codes}`).toBe(1);
+        else expect(created, `${key}: ${codes.join(',')}`).toBe(1);
       }
     }
     expect(events.filter((e) => e.verb === 'delete')).toEqual([]);

@@ -16,6 +16,9 @@ describe("gptoss gateway's flags (pure)", () => {
       replicaSource: 'endpointslices',
       drainSeconds: 25,
       informerStallSeconds: 300,
+      routing: 'prefix-hash',
+      holdSeconds: 600,
+      maxHeldPerModel: 256,
     });
   });
 
@@ -23,6 +26,11 @@ describe("gptoss gateway's flags (pure)", () => {
     expect(
       loadGatewayConfig({ namespaces: 'team-a,team-b', replicas: '3', httpPort: '0', replicaSource: 'pods' }),
     ).toMatchObject({ namespaces: ['team-a', 'team-b'], replicas: 3, httpPort: 0, replicaSource: 'pods' });
+  });
+
+  it('--routing: either strategy', () => {
+    expect(loadGatewayConfig({ routing: 'least-load' })).toMatchObject({ routing: 'least-load' });
+    expect(loadGatewayConfig({ routing: 'prefix-hash' })).toMatchObject({ routing: 'prefix-hash' });
   });
 
   it.each([
@@ -36,6 +44,11 @@ describe("gptoss gateway's flags (pure)", () => {
     [{ replicaSource: 'endpoints' }, '--replica-source must be endpointslices or pods'],
     [{ drainSeconds: '-1' }, '--drain-seconds must be between 0 and 3600'],
     [{ informerStallSeconds: '5' }, '--informer-stall-seconds must be between 10 and 3600'],
+    [{ routing: 'round-robin' }, '--routing must be prefix-hash or least-load'],
+    [{ routing: 'PREFIX-HASH' }, '--routing must be prefix-hash or least-load'],
+    [{ holdSeconds: '0' }, '--hold-seconds must be between 1 and 3600'],
+    [{ holdSeconds: 'ten' }, '--hold-seconds must be a number'],
+    [{ maxHeldPerModel: '0' }, '--max-held-per-model must be between 1 and 100000'],
   ])('%j: %s', (flags, message) => {
     expect(() => loadGatewayConfig(flags)).toThrow(new ConfigError(message));
   });

@@ -63,11 +63,11 @@ describe('the rendered chart on the real API server', () => {
   const release = useNamespace('chart');
   const watchedA = useNamespace('watched');
   const watchedB = useNamespace('watched');
-  beforeAll(() => {
+  beforeAll(async () => {
     ensureCrd(CRD_FILE);
     // the Prometheus Operator's and KEDA's own CRDs, so ServiceMonitor, PodMonitor, PrometheusRule and
     // the ScaledObject example are validated for real
-    for (const { file, crd } of thirdPartyCrdFiles()) {
+    for (const { file, crd } of await thirdPartyCrdFiles()) {
       kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', file]);
       kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=30s']);
     }

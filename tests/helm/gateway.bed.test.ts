@@ -55,10 +55,10 @@ describe('the chart with the gateway on, on the real API server', () => {
   const release = useNamespace('chart-gw');
   const watchedA = useNamespace('gw-watched');
   const watchedB = useNamespace('gw-watched');
-  beforeAll(() => {
+  beforeAll(async () => {
     ensureCrd(CRD_FILE);
     // the Gateway API's and the Prometheus Operator's CRDs: routes and the ServiceMonitor are validated for real
-    const files = [...gatewayApiCrds(), ...thirdPartyCrdFiles().map((c) => c.file)];
+    const files = [...gatewayApiCrds(), ...(await thirdPartyCrdFiles()).map((c) => c.file)];
     for (const file of files) kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', file]);
     for (const file of files) kubectl(['wait', '--for=condition=Established', '-f', file, '--timeout=30s']);
     kubectl([
@@ -86,6 +86,7 @@ describe('the chart with the gateway on, on the real API server', () => {
             `Deployment/${fullname}`,
             `Service/${fullname}`,
             `Service/${fullname}-metrics`,
+            `Service/${fullname}-peers`,
             `PodDisruptionBudget/${fullname}`,
             `NetworkPolicy/${fullname}`,
           ]),
@@ -134,6 +135,7 @@ describe('the chart with the gateway on, on the real API server', () => {
         expect(podSpec(deployment).terminationGracePeriodSeconds).toBe(30);
         expect(rulesOf(one(objects, 'ClusterRole', fullname))).toEqual([
           { apiGroups: ['gptoss.io'], resources: ['gptossmodels'], verbs: ['list', 'watch'] },
+          { apiGroups: ['gptoss.io'], resources: ['gptossmodels/scale'], verbs: ['get', 'update'] },
           { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
         ]);
         const keys = one(objects, 'Role', `${fullname}-keys`);

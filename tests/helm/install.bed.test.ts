@@ -388,6 +388,42 @@ describe('kubectl apply -k deploy/gateway/, and the gateway against its RBAC', (
         10_000,
         `the gateway to serve ${MODELS}/chat: ${gateway.stderr()}`,
       );
+      // a request for a model at zero wakes it through the scale subresource (get, then update)
+      k.run(
+        ['apply', '-f', '-'],
+        model('sleepy', {
+          replicas: 0,
+          autoscaling: { mode: 'builtin', minReplicas: 0 },
+          source: { pvc: { claimName: 'weights', path: 'gpt-oss-20b.gguf' } },
+        }),
+      );
+      await waitFor(
+        async () => (await models()).data?.some((m) => m.id === `${MODELS}/sleepy`) === true,
+        10_000,
+        'the gateway to see the model at zero',
+      );
+      const leaving = new AbortController();
+      const held = fetch(`${gateway.http}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: `${MODELS}/sleepy`, messages: [{ role: 'user', content: 'wake up' }] }),
+        signal: leaving.signal,
+      }).catch(() => undefined);
+      const replicas = () => k.run(['get', 'gom', 'sleepy', '-n', MODELS, '-o', 'jsonpath={.spec.replicas}']);
+      await waitFor(() => replicas() === '1', 10_000, `the gateway to wake the model: ${gateway.stderr()}`);
+      expect(
+        json<{ metadata: { managedFields: Array<{ manager: string; subresource?: string }> } }>([
+          'get',
+          'gom',
+          'sleepy',
+          '-n',
+          MODELS,
+          '--show-managed-fields',
+        ]).metadata.managedFields,
+      ).toContainEqual(expect.objectContaining({ manager: 'gptoss-gateway', subresource: 'scale' }));
+      leaving.abort();
+      await held;
+      k.run(['delete', 'gom', 'sleepy', '-n', MODELS]);
       gateway.child.kill('SIGTERM');
       expect(await gateway.exited).toBe(0);
       gateway = null;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ensureClusterBinaries } from '../../scripts/clusterBinaries.js';
 import { CHART_DIR, parseObjects, renderChart, type K8sObject, type RenderOptions } from '../../scripts/chart.js';
+import { ensureKedaCrd, SCALED_OBJECT_CRD } from '../../scripts/kedaCrd.js';
 import { toolPath } from '../../scripts/tools.js';
 
 export { CHART_DIR, parseObjects, type K8sObject };
@@ -125,24 +126,20 @@ export function sampleNames(exposition: string): Set<string> {
 }
 
 /**
- * The Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule) and KEDA's ScaledObject, from their Go
- * modules.
+ * The Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule), from its Go module, and KEDA's
+ * ScaledObject, the one version the project pins (scripts/kedaCrd.ts).
  */
 export const PROMETHEUS_OPERATOR = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
-export const KEDA = 'github.com/kedacore/keda/v2@v2.18.1';
 const moduleDir = (module: string) =>
   (JSON.parse(execFileSync('go', ['mod', 'download', '-json', module], { encoding: 'utf8' })) as { Dir: string }).Dir;
-export function thirdPartyCrdFiles(): Array<{ file: string; crd: string }> {
+export async function thirdPartyCrdFiles(): Promise<Array<{ file: string; crd: string }>> {
   const monitoring = moduleDir(PROMETHEUS_OPERATOR);
   return [
     ...['servicemonitors', 'podmonitors', 'prometheusrules'].map((kind) => ({
       file: join(monitoring, 'example', 'prometheus-operator-crd', `monitoring.coreos.com_${kind}.yaml`),
       crd: `${kind}.monitoring.coreos.com`,
     })),
-    {
-      file: join(moduleDir(KEDA), 'config', 'crd', 'bases', 'keda.sh_scaledobjects.yaml'),
-      crd: 'scaledobjects.keda.sh',
-    },
+    { file: await ensureKedaCrd(), crd: SCALED_OBJECT_CRD.name },
   ];
 }
 

@@ -76,3 +76,10 @@ export function ensureCrd(crdFile: string): void {
   kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', crdFile]);
   kubectl(['wait', '--for=condition=Established', 'crd/gptossmodels.gptoss.io', '--timeout=30s']);
 }
+
+/** The Events about one object with this reason, as kubectl lists them (type and message). */
+export function eventsAbout(namespace: string, name: string, reason: string): Array<{ type: string; message: string }> {
+  const selector = `involvedObject.name=${name},reason=${reason}`;
+  const list = kubectl(['get', 'events', '-n', namespace, '--field-selector', selector, '-o', 'json']);
+  return (JSON.parse(list) as { items: Array<{ type: string; message: string }> }).items;
+}

@@ -24,12 +24,18 @@ describe('operator config (file, flags on top, validated once)', () => {
       sizing: DEFAULT_SIZING,
     });
     expect(c.catalogue).toEqual(DEFAULT_CATALOGUE);
-    expect(c.autoscaler).toEqual({ intervalSeconds: 15, scrapeTimeoutMs: 2000, tolerance: 0.1 });
+    expect(c.autoscaler).toEqual({ intervalSeconds: 15, scrapeTimeoutMs: 2000, tolerance: 0.1, gateways: [] });
     expect(loadOperatorConfig({}, file('autoscaler.yaml', 'autoscaler: { intervalSeconds: 5 }\n')).autoscaler).toEqual({
       intervalSeconds: 5,
       scrapeTimeoutMs: 2000,
       tolerance: 0.1,
+      gateways: [],
     });
+    const gateways = 'autoscaler: { gateways: ["gptoss-gateway-ops.gptoss.svc:8081", "[::1]:8081"] }\n';
+    expect(loadOperatorConfig({}, file('gateways.yaml', gateways)).autoscaler.gateways).toEqual([
+      'gptoss-gateway-ops.gptoss.svc:8081',
+      '[::1]:8081',
+    ]);
   });
 
   it("the renew deadline: two thirds of the lease unless set (client-go's 10 of 15 s), fractions allowed", () => {
@@ -117,6 +123,18 @@ describe('operator config (file, flags on top, validated once)', () => {
     ],
     ['a renew deadline of 0', {}, 'renewDeadlineSeconds: 0\n', 'renewDeadlineSeconds must be more than 0'],
     ['a misspelt autoscaler setting', {}, 'autoscaler: { interval: 5 }\n', 'unknown setting(s) interval'],
+    [
+      'a gateway without its port',
+      {},
+      'autoscaler: { gateways: ["gptoss-gateway-ops"] }\n',
+      'autoscaler.gateways.0 must be host:port',
+    ],
+    [
+      'a gateway as a URL',
+      {},
+      'autoscaler: { gateways: ["http://gw:8081/metrics"] }\n',
+      'autoscaler.gateways.0 must be host:port',
+    ],
     ['not a mapping', {}, '- a\n- b\n', 'must be a YAML mapping'],
     ['not YAML', {}, 'a: [\n', '--config'],
   ] as const)('%s is refused with a message naming it', (_name, flags, text, message) => {

@@ -6,7 +6,7 @@ import type { ServedModel } from '../../types.js';
 import { authenticate } from '../auth.js';
 import type { RelayDeps } from '../deps.js';
 import { capEffort, EFFORT_CAPPED_HEADER } from '../effort.js';
-import { modelId, modelRequired, requireReplicas, resolveModel } from '../models.js';
+import { modelId, modelRequired, requireWakeable, resolveModel } from '../models.js';
 import { admit } from '../rateLimits.js';
 import type { RequestRecord } from '../record.js';
 import { Refusal } from '../refusal.js';
@@ -99,7 +99,7 @@ export function prepareCall(
   if (asked === '') throw modelRequired();
   const model = resolveModel(deps.directory, caller.policy, asked);
   record.model = modelId(model);
-  requireReplicas(model, deps.config.unavailableRetryAfterSeconds);
+  requireWakeable(model, deps.config.unavailableRetryAfterSeconds);
   record.admitted(admit(deps.quotas, caller));
   let forwarded = request;
   if (method !== 'GetModelInfo' && request.model !== model.name) forwarded = { ...forwarded, model: model.name };
@@ -114,4 +114,19 @@ export function prepareCall(
     bytes: forwarded === request ? bytes : runtimeService[method]!.requestSerialize(forwarded),
     header,
   };
+}
+
+/**
+ * The prepared call's model once it has a Ready replica (held until then, gateway/relay/hold.ts); a
+ * call cancelled while held leaves the queue at once.
+ */
+export function readyModel(
+  deps: RelayDeps,
+  prepared: PreparedCall,
+  call: { cancelled: boolean; once(event: 'cancelled', listener: () => void): unknown },
+): Promise<ServedModel> {
+  const cancelled = new AbortController();
+  if (call.cancelled) cancelled.abort();
+  else call.once('cancelled', () => cancelled.abort());
+  return deps.holds.ready(prepared.model, cancelled.signal);
 }

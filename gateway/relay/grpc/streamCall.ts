@@ -1,8 +1,16 @@
 import { status as GrpcStatus, type ServerWritableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { grpcAffinity } from '../../routing/affinity.js';
 import type { Replica, TokenUsage } from '../../types.js';
 import { noReplicaTook, routeToReplicas, type Attempt } from '../attempts.js';
 import { RequestRecord, type RequestEnd } from '../record.js';
-import { methodPath, prepareCall, type IncomingRequest, type PreparedCall, type RuntimeMethod } from './prepare.js';
+import {
+  methodPath,
+  prepareCall,
+  readyModel,
+  type IncomingRequest,
+  type PreparedCall,
+  type RuntimeMethod,
+} from './prepare.js';
 import { grpcEnd } from './status.js';
 import {
   asIs,
@@ -83,7 +91,9 @@ export function relayStreamCall(deps: GrpcRelayDeps, method: RuntimeMethod) {
     const run = async () => {
       const prepared = prepareCall(deps, method, call, record);
       call.sendMetadata(prepared.header);
-      const routed = await routeToReplicas(deps, prepared.model, record, (replica) =>
+      record.affinity = grpcAffinity(method, call.request.request);
+      const model = await readyModel(deps, prepared, call);
+      const routed = await routeToReplicas(deps, model, record, (replica) =>
         streamFrom(deps, call, method, prepared, record, replica),
       );
       if ('exhausted' in routed) {

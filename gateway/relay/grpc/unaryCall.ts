@@ -8,7 +8,14 @@ import {
 import type { Replica } from '../../types.js';
 import { noReplicaTook, routeToReplicas, type Attempt } from '../attempts.js';
 import { RequestRecord } from '../record.js';
-import { methodPath, prepareCall, type IncomingRequest, type PreparedCall, type RuntimeMethod } from './prepare.js';
+import {
+  methodPath,
+  prepareCall,
+  readyModel,
+  type IncomingRequest,
+  type PreparedCall,
+  type RuntimeMethod,
+} from './prepare.js';
 import { grpcEnd } from './status.js';
 import {
   asIs,
@@ -60,7 +67,8 @@ export function relayUnaryCall(deps: GrpcRelayDeps, method: RuntimeMethod) {
     const run = async () => {
       const prepared = prepareCall(deps, method, call, record);
       call.sendMetadata(prepared.header);
-      const routed = await routeToReplicas(deps, prepared.model, record, (replica) =>
+      const model = await readyModel(deps, prepared, call);
+      const routed = await routeToReplicas(deps, model, record, (replica) =>
         unaryFrom(deps, call, method, prepared, replica),
       );
       if ('exhausted' in routed) {

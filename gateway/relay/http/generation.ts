@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { httpAffinity } from '../../routing/affinity.js';
 import { routeToReplicas, noReplicaTook } from '../attempts.js';
 import { authenticate } from '../auth.js';
 import type { RelayDeps } from '../deps.js';
 import { EFFORT_CAPPED_HEADER } from '../effort.js';
-import { modelId, modelRequired, requireReplicas, resolveModel } from '../models.js';
+import { modelId, modelRequired, requireWakeable, resolveModel } from '../models.js';
 import { admit } from '../rateLimits.js';
 import type { RequestEnd, RequestRecord } from '../record.js';
 import { Refusal } from '../refusal.js';
@@ -38,14 +39,16 @@ export async function relayGeneration(
   checkCharset(req.headers['content-type']);
   const raw = await readBody(req, deps.config.maxBodyBytes);
   const body = jsonObject(raw, req.headers['content-type']);
+  record.affinity = httpAffinity(req.url ?? '/', body);
   const model = resolveModel(deps.directory, caller.policy, modelField(body));
   record.model = modelId(model);
-  requireReplicas(model, deps.config.unavailableRetryAfterSeconds);
+  requireWakeable(model, deps.config.unavailableRetryAfterSeconds);
   record.admitted(admit(deps.quotas, caller));
+  const ready = await deps.holds.ready(model, signal);
   const plan = planForward(shape, body, raw, model, caller.policy.maxReasoningEffort);
   const capped: HeaderList = plan.capped ? [[EFFORT_CAPPED_HEADER, plan.capped.header]] : [];
   const headers = gatewayHeaders(record.rateLimits, capped);
-  const routed = await routeToReplicas(deps, model, record, (replica) =>
+  const routed = await routeToReplicas(deps, ready, record, (replica) =>
     requestUpstream({
       agent: deps.agent,
       replica,

@@ -133,6 +133,8 @@ export const AUTOSCALING_DEFAULTS = {
   scaleDownDelaySeconds: 300,
   /** HPA's default scale-down stabilisation window. */
   stabilizationWindowSeconds: 300,
+  /** A quarter of an hour unused: long enough that a team's coffee break keeps its model warm. */
+  scaleToZeroAfterSeconds: 900,
 } as const;
 const D = AUTOSCALING_DEFAULTS;
 
@@ -166,6 +168,12 @@ const autoscaling = z
       .optional(),
     stabilizationWindowSeconds: int(
       `Scale down to the highest recommendation seen over this window; default ${D.stabilizationWindowSeconds}.`,
+    )
+      .min(0)
+      .optional(),
+    scaleToZeroAfterSeconds: int(
+      'With minReplicas 0: go to zero replicas once every replica has served no request for this long and the ' +
+        `gateways hold none for the model; default ${D.scaleToZeroAfterSeconds}.`,
     )
       .min(0)
       .optional(),

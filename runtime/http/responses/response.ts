@@ -15,12 +15,12 @@ export interface ResponseBase {
   echo: Record<string, unknown>;
 }
 
-/** The usage of the Responses API; the engine does not report prompt-cache hits, so cached_tokens is 0. */
+/** The usage of the Responses API; cached_tokens: the prompt tokens the slot already held (not evaluated again). */
 export function responseUsage(outcome: Outcome) {
-  const { promptTokens, completionTokens, reasoningTokens } = outcome.usage;
+  const { promptTokens, completionTokens, reasoningTokens, cachedTokens = 0 } = outcome.usage;
   return {
     input_tokens: promptTokens,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens_details: { cached_tokens: cachedTokens },
     output_tokens: completionTokens,
     output_tokens_details: { reasoning_tokens: reasoningTokens },
     total_tokens: promptTokens + completionTokens,

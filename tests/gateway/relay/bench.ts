@@ -10,7 +10,7 @@ import { RELAY_DEFAULTS, type RelayConfig } from '../../../gateway/relay/config.
 import { startRelay, type RunningRelay } from '../../../gateway/relay/relay.js';
 import type { ServedModel } from '../../../gateway/types.js';
 import type { RuntimeStub, TestRuntime } from '../../helpers/runtime.js';
-import { FakeKeyDirectory, FixedModelDirectory, RecordingQuotaKeeper, replicaAt } from './fakes.js';
+import { FakeKeyDirectory, FixedModelDirectory, RecordingQuotaKeeper, RecordingWaker, replicaAt } from './fakes.js';
 
 /** The key every test calls with unless it says otherwise: every model, no limits. */
 export const KEY = 'sk-gptoss-test-open-key-0123456789';
@@ -21,6 +21,7 @@ export interface RelayBench {
   directory: FixedModelDirectory;
   keys: FakeKeyDirectory;
   quotas: RecordingQuotaKeeper;
+  waker: RecordingWaker;
   /** Every log line the relay wrote, parsed. */
   logs: Array<Record<string, unknown>>;
   openai(key?: string): OpenAI;
@@ -37,6 +38,7 @@ export function modelOn(namespace: string, name: string, runtimes: TestRuntime[]
     namespace,
     name,
     replicas: runtimes.map((t, i) => replicaAt(`${name}-${i}`, t.httpUrl, t.runtime.grpcAddress)),
+    scaling: { replicas: runtimes.length, mode: 'off' },
   };
 }
 
@@ -47,6 +49,7 @@ export async function startRelayBench(
   const directory = new FixedModelDirectory(models);
   const keys = new FakeKeyDirectory().add(KEY, 'key-open');
   const quotas = new RecordingQuotaKeeper();
+  const waker = new RecordingWaker();
   const registry = new Registry();
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -59,8 +62,11 @@ export async function startRelayBench(
     directory,
     keys,
     quotas,
+    waker,
     config: {
       ...RELAY_DEFAULTS,
+      // by load unless a test says otherwise: the tests know which runtime answers a tie
+      routing: { ...RELAY_DEFAULTS.routing, strategy: 'least-load' },
       http: { host: '127.0.0.1', port: 0 },
       grpc: { host: '127.0.0.1', port: 0 },
       ...options.config,
@@ -76,6 +82,7 @@ export async function startRelayBench(
     directory,
     keys,
     quotas,
+    waker,
     logs,
     openai: (key = KEY) => new OpenAI({ baseURL: `${relay.httpUrl}/v1`, apiKey: key, maxRetries: 0 }),
     grpc: () => new RuntimeClient(relay.grpcAddress, credentials.createInsecure()) as RuntimeStub,

@@ -28,7 +28,7 @@ describe('the relay refuses', () => {
     bench = await startRelayBench([
       modelOn('team-a', 'chat', [runtime]),
       modelOn('team-b', 'chat', [runtime]),
-      { namespace: 'team-a', name: 'idle', replicas: [] },
+      { namespace: 'team-a', name: 'idle', replicas: [], scaling: { replicas: 0, mode: 'off' } },
     ]);
     bench.keys.add('sk-a', 'key-a', { team: 'team-a', models: ['team-a/chat', 'team-a/idle', 'team-a/gone'] });
     grpc = bench.grpc();

@@ -50,13 +50,20 @@ describe('the relay when replicas fail', () => {
       namespace: 'proxied',
       name: 'tiny',
       replicas: [{ pod: 'tiny-0', ip: '127.0.0.1', httpPort: proxies.http.port, grpcPort: proxies.grpc.port }],
+      scaling: { replicas: 1, mode: 'off' },
     };
+    // the stopped runtime's ports are free again, and another test's runtime may take them: its replica is
+    // on an address of its own, where nothing listens
+    const unreachable = (model: ServedModel): ServedModel => ({
+      ...model,
+      replicas: model.replicas.map((r) => (r.pod === 'tiny-0' ? { ...r, ip: '127.0.0.254' } : r)),
+    });
     // one model per namespace, each named as the runtimes serve it ("tiny"); the bench's random
     // source tries the first replica first
     bench = await startRelayBench([
-      modelOn('team-a', 'tiny', [stopped, live]),
+      unreachable(modelOn('team-a', 'tiny', [stopped, live])),
       modelOn('busy', 'tiny', [full, live]),
-      modelOn('dead', 'tiny', [stopped]),
+      unreachable(modelOn('dead', 'tiny', [stopped])),
       modelOn('saturated', 'tiny', [full]),
       proxied,
     ]);

@@ -4,6 +4,7 @@ import type {
   KeyDirectory,
   KeyPolicy,
   ModelDirectory,
+  ModelWaker,
   QuotaKeeper,
   RateLimitState,
   Replica,
@@ -34,6 +35,17 @@ export class FixedModelDirectory implements ModelDirectory {
 
   get(namespace: string, name: string): ServedModel | undefined {
     return this.models.find((model) => model.namespace === namespace && model.name === name);
+  }
+}
+
+/** A fake ModelWaker: records each wake; `onWake` stands in for the scale write and the replica coming up. */
+export class RecordingWaker implements ModelWaker {
+  readonly woken: string[] = [];
+  onWake: (namespace: string, name: string) => Promise<void> = () => Promise.resolve();
+
+  wake(namespace: string, name: string): Promise<void> {
+    this.woken.push(`${namespace}/${name}`);
+    return this.onWake(namespace, name);
   }
 }
 

@@ -72,11 +72,13 @@ describe("capEffort: at most the key's cap; none asked counts as medium", () => 
   }
 });
 
+const OFF = { replicas: 0, mode: 'off' } as const;
+
 describe('resolveModel: ids and bare names, for a key', () => {
   const directory = new FixedModelDirectory([
-    { namespace: 'a', name: 'chat', replicas: [] },
-    { namespace: 'b', name: 'chat', replicas: [] },
-    { namespace: 'b', name: 'code', replicas: [] },
+    { namespace: 'a', name: 'chat', replicas: [], scaling: OFF },
+    { namespace: 'b', name: 'chat', replicas: [], scaling: OFF },
+    { namespace: 'b', name: 'code', replicas: [], scaling: OFF },
   ]);
   const only = (models: string[]): KeyPolicy => ({ ...OPEN_POLICY, models });
   const resolved = (policy: KeyPolicy, asked: string) => {

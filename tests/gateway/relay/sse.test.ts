@@ -63,7 +63,7 @@ describe('what the gateway reads of a stream', () => {
 });
 
 describe("planForward: the client's bytes, unless something had to change", () => {
-  const model: ServedModel = { namespace: 'team-a', name: 'chat', replicas: [] };
+  const model: ServedModel = { namespace: 'team-a', name: 'chat', replicas: [], scaling: { replicas: 0, mode: 'off' } };
   const plan = (shape = chat, body: Record<string, unknown>, cap: 'low' | null = null) => {
     const raw = Buffer.from(JSON.stringify(body, null, 1));
     const planned = planForward(shape, body, raw, model, cap);

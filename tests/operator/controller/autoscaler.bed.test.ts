@@ -22,7 +22,7 @@ import { EngineRef } from '../../../runtime/engine/engineRef.js';
 import { createLogger } from '../../../contract/log.js';
 import { RuntimeMetrics } from '../../../runtime/metrics.js';
 import { CRD_FILE } from '../../../scripts/genCrd.js';
-import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../../helpers/cluster.js';
+import { clusterAccess, ensureCrd, eventsAbout, kubectl, useNamespace, waitFor } from '../../helpers/cluster.js';
 import { FakeRuntimeEndpoints } from '../../helpers/fakeMetrics.js';
 import { FakeScheduler } from '../../helpers/fakeScheduler.js';
 import { startHostilePod } from '../../helpers/hostilePod.js';
@@ -107,7 +107,12 @@ describe('the builtin autoscaler on the real control plane (fake metrics endpoin
     catalogue: DEFAULT_CATALOGUE,
     policy: TEST_POLICY,
   };
-  const settings = { intervalSeconds: INTERVAL_MS / 1000, scrapeTimeoutMs: 1000, tolerance: 0.1 };
+  const settings = {
+    intervalSeconds: INTERVAL_MS / 1000,
+    scrapeTimeoutMs: 1000,
+    tolerance: 0.1,
+    gateways: [] as string[],
+  };
   const log = createLogger(process.env.GPTOSS_TEST_LOG ?? 'error');
   let clock = new Date('2026-11-28T12:00:00Z');
   const enqueued: string[] = [];
@@ -429,20 +434,9 @@ describe('gptoss operator (process) runs the builtin autoscaler while it leads',
       expect(
         (readModel(ns.name, 'chat').status!.autoscaling as { lastDecision: { message: string } }).lastDecision.message,
       ).toMatch(/: holding 2 replicas$/);
-      const scaled = JSON.parse(
-        kubectl([
-          'get',
-          'events',
-          '-n',
-          ns.name,
-          '--field-selector',
-          'involvedObject.name=chat,reason=ScaledUp',
-          '-o',
-          'json',
-        ]),
-      ) as { items: Array<{ message: string }> };
-      expect(scaled.items).toHaveLength(1);
-      expect(scaled.items[0]!.message).toMatch(/: 1 -> 2 replicas \(below minReplicas\)$/);
+      const scaled = eventsAbout(ns.name, 'chat', 'ScaledUp');
+      expect(scaled).toHaveLength(1);
+      expect(scaled[0]!.message).toMatch(/: 1 -> 2 replicas \(below minReplicas\)$/);
       expect(readModel(ns.name, 'chat').spec.replicas).toBe(2);
     } finally {
       op.kill('SIGKILL');

@@ -3,7 +3,7 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CRD_FILE } from '../../../scripts/genCrd.js';
 import { toolPath } from '../../../scripts/tools.js';
-import { clusterAccess, ensureCrd, kubectl, useNamespace, waitFor } from '../../helpers/cluster.js';
+import { clusterAccess, ensureCrd, eventsAbout, kubectl, useNamespace, waitFor } from '../../helpers/cluster.js';
 import { condition, converged, readModel, startOperatorProcess, type OperatorProcess } from '../../helpers/operator.js';
 
 const model = (namespace: string, name: string, spec: Record<string, unknown> = {}) =>
@@ -154,18 +154,7 @@ describe('gptoss operator (process)', () => {
     expect((m.status!.conditions!.find((c) => c.type === 'Degraded') as { message?: string }).message).toMatch(
       /didn't match Pod's node affinity\/selector/,
     );
-    expect(
-      kubectl([
-        'get',
-        'events',
-        '-n',
-        ns.name,
-        '--field-selector',
-        'involvedObject.name=nowhere,reason=PodsUnschedulable',
-        '-o',
-        'jsonpath={.items[0].type}',
-      ]),
-    ).toBe('Warning');
+    expect(eventsAbout(ns.name, 'nowhere', 'PodsUnschedulable')[0]?.type).toBe('Warning');
     kubectl(['delete', 'gom', 'nowhere', '-n', ns.name]);
   });
 

@@ -16,6 +16,7 @@ const policy = (p: Partial<AutoscalingPolicy> = {}): AutoscalingPolicy => ({
   targetUtilization: 0.5,
   scaleDownDelaySeconds: 0,
   stabilizationWindowSeconds: 0,
+  scaleToZeroAfterSeconds: 900,
   ...p,
 });
 const TOLERANCE = 0.1;
@@ -205,10 +206,7 @@ describe('the builtin autoscaler decision (pure, times injected)', () => {
       0,
       0,
       0,
-      new RegExp(
-        '^no runtime runs, so there is no utilisation to read: holding 0 replicas; ' +
-          String.raw`scale up by hand \(kubectl scale\) or raise minReplicas$`,
-      ),
+      /^no runtime runs, so there is no utilisation to read: holding 0 replicas until a gateway holds a request for it$/,
     ],
   ] as const)('no signal holds the replicas: %s', (_name, replicas, missing, min, desired, message) => {
     const d = once(policy({ minReplicas: min }), replicas, [], missing);
@@ -216,10 +214,64 @@ describe('the builtin autoscaler decision (pure, times injected)', () => {
     expect(d.message).toMatch(message);
   });
 
-  it('scales to zero when idle with minReplicas 0, after the window and delay', () => {
-    const ds = simulate(policy({ minReplicas: 0, stabilizationWindowSeconds: 30 }), 5, () => 0);
-    expect(replicasOf(ds)).toEqual([1, 1, 0, 0, 0]);
-    expect(ds.at(-1)!.reason).toBe(R.noSignal);
+  it('minReplicas 0: the last replica stays until every replica has been idle scaleToZeroAfterSeconds', () => {
+    const p = policy({ minReplicas: 0, scaleToZeroAfterSeconds: 60 });
+    const at = (replicas: number, values: number[], leastIdleSeconds: number | null | undefined, missing = 0) =>
+      decideReplicas({
+        policy: p,
+        tolerance: TOLERANCE,
+        replicas,
+        samples: { values, missing, leastIdleSeconds },
+        memory: undefined,
+        now: 0,
+      });
+    const waiting = at(1, [0], 30);
+    expect(waiting).toMatchObject({ desiredReplicas: 1, reason: R.steady });
+    expect(waiting.message).toBe(
+      'utilisation 0.00 over 1 pod(s), target 0.5 per replica: 1 replicas fit (zero once every replica is idle 60s)',
+    );
+    const idle = at(1, [0], 60);
+    expect(idle).toMatchObject({ desiredReplicas: 0, reason: R.scaledDown });
+    expect(idle.message).toBe(
+      'utilisation 0.00 over 1 pod(s), target 0.5 per replica: every replica idle for 60.00s ' +
+        '(scaleToZeroAfterSeconds 60): 1 -> 0 replicas',
+    );
+    // two idle replicas go straight to zero, past the stabilisation window and delay (the idle time is the window)
+    expect(at(2, [0, 0], 600).desiredReplicas).toBe(0);
+    // not while a replica is unaccounted for: one not ready yet, one that did not answer, one too old to say
+    expect(at(2, [0], 600).desiredReplicas).toBe(1);
+    expect(at(1, [0], 600, 1).desiredReplicas).toBe(1);
+    expect(at(1, [0], null).desiredReplicas).toBe(1);
+    expect(at(1, [0], undefined).desiredReplicas).toBe(1);
+    // minReplicas 1 never goes to zero, however idle
+    expect(once(policy(), 1, [0]).desiredReplicas).toBe(1);
+    // the simulated loop: one replica, idle: held at 1, never 0 without an idle time
+    expect(replicasOf(simulate(p, 5, () => 0))).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('requests held at the gateways are demand: at zero, a burst goes at once to the replicas it needs', () => {
+    const p = policy({ minReplicas: 0, maxReplicas: 8, targetUtilization: 1 });
+    const withHeld = (replicas: number, values: number[], requests: number, idle = 0) =>
+      decideReplicas({
+        policy: p,
+        tolerance: TOLERANCE,
+        replicas,
+        samples: { values, missing: 0, leastIdleSeconds: idle },
+        held: { requests, slotsPerReplica: 4 },
+        memory: undefined,
+        now: 0,
+      });
+    const one = withHeld(0, [], 1);
+    expect(one).toMatchObject({ desiredReplicas: 1, reason: R.scaledUp, utilization: 0.25 });
+    expect(one.message).toBe('1 request(s) held at the gateways, target 1 per replica: 0 -> 1 replicas');
+    expect(withHeld(0, [], 9).desiredReplicas).toBe(3); // 9 requests at 4 slots a replica
+    expect(withHeld(0, [], 100).message).toMatch(/0 -> 8 replicas \(limited by maxReplicas; 25 wanted\)$/);
+    // a replica starting (not ready) while requests wait: the held ones still count
+    expect(withHeld(1, [], 9).desiredReplicas).toBe(3);
+    // with replicas serving, the held requests add to their utilisation
+    expect(withHeld(1, [1], 4).desiredReplicas).toBe(2);
+    // a request held keeps an idle model from going to zero
+    expect(withHeld(1, [0], 1, 10_000).desiredReplicas).toBe(1);
   });
 
   it('a new leader (no memory) scales up at once but scales down only after watching a full window itself', () => {
@@ -254,6 +306,7 @@ describe('the builtin autoscaler decision (pure, times injected)', () => {
       targetUtilization: 1.5,
       scaleDownDelaySeconds: 0,
       stabilizationWindowSeconds: 10,
+      scaleToZeroAfterSeconds: 900,
     });
   });
 

@@ -53,6 +53,7 @@ describe('chat completions: channels and tool calls shaped as OpenAI (fake engin
         prompt_tokens: 11,
         completion_tokens: 7,
         total_tokens: 18,
+        prompt_tokens_details: { cached_tokens: 0 },
         completion_tokens_details: { reasoning_tokens: 3 },
       },
     });
