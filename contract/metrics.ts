@@ -10,7 +10,7 @@ export const runtimeMetric = (name: string) => `gptoss_runtime_${name}`;
 export const UTILIZATION_METRIC = runtimeMetric('utilization');
 
 /**
- * Seconds since the runtime last finished or refused a request (since it started, if none); 0 while
+ * Seconds since the runtime last finished or refused a request (since its model loaded, if none); 0 while
  * a request runs or waits. A duration measured on the pod, so no clock is compared across machines:
  * the builtin autoscaler scales to zero only when every replica has been idle long enough.
  */

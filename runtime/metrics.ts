@@ -72,10 +72,14 @@ export class RuntimeMetrics implements EngineObserver {
       const s = stats();
       return s.slotsTotal ? (s.slotsBusy + s.requestsWaiting) / s.slotsTotal : 0;
     });
-    gauge(IDLE_METRIC, 'Seconds since the last request finished or was refused; 0 while one runs or waits.', () => {
-      const s = stats();
-      return s.slotsBusy + s.requestsWaiting > 0 ? 0 : Math.max(0, this.clock.now() - this.lastRequestEnded);
-    });
+    gauge(
+      IDLE_METRIC,
+      'Seconds since the last request finished or was refused (or the model loaded); 0 while one runs or waits.',
+      () => {
+        const s = stats();
+        return s.slotsBusy + s.requestsWaiting > 0 ? 0 : Math.max(0, this.clock.now() - this.lastRequestEnded);
+      },
+    );
     for (const [kind, name, help] of [
       ['used', 'used', 'Device memory in use'],
       ['total', 'capacity', 'Device memory in all'],
@@ -142,6 +146,14 @@ export class RuntimeMetrics implements EngineObserver {
       buckets: PROMPT_TOKEN_BUCKETS,
       registers: [registry],
     });
+  }
+
+  /**
+   * The engine is loaded and serving: idle time counts from now, not from the process's start, so a
+   * replica that took minutes to load is not idle the moment it turns Ready.
+   */
+  loaded(): void {
+    this.lastRequestEnded = this.clock.now();
   }
 
   promptTokens(count: number): void {

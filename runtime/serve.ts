@@ -91,6 +91,7 @@ export async function startRuntime(config: ServeConfig, log: Logger, deps: Runti
     throw new Error(`cannot load model ${config.modelPath}`, { cause });
   }
   engines.set(engine);
+  metrics.loaded();
   setHealth('SERVING');
   const info = engine.info();
   log.info(

@@ -11,7 +11,7 @@ import { RuntimeMetrics } from '../../runtime/metrics.js';
  * counts set by the test) and a clock the test moves.
  */
 describe('the runtime idle gauge (fake engine, injected clock)', () => {
-  it('counts from the start, is 0 while a request runs or waits, and counts again from its end', async () => {
+  it('counts from the load, is 0 while a request runs or waits, and counts again from its end', async () => {
     let seconds = 1000;
     const clock: Clock = { now: () => seconds, date: () => new Date(seconds * 1000) };
     const load: EngineStats = { slotsBusy: 0, slotsTotal: 2, requestsWaiting: 0, kvCellsUsed: 0, kvCellsTotal: 0 };
@@ -25,6 +25,11 @@ describe('the runtime idle gauge (fake engine, injected clock)', () => {
 
     seconds += 30;
     expect(await idle()).toBe(30);
+    // loading took 240 s: idle counts from the load, not the start
+    seconds += 240;
+    metrics.loaded();
+    seconds += 5;
+    expect(await idle()).toBe(5);
     load.slotsBusy = 1;
     seconds += 100;
     expect(await idle()).toBe(0);
