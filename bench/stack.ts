@@ -7,89 +7,28 @@
  *
  *   npm run bench:stack [-- --rounds 3]
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { DEV_AGENT_TAINT } from '../cluster/agent/config.js';
-import { up } from '../cluster/cluster.js';
 import { ensureDemoModel } from '../cluster/demo.js';
-import { freePort, waitFor } from '../cluster/processes.js';
+import { waitFor } from '../cluster/processes.js';
 import { RuntimeClient } from '../contract/grpc/protos.js';
 import { MODEL_LABEL, RUNTIME_GRPC_PORT, hostPort } from '../contract/names.js';
-import { PACKAGE_ROOT } from '../contract/paths.js';
-import { CRD_FILE } from '../scripts/genCrd.js';
-import { GPTOSS, hostPathPolicy, spawnOperator } from './operatorProcess.js';
+import { startLocalStack, type Kubectl } from './localStack.js';
+import { hostPathPolicy } from './operatorProcess.js';
+import { baseline, firstToken } from './serveBaseline.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const ROUNDS = Number(args.rounds);
-const AGENT = join(PACKAGE_ROOT, 'dist', 'cluster', 'agent', 'cli.js');
 const NAMESPACE = 'bench-stack';
 const NODE = 'bench-dev-0';
 
 type Stream = ClientReadableStream<{ text?: string }>;
 
-/** Milliseconds until the first text of a Chat on `address`, retrying while nothing listens. */
-async function firstToken(address: string, started: number): Promise<number> {
-  for (;;) {
-    const client = new RuntimeClient(address, credentials.createInsecure()) as {
-      Chat(r: object): Stream;
-      close(): void;
-    };
-    const got = await new Promise<boolean>((resolve) => {
-      const stream = client.Chat({ messages: [{ role: 'user', content: 'Hi' }] });
-      stream.on('data', (d: { text?: string }) => {
-        if (d.text) {
-          resolve(true);
-          stream.cancel();
-        }
-      });
-      stream.on('error', () => resolve(false));
-      stream.on('end', () => resolve(false));
-    });
-    client.close();
-    if (got) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function baseline(model: string): Promise<number> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      GPTOSS,
-      'serve',
-      '--model',
-      model,
-      '--gpu',
-      'cpu',
-      '--threads',
-      '1',
-      '--grpc-port',
-      String(port),
-      '--http-port',
-      '0',
-      '--parallel',
-      '2',
-      '--context-size',
-      '1024',
-    ],
-    { stdio: 'ignore' },
-  );
-  try {
-    return await firstToken(`127.0.0.1:${port}`, started);
-  } finally {
-    child.kill('SIGKILL');
-  }
-}
-
 const INTERVAL_S = 2;
 const STREAMS = 4;
-
-type Kubectl = (a: string[], input?: string) => string;
 
 /**
  * A load step against one replica of a builtin-autoscaled model: seconds to the decision and to a new replica
@@ -170,36 +109,15 @@ async function autoscalerReaction(kubectl: Kubectl, core: CoreV1Api, model: stri
 
 async function main() {
   const model = await ensureDemoModel();
-  const cluster = await up({ name: 'bench' });
-  const kubectl = (a: string[], input?: string) =>
-    execFileSync(cluster.binaries.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...a], { input, encoding: 'utf8' });
-  kubectl(['apply', '--server-side', '-f', CRD_FILE]);
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }));
-  const agent = spawn(
-    process.execPath,
-    [AGENT, '--kubeconfig', cluster.kubeconfig, '--node-name', NODE, '--delete-node-on-stop', '--log-level', 'warn'],
-    { stdio: 'ignore' },
-  );
-  const operator = spawnOperator({
-    config: `autoscaler:\n  intervalSeconds: ${INTERVAL_S}\n  scrapeTimeoutMs: 1000\n${hostPathPolicy(dirname(model))}`,
+  const { kubectl, core, stop } = await startLocalStack({
     namespace: NAMESPACE,
-    kubeconfig: cluster.kubeconfig,
+    node: NODE,
+    operatorConfig:
+      `autoscaler:\n  intervalSeconds: ${INTERVAL_S}\n  scrapeTimeoutMs: 1000\n` + hostPathPolicy(dirname(model)),
   });
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
   const rows: Array<{ baselineMs: number; stackMs: number }> = [];
   let reaction: { decisionS: number; servingS: number };
   try {
-    await waitFor(
-      async () =>
-        await core.readNode({ name: NODE }).then(
-          () => true,
-          () => false,
-        ),
-      60_000,
-      'the agent node',
-    );
     for (let round = 0; round < ROUNDS; round++) {
       const baselineMs = await baseline(model);
       const name = `m-${round}`;
@@ -237,8 +155,7 @@ async function main() {
     }
     reaction = await autoscalerReaction(kubectl, core, model);
   } finally {
-    operator.kill('SIGTERM');
-    agent.kill('SIGTERM');
+    stop();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log('| round | gptoss serve: spawn to first token | kubectl apply to first token | ratio |');

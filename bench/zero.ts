@@ -154,7 +154,7 @@ async function main() {
   let timeline: WakeTimeline | undefined;
   try {
     gateway = await startClusterGateway(stack.kubeconfig, NAMESPACE, ['--ops-port', String(opsPort)]);
-    const key = await createBenchKey(stack.kubeconfig, NAMESPACE, gateway);
+    const key = await createBenchKey(stack.kubeconfig, NAMESPACE, [gateway]);
     timeline = await watchWake(stack.kc, NAMESPACE, NAME);
     stack.kubectl(['apply', '-f', '-'], JSON.stringify(modelSpec(model)));
     // it starts at one replica, serves nothing, and goes to zero on its own
