@@ -47,6 +47,8 @@ describe('end to end: builtin autoscaling on runtime utilisation', () => {
         at: Date.now(),
         n: Number(kubectl(['get', 'gom', 'chat', '-n', ns.name, '-o', 'jsonpath={.spec.replicas}'])),
       });
+    // the first sample before the load: a scale-up can come before the interval's first tick
+    record();
     const sampler = setInterval(record, 250);
     let loading = true;
     const stream = async (p: V1Pod, i: number) => {
@@ -88,7 +90,7 @@ describe('end to end: builtin autoscaling on runtime utilisation', () => {
       .slice(1)
       .map((n, i) => Math.sign(n - steps[i]!))
       .filter((d, i, all) => i === 0 || d !== all[i - 1]);
-    expect(directions).toEqual([1, -1]);
+    expect(directions, `spec.replicas as sampled: ${steps.join(' -> ')}`).toEqual([1, -1]);
     const events = kubectl([
       'get',
       'events',

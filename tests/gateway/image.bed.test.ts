@@ -107,5 +107,6 @@ describe('the gateway image', () => {
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);
     gateway = null;
-  });
+    // a minute was once not enough while the whole suite loaded both cores (the informers' first lists)
+  }, 180_000);
 });

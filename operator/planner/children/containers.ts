@@ -15,7 +15,12 @@ export interface ChildrenConfig {
 
 type Obj = Record<string, unknown>;
 
-const STARTUP_PERIOD_SECONDS = 2;
+/**
+ * How often the kubelet asks a starting runtime whether it serves: its period is the most a new
+ * replica waits, once loaded, to turn Ready; a wake from zero pays it (bench:zero). One gRPC health
+ * call a second while starting costs nothing.
+ */
+const STARTUP_PERIOD_SECONDS = 1;
 const POD_IP_ENV = { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } };
 /** The last log line (the CLI's one-line error) becomes the termination message the operator shows. */
 const TERMINATION_MESSAGE = { terminationMessagePolicy: 'FallbackToLogsOnError' };

@@ -48,8 +48,8 @@ describe('children of a GptOssModel (pure)', () => {
     });
     expect(container.readinessProbe.grpc).toEqual({ port: 50051, service: 'gptoss.runtime.v1.Runtime' });
     expect(container.startupProbe).toMatchObject({
-      periodSeconds: 2,
-      failureThreshold: Math.ceil((Math.ceil(60444 / 500) + 60) / 2),
+      periodSeconds: 1,
+      failureThreshold: Math.ceil(60444 / 500) + 60,
     });
     expect(pod.volumes[0]).toEqual({
       name: 'weights',
