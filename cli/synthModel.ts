@@ -42,18 +42,64 @@ const SYNTH_FLAGS = {
   },
 } satisfies FlagTable;
 
+/** Flags of the adapter mode (`--adapter-for`): it also takes --out and --seed, and none of the model's others. */
+const ADAPTER_FLAGS = {
+  adapterFor: {
+    flag: '--adapter-for <file>',
+    help: 'write a LoRA adapter for this synthetic model instead of a model (with --rank)',
+    schema: z.string().min(1, 'must name a file'),
+  },
+  rank: {
+    flag: '--rank <n>',
+    help: 'LoRA rank of the adapter: at least 1, at most the smallest projection dimension',
+    schema: z
+      .string({ error: 'is required with --adapter-for' })
+      .pipe(
+        z.coerce
+          .number<string>({ error: 'must be a number' })
+          .int('must be a whole number')
+          .min(1, 'must be at least 1')
+          .max(65_536, 'must be at most 65536'),
+      ),
+  },
+  alpha: {
+    flag: '--alpha <a>',
+    help: 'LoRA alpha: llama.cpp scales the adapter by alpha / rank (default: the rank)',
+    schema: z.coerce.number({ error: 'must be a number' }).positive('must be more than 0').optional(),
+  },
+} satisfies FlagTable;
+
+const adapterSchema = flagsSchema({ ...ADAPTER_FLAGS, out: SYNTH_FLAGS.out, seed: SYNTH_FLAGS.seed });
+const MODEL_ONLY = ['arch', 'preset', 'shards', 'sparse', 'scripted'] as const;
+
+/** The flags as the command given: a model's (the default) or an adapter's (with --adapter-for). */
+export function parseSynthFlags(raw: Record<string, unknown>) {
+  if (raw.adapterFor === undefined) {
+    const stray = (['rank', 'alpha'] as const).find((key) => raw[key] !== undefined);
+    if (stray) throw new ConfigError(`--${stray} needs --adapter-for`);
+    const flags = parseFlags(flagsSchema(SYNTH_FLAGS), raw);
+    const problem = invalidCombination(flags);
+    if (problem) throw new ConfigError(problem);
+    return { kind: 'model' as const, flags };
+  }
+  const stray = MODEL_ONLY.find((key) => raw[key] !== undefined);
+  if (stray)
+    throw new ConfigError(`--${stray} does not go with --adapter-for (an adapter takes its shape from the model)`);
+  return { kind: 'adapter' as const, flags: parseFlags(adapterSchema, raw, { adapterFor: '--adapter-for' }) };
+}
+
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
 export function configure(command: Command): void {
-  addFlags(command, SYNTH_FLAGS).action(async (raw: Record<string, unknown>) => {
-    let flags;
+  addFlags(command, { ...SYNTH_FLAGS, ...ADAPTER_FLAGS }).action(async (raw: Record<string, unknown>) => {
+    let parsed;
     try {
-      flags = parseFlags(flagsSchema(SYNTH_FLAGS), raw);
-      const problem = invalidCombination(flags);
-      if (problem) throw new ConfigError(problem);
+      parsed = parseSynthFlags(raw);
     } catch (error) {
       fail('synth-model', error);
     }
+    if (parsed.kind === 'adapter') return writeAdapter(parsed.flags);
+    const { flags } = parsed;
     const { synthModel } = await import('../runtime/synth/synthModel.js');
     let lastReport = 0;
     try {
@@ -71,4 +117,18 @@ export function configure(command: Command): void {
       fail('synth-model', new Error(`cannot write ${flags.out}`, { cause: error }));
     }
   });
+}
+
+async function writeAdapter(flags: z.output<typeof adapterSchema>): Promise<void> {
+  const { synthAdapter } = await import('../runtime/synth/adapter.js');
+  try {
+    const written = await synthAdapter(flags);
+    for (const file of written.files) process.stdout.write(`${file}\n`);
+  } catch (error) {
+    // a base that is not a synthetic model is the caller's mistake (2); a failed write is not (1)
+    fail(
+      'synth-model',
+      error instanceof ConfigError ? error : new Error(`cannot write ${flags.out}`, { cause: error }),
+    );
+  }
 }

@@ -15,6 +15,7 @@ import { createHttpApp } from './http/app.js';
 import type { Logger } from '../contract/log.js';
 import { reportRejection, RuntimeMetrics } from './metrics.js';
 import { checkModelFile } from './modelFile.js';
+import { checkAdapterFiles } from './adapterFiles.js';
 
 export interface RunningRuntime {
   grpcAddress: string;
@@ -41,8 +42,10 @@ export async function startRuntime(config: ServeConfig, log: Logger, deps: Runti
   const clock = deps.clock ?? systemClock;
   const loadEngine = deps.loadEngine ?? Engine.load.bind(Engine);
   await checkModelFile(config.modelPath);
+  await checkAdapterFiles(config.modelPath, config.adapter);
   const engines = new EngineRef();
-  const metrics = new RuntimeMetrics(engines, config.parallel);
+  // the base and every adapter have --parallel slots each (engine/lanes.ts)
+  const metrics = new RuntimeMetrics(engines, config.parallel * (1 + config.adapter.length));
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   const setHealth = (status: 'SERVING' | 'NOT_SERVING') => {
     health.setStatus('', status);
@@ -97,6 +100,7 @@ export async function startRuntime(config: ServeConfig, log: Logger, deps: Runti
   log.info(
     {
       model: info.servedName,
+      adapters: info.adapters,
       architecture: info.architecture,
       gpu: info.gpu,
       threads: info.threads,

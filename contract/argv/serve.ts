@@ -36,6 +36,59 @@ export const currentDateSchema = z
   .default('today');
 export type CurrentDate = z.output<typeof currentDateSchema>;
 
+/** A LoRA adapter served beside the model, under the id `<model-name>:<name>`. */
+export interface ServedAdapter {
+  name: string;
+  /** The adapter's GGUF file. */
+  path: string;
+  /** How much of the adapter llama.cpp applies: 0 is the base model, 1 the adapter as trained. */
+  scale: number;
+}
+
+export const MAX_ADAPTERS = 16;
+export const MAX_ADAPTER_SCALE = 10;
+const ADAPTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const SCALE_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** `--adapter`'s text: NAME=PATH, then :SCALE when the text after the last colon is a number. */
+export const adapterArg = (a: ServedAdapter) => `${a.name}=${a.path}:${a.scale}`;
+
+/** One `--adapter` value, or why it is not one. Pure. */
+export function parseAdapterArg(text: string): ServedAdapter | string {
+  const equals = text.indexOf('=');
+  if (equals < 0) return `${JSON.stringify(text)} must be NAME=PATH[:SCALE]`;
+  const name = text.slice(0, equals);
+  const rest = text.slice(equals + 1);
+  if (!ADAPTER_NAME.test(name)) return `name ${JSON.stringify(name)} must be letters, digits and . _ - (not first)`;
+  const colon = rest.lastIndexOf(':');
+  const scaled = colon >= 0 && SCALE_TEXT.test(rest.slice(colon + 1));
+  const path = scaled ? rest.slice(0, colon) : rest;
+  const scale = scaled ? Number(rest.slice(colon + 1)) : 1;
+  if (!path) return `${name} needs a file path: NAME=PATH[:SCALE]`;
+  if (!(scale >= 0 && scale <= MAX_ADAPTER_SCALE))
+    return `${name}: scale ${scale} must be between 0 and ${MAX_ADAPTER_SCALE}`;
+  return { name, path, scale };
+}
+
+const adapterObject = z.object({ name: z.string(), path: z.string(), scale: z.number() });
+
+/** Text from the command line, or typed adapters from a caller (checked the same way, through their text). */
+const adaptersSchema = z
+  .array(z.union([z.string(), adapterObject]), { error: 'must be NAME=PATH[:SCALE] values' })
+  .max(MAX_ADAPTERS, `may be given at most ${MAX_ADAPTERS} times`)
+  .default([])
+  .transform((values, ctx): ServedAdapter[] => {
+    const adapters: ServedAdapter[] = [];
+    for (const value of values) {
+      const parsed = parseAdapterArg(typeof value === 'string' ? value : adapterArg(value));
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      else if (adapters.some((a) => a.name === parsed.name)) {
+        ctx.addIssue({ code: 'custom', message: `name ${parsed.name} is given twice` });
+      } else adapters.push(parsed);
+    }
+    return adapters;
+  });
+
 /** `gptoss serve`'s flags, keyed as commander names them. */
 export const SERVE_FLAGS = {
   model: {
@@ -112,6 +165,14 @@ export const SERVE_FLAGS = {
     help: 'largest request body',
     schema: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   },
+  adapter: {
+    flag: '--adapter <name=path[:scale]>',
+    help:
+      'a LoRA adapter (GGUF) served beside the model as <model-name>:<name>, at scale 0 to ' +
+      `${MAX_ADAPTER_SCALE} (default 1), in its own context with --parallel slots; repeat for more`,
+    repeat: true,
+    schema: adaptersSchema,
+  },
 } satisfies FlagTable;
 
 export const serveFlagsSchema = flagsSchema(SERVE_FLAGS);
@@ -122,4 +183,7 @@ export type ServeFlags = z.output<typeof serveFlagsSchema>;
 export type ServeOptions = Partial<ServeFlags> & Pick<ServeFlags, 'model'>;
 
 /** `gptoss serve` arguments (after the executable). */
-export const serveArgs = (options: ServeOptions): string[] => ['serve', ...toArgv(SERVE_FLAGS, options)];
+export const serveArgs = (options: ServeOptions): string[] => [
+  'serve',
+  ...toArgv(SERVE_FLAGS, { ...options, adapter: options.adapter?.map(adapterArg) }),
+];

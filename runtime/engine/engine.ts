@@ -7,7 +7,6 @@ import {
   getLlama,
   type ChatHistoryItem,
   type Llama,
-  type LlamaContext,
   type LlamaContextSequence,
   type LlamaModel,
   type LlamaText,
@@ -27,7 +26,7 @@ import { compileJob, jobGrammars, type GrammarFor } from './jobGrammars.js';
 import { PlainTurn } from './plainTurn.js';
 import { PromptEncoder, type Encoded } from './promptEncoder.js';
 import { sample, type SamplerSettings } from './sampler.js';
-import { SlotPool } from './slotPool.js';
+import { Lanes, type Lane } from './lanes.js';
 import { rulesFor, TurnGuide, type FormattingIds } from './turnGuide.js';
 import type { Clock } from '../../contract/clock.js';
 import type { Delta, EngineObserver, EngineOptions, EngineStats, FinishReason, ModelInfo, Outcome } from './types.js';
@@ -56,10 +55,10 @@ const PENALTY_LAST_TOKENS = 1024;
 /**
  * One loaded model with N parallel slots: each slot is a sequence of one shared context, so
  * node-llama-cpp decodes the busy slots together in one batch. A slot keeps its tokens after a
- * request, so a follow-up that shares the prefix only evaluates what is new.
+ * request, so a follow-up that shares the prefix only evaluates what is new. Each LoRA adapter
+ * served beside the model has a context and N slots of its own (lanes.ts); the weights are shared.
  */
 export class Engine {
-  private readonly pool: SlotPool;
   private readonly running = new Set<AbortController>();
   private readonly modelWrapper: ChatWrapper;
   private readonly encoder: PromptEncoder;
@@ -71,14 +70,12 @@ export class Engine {
   private constructor(
     private readonly llama: Llama,
     private readonly model: LlamaModel,
-    private readonly context: LlamaContext,
-    private readonly sequences: LlamaContextSequence[],
+    private readonly lanes: Lanes,
     private readonly options: EngineOptions,
     private readonly fileSizeBytes: number,
     private readonly observer: EngineObserver,
     private readonly clock: Clock,
   ) {
-    this.pool = new SlotPool(options.parallel, options.maxQueue);
     this.modelWrapper = resolveChatWrapper(model);
     this.encoder = PromptEncoder.for(model);
     this.grammars = new GrammarCache(llama);
@@ -102,15 +99,16 @@ export class Engine {
       await model.dispose();
       throw new Error(`--context-size ${options.contextSize} exceeds the model's trained context of ${trained} tokens`);
     }
-    const context = await model.createContext({
-      contextSize: options.contextSize,
-      sequences: options.parallel,
-      threads: options.threads,
-    });
-    const sequences = Array.from({ length: options.parallel }, () => context.getSequence());
+    let lanes: Lanes;
+    try {
+      lanes = await Lanes.create(model, options);
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
     const files = model.fileInfo.splicedParts ?? 1;
     const size = await totalFileSize(options.modelPath, files);
-    return new Engine(llama, model, context, sequences, options, size, observer, clock);
+    return new Engine(llama, model, lanes, options, size, observer, clock);
   }
 
   /** gpt-oss speaks harmony (channels, reasoning effort); other models get their own chat format. */
@@ -127,24 +125,20 @@ export class Engine {
       fileSizeBytes: this.fileSizeBytes,
       files: this.model.fileInfo.splicedParts ?? 1,
       harmony: this.harmony,
-      contextSize: this.context.contextSize,
+      contextSize: this.lanes.base.context.contextSize,
       trainContextSize: this.model.trainContextSize,
       parallelSlots: this.options.parallel,
       maxQueue: this.options.maxQueue,
       defaultReasoningEffort: this.options.reasoningEffort,
       gpu: this.llama.gpu === false ? 'cpu' : this.llama.gpu,
-      threads: this.context.currentThreads,
+      threads: this.lanes.base.context.currentThreads,
+      adapters: this.lanes.servedNames.slice(1),
     };
   }
 
+  /** The base's and every adapter's slots together. */
   stats(): EngineStats {
-    return {
-      slotsBusy: this.pool.busy,
-      slotsTotal: this.pool.size,
-      requestsWaiting: this.pool.waiting,
-      kvCellsUsed: this.sequences.reduce((sum, s) => sum + s.nextTokenIndex, 0),
-      kvCellsTotal: this.context.contextSize * this.options.parallel,
-    };
+    return this.lanes.stats();
   }
 
   async deviceMemory(): Promise<{ used: number; total: number }> {
@@ -177,7 +171,7 @@ export class Engine {
 
   async chat(job: ChatJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
     const arrival = this.clock.now();
-    this.checkModel(job.model);
+    const lane = this.checkModel(job.model);
     if (!this.harmony && (job.tools.length > 0 || job.responseFormat.type !== 'text')) {
       throw new ApiError(
         'not_supported',
@@ -189,7 +183,7 @@ export class Engine {
     const prompt = await this.renderChat(job, this.options.contextSize - 1);
     const maxTokens = this.completionBudget(job, prompt, 'messages');
     const guided = this.harmony ? await this.guidedTurn(job, await jobGrammars(compiled, this.grammars)) : null;
-    return this.run(arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
+    return this.run(lane, arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
       const emit = (delta: Delta) => tracker.emit(delta, onDelta);
       const turn = guided
         ? new HarmonyTurn(
@@ -211,7 +205,7 @@ export class Engine {
    */
   async generate(job: GenerateJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
     const arrival = this.clock.now();
-    this.checkModel(job.model);
+    const lane = this.checkModel(job.model);
     const prompt = { ...(await this.encoder.raw(job.prompt, this.options.contextSize - 1)), stopStrings: [] };
     const maxTokens = this.completionBudget(job, prompt, 'prompt');
     const formatting = this.encoder.formatting;
@@ -219,7 +213,7 @@ export class Engine {
     const formattingIds = new Set(formatting?.values() ?? []);
     const ends = (token: Token) =>
       turnEnds.includes(token) || (this.model.isEogToken(token) && !formattingIds.has(token));
-    return this.run(arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
+    return this.run(lane, arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
       const emit = (delta: Delta) => tracker.emit(delta, onDelta);
       const turn = new PlainTurn(HarmonyParser.plain(this.textReader(true)), ends, emit, job.stop);
       return this.generateInto(sequence, prompt, job, maxTokens, turn, abort);
@@ -229,7 +223,7 @@ export class Engine {
   /** Stops admitting requests: new ones and those still queued get UNAVAILABLE. */
   closeAdmission(): void {
     this.admitting = false;
-    this.pool.rejectWaiting(new ApiError('unavailable', 'the runtime is shutting down'));
+    this.lanes.rejectWaiting(new ApiError('unavailable', 'the runtime is shutting down'));
   }
 
   get inFlight(): number {
@@ -242,18 +236,13 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
-    await this.context.dispose();
+    await this.lanes.dispose();
     await this.model.dispose();
   }
 
-  private checkModel(model: string): void {
-    if (model && model !== this.options.modelName) {
-      throw new ApiError(
-        'model_not_found',
-        `model "${model}" is not served here; this runtime serves "${this.options.modelName}"`,
-        'model',
-      );
-    }
+  /** The base's or an adapter's lane; an unknown model is model_not_found. */
+  private checkModel(model: string): Lane {
+    return this.lanes.get(model);
   }
 
   /** The chat as prompt tokens: harmony rendered as the reference does; other models through their chat format. */
@@ -396,6 +385,7 @@ export class Engine {
   }
 
   private async run(
+    lane: Lane,
     arrival: number,
     prompt: readonly Token[],
     signal: AbortSignal,
@@ -408,7 +398,7 @@ export class Engine {
     let slot;
     try {
       // the free slot that already holds most of this prompt (a conversation's earlier turns)
-      slot = await this.pool.acquire(controller.signal, (s) => sharedPrefix(this.sequences[s.index]!, prompt));
+      slot = await lane.pool.acquire(controller.signal, (s) => sharedPrefix(lane.sequences[s.index]!, prompt));
     } catch (error) {
       signal.removeEventListener('abort', onAbort);
       throw error;
@@ -418,14 +408,14 @@ export class Engine {
     const promptTokens = prompt.length;
     this.observer.promptTokens(promptTokens);
     try {
-      const generated = await generate(this.sequences[slot.index]!, tracker, controller.signal);
+      const generated = await generate(lane.sequences[slot.index]!, tracker, controller.signal);
       const outcome = tracker.outcome(generated, promptTokens);
       this.observer.finished(outcome, this.clock.now() - arrival);
       return outcome;
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.running.delete(controller);
-      this.pool.release(slot);
+      lane.pool.release(slot);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { CurrentDate, GpuChoice } from '../../contract/argv/serve.js';
+import type { CurrentDate, GpuChoice, ServedAdapter } from '../../contract/argv/serve.js';
 import type { ReasoningEffort } from '../../contract/models.js';
 
 export type Channel = 'analysis' | 'commentary' | 'final';
@@ -59,6 +59,8 @@ export interface EngineOptions {
   threads: number;
   gpu: GpuChoice;
   maxQueue: number;
+  /** LoRA adapters served beside the model (`--adapter`), each under `<modelName>:<name>`. */
+  adapter?: readonly ServedAdapter[];
 }
 
 export interface ModelInfo {
@@ -75,6 +77,8 @@ export interface ModelInfo {
   defaultReasoningEffort: ReasoningEffort;
   gpu: string;
   threads: number;
+  /** The adapters' served ids (`<servedName>:<adapter>`), beside servedName; none when absent. */
+  adapters?: readonly string[];
 }
 
 export interface EngineStats {

@@ -116,6 +116,7 @@ export function runtimeImplementation(
         threads: info.threads,
         device_memory_total_bytes: memory.total,
         device_memory_used_bytes: memory.used,
+        adapters: info.adapters ?? [],
       };
     }),
   };

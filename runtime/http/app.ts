@@ -9,6 +9,7 @@ import type { HttpEngines } from './engines.js';
 import { errorMiddleware, sendError } from './errors.js';
 import { jsonBody, respond } from './generation.js';
 import { responsesRouter } from './responses/routes.js';
+import { answeringId, servedIds } from './servedIds.js';
 import { ResponseStore } from './responses/store.js';
 
 export interface HttpAppOptions {
@@ -41,28 +42,30 @@ export function createHttpApp({ engines, metrics, log, maxBodyBytes, responseSto
 
   app.use(['/v1', '/apply-template'], express.json({ limit: maxBodyBytes, type: () => true }));
 
+  const modelObject = (id: string) => ({ id, object: 'model', created: 0, owned_by: 'gptoss' });
   app.get('/v1/models', (_req, res) => {
-    const info = engines.get().info();
-    res.json({ object: 'list', data: [{ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' }] });
+    res.json({ object: 'list', data: servedIds(engines.get().info()).map(modelObject) });
   });
   // a wildcard: served names may hold slashes (openai/gpt-oss-20b)
   app.get('/v1/models/*id', (req, res) => {
-    const info = engines.get().info();
+    const ids = servedIds(engines.get().info());
     const id = ([] as string[]).concat(req.params.id ?? []).join('/');
-    if (id !== info.servedName) {
+    if (!ids.includes(id)) {
+      const served = ids.map((name) => `"${name}"`).join(', ');
       throw new ApiError(
         'model_not_found',
-        `model ${quoted(id)} is not served here; this runtime serves "${info.servedName}"`,
+        `model ${quoted(id)} is not served here; this runtime serves ${served}`,
         'model',
       );
     }
-    res.json({ id: info.servedName, object: 'model', created: 0, owned_by: 'gptoss' });
+    res.json(modelObject(id));
   });
 
   app.post('/v1/chat/completions', async (req, res) => {
     const { job, delivery } = parseChatRequest(jsonBody(req));
     const engine = engines.get();
-    await respond(res, { ...delivery, model: engine.info().servedName, shape: chatShape, onError }, (onDelta, signal) =>
+    const model = answeringId(engine.info(), job.model);
+    await respond(res, { ...delivery, model, shape: chatShape, onError }, (onDelta, signal) =>
       engine.chat(job, onDelta, signal),
     );
   });
@@ -72,7 +75,7 @@ export function createHttpApp({ engines, metrics, log, maxBodyBytes, responseSto
     const engine = engines.get();
     await respond(
       res,
-      { ...delivery, model: engine.info().servedName, shape: completionShape, onError },
+      { ...delivery, model: answeringId(engine.info(), job.model), shape: completionShape, onError },
       (onDelta, signal) => engine.generate(job, onDelta, signal),
     );
   });

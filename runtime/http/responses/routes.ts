@@ -14,6 +14,7 @@ import { jsonBody } from '../generation.js';
 import { assistantTurn } from './conversation.js';
 import { newId } from './output.js';
 import { runResponse } from './run.js';
+import { answeringId } from '../servedIds.js';
 import type { ResponseStore } from './store.js';
 
 export interface ResponsesDeps {
@@ -47,7 +48,7 @@ export function responsesRouter({ engines, store, onError, log }: ResponsesDeps)
     const base = {
       id: newId('resp'),
       created_at: Math.floor(Date.now() / 1000),
-      model: engine.info().servedName,
+      model: answeringId(engine.info(), job.model),
       echo: request.echo,
     };
     const answered = await runResponse(res, { base, stream: request.stream, onError }, (onDelta, signal) =>

@@ -43,6 +43,10 @@ describe('serveArgs (pure): what the operator writes is what gptoss serve reads'
       maxQueue: 10,
       graceSeconds: 5,
       maxBodyBytes: 2048,
+      adapter: [
+        { name: 'fr', path: '/adapters/fr.gguf', scale: 0.5 },
+        { name: 'legal', path: '/adapters/c:legal.gguf', scale: 1 },
+      ],
     };
     const { model, ...rest } = options;
     expect(await parseServe(serveArgs(options))).toEqual({ ...rest, modelPath: model });
@@ -66,6 +70,7 @@ describe('serveArgs (pure): what the operator writes is what gptoss serve reads'
       maxQueue: 64,
       graceSeconds: 30,
       maxBodyBytes: 1024 * 1024,
+      adapter: [],
     });
   });
 
