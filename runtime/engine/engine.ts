@@ -26,6 +26,7 @@ import { compileJob, jobGrammars, type GrammarFor } from './jobGrammars.js';
 import { PlainTurn } from './plainTurn.js';
 import { PromptEncoder, type Encoded } from './promptEncoder.js';
 import { sample, type SamplerSettings } from './sampler.js';
+import { ArrivalOrder, type Place } from './arrivalOrder.js';
 import { Lanes, type Lane } from './lanes.js';
 import { rulesFor, TurnGuide, type FormattingIds } from './turnGuide.js';
 import type { Clock } from '../../contract/clock.js';
@@ -60,6 +61,7 @@ const PENALTY_LAST_TOKENS = 1024;
  */
 export class Engine {
   private readonly running = new Set<AbortController>();
+  private readonly arrivals = new ArrivalOrder();
   private readonly modelWrapper: ChatWrapper;
   private readonly encoder: PromptEncoder;
   private readonly grammars: GrammarCache;
@@ -170,6 +172,20 @@ export class Engine {
   }
 
   async chat(job: ChatJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
+    const place = this.arrivals.enter();
+    try {
+      return await this.chatInLine(job, onDelta, signal, place);
+    } finally {
+      place.leave();
+    }
+  }
+
+  private async chatInLine(
+    job: ChatJob,
+    onDelta: (delta: Delta) => void,
+    signal: AbortSignal,
+    place: Place,
+  ): Promise<Outcome> {
     const arrival = this.clock.now();
     const lane = this.checkModel(job.model);
     if (!this.harmony && (job.tools.length > 0 || job.responseFormat.type !== 'text')) {
@@ -183,7 +199,7 @@ export class Engine {
     const prompt = await this.renderChat(job, this.options.contextSize - 1);
     const maxTokens = this.completionBudget(job, prompt, 'messages');
     const guided = this.harmony ? await this.guidedTurn(job, await jobGrammars(compiled, this.grammars)) : null;
-    return this.run(lane, arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
+    return this.run(lane, place, arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
       const emit = (delta: Delta) => tracker.emit(delta, onDelta);
       const turn = guided
         ? new HarmonyTurn(
@@ -204,6 +220,20 @@ export class Engine {
    * `<|end|>` only ends a message (an analysis message is followed by the answer).
    */
   async generate(job: GenerateJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
+    const place = this.arrivals.enter();
+    try {
+      return await this.generateInLine(job, onDelta, signal, place);
+    } finally {
+      place.leave();
+    }
+  }
+
+  private async generateInLine(
+    job: GenerateJob,
+    onDelta: (delta: Delta) => void,
+    signal: AbortSignal,
+    place: Place,
+  ): Promise<Outcome> {
     const arrival = this.clock.now();
     const lane = this.checkModel(job.model);
     const prompt = { ...(await this.encoder.raw(job.prompt, this.options.contextSize - 1)), stopStrings: [] };
@@ -213,7 +243,7 @@ export class Engine {
     const formattingIds = new Set(formatting?.values() ?? []);
     const ends = (token: Token) =>
       turnEnds.includes(token) || (this.model.isEogToken(token) && !formattingIds.has(token));
-    return this.run(lane, arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
+    return this.run(lane, place, arrival, prompt.tokens, signal, (sequence, tracker, abort) => {
       const emit = (delta: Delta) => tracker.emit(delta, onDelta);
       const turn = new PlainTurn(HarmonyParser.plain(this.textReader(true)), ends, emit, job.stop);
       return this.generateInto(sequence, prompt, job, maxTokens, turn, abort);
@@ -386,6 +416,7 @@ export class Engine {
 
   private async run(
     lane: Lane,
+    place: Place,
     arrival: number,
     prompt: readonly Token[],
     signal: AbortSignal,
@@ -397,8 +428,12 @@ export class Engine {
     signal.addEventListener('abort', onAbort, { once: true });
     let slot;
     try {
-      // the free slot that already holds most of this prompt (a conversation's earlier turns)
-      slot = await lane.pool.acquire(controller.signal, (s) => sharedPrefix(lane.sequences[s.index]!, prompt));
+      // in arrival order: the free slot that already holds most of this prompt (a conversation's
+      // earlier turns), or a place in the slot queue, taken before the next arrival takes its own
+      await place.turn;
+      const acquiring = lane.pool.acquire(controller.signal, (s) => sharedPrefix(lane.sequences[s.index]!, prompt));
+      place.leave();
+      slot = await acquiring;
     } catch (error) {
       signal.removeEventListener('abort', onAbort);
       throw error;

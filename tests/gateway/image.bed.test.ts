@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   chmodSync,
   chownSync,
@@ -94,15 +95,19 @@ describe('the gateway image', () => {
       ...local,
       `--namespaces=${ns.name}`,
     ]);
-    gateway = await startProcess(command, [...args], (out) => /OPS=\S+/.test(out), {
-      ...env(),
-      KUBECONFIG: kubeconfig,
-    });
+    gateway = await startProcess(
+      command,
+      [...args],
+      (out) => /OPS=\S+/.test(out),
+      { ...env(), KUBECONFIG: kubeconfig },
+      60_000,
+    );
     const ops = /OPS=(\S+)/.exec(gateway.stdout())![1]!;
     expect((await fetch(`${ops}/readyz`)).status).toBe(200);
     // the protos it serves load from the tree: reflection lists the service
     const grpc = /GRPC=(\S+)/.exec(gateway.stdout())![1]!;
-    const list = spawnSync(toolPath('grpcurl'), ['-plaintext', grpc, 'list'], { encoding: 'utf8' });
+    // not spawnSync: the worker must go on reading the gateway's output, or a full pipe stalls the gateway
+    const list = await promisify(execFile)(toolPath('grpcurl'), ['-plaintext', '-max-time', '30', grpc, 'list']);
     expect(list.stdout).toContain('gptoss.runtime.v1.Runtime');
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);

@@ -17,12 +17,16 @@ export interface StartedProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts a process and resolves once its stdout satisfies `ready`; rejects if it exits first. */
+/**
+ * Starts a process and resolves once its stdout satisfies `ready`; rejects if it exits first, or with
+ * what it printed if it is not ready within `readyWithinMs` (then it is killed).
+ */
 export function startProcess(
   command: string,
   args: string[],
   ready: (stdout: string) => boolean,
   env: NodeJS.ProcessEnv = process.env,
+  readyWithinMs = 120_000,
 ): Promise<StartedProcess> {
   const child = spawn(command, args, { env });
   let out = '';
@@ -32,13 +36,20 @@ export function startProcess(
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
+    const late = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.slice(0, 3).join(' ')} not ready in ${readyWithinMs} ms: ${out}\n${err}`));
+    }, readyWithinMs);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (ready(out)) resolve({ child, stdout: () => out, stderr: () => err, exited });
+      if (!ready(out)) return;
+      clearTimeout(late);
+      resolve({ child, stdout: () => out, stderr: () => err, exited });
     });
-    void exited.then((code) =>
-      reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited ${code} before it was ready: ${err}`)),
-    );
+    void exited.then((code) => {
+      clearTimeout(late);
+      reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited ${code} before it was ready: ${err}`));
+    });
   });
 }
 
