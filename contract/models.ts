@@ -12,6 +12,10 @@ export const REASONING_EFFORTS = ['low', 'medium', 'high'] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 export const DEFAULT_REASONING_EFFORT: ReasoningEffort = 'medium';
 
+/** Who owns a GptOssModel's spec.replicas (spec.autoscaling.mode): the operator's API and the gateway's wake. */
+export const AUTOSCALING_MODES = ['off', 'builtin', 'external'] as const;
+export type AutoscalingMode = (typeof AUTOSCALING_MODES)[number];
+
 /** gpt-oss's trained context (YaRN): the most tokens one request (one slot) can hold. */
 export const MAX_CONTEXT_SIZE = 131_072;
 /** Parallel slots one runtime decodes together. */

@@ -1,4 +1,4 @@
-import type { ReasoningEffort } from '../contract/models.js';
+import type { AutoscalingMode, ReasoningEffort } from '../contract/models.js';
 
 /**
  * The seams between the gateway's parts: discovery (which Ready runtime pods serve which model),
@@ -16,9 +16,6 @@ export interface Replica {
   grpcPort: number;
 }
 
-/** Who scales a model (its spec.autoscaling.mode): off is spec.replicas as written. */
-export type ScalingMode = 'off' | 'builtin' | 'external';
-
 /** A GptOssModel the gateway serves; its id is `<namespace>/<name>`. */
 export interface ServedModel {
   namespace: string;
@@ -26,7 +23,7 @@ export interface ServedModel {
   /** Ready replicas only, in a stable order. */
   replicas: readonly Replica[];
   /** The replicas asked for (spec.replicas) and who scales them: whether a request may wait, and wake it. */
-  scaling: { replicas: number; mode: ScalingMode };
+  scaling: { replicas: number; mode: AutoscalingMode };
 }
 
 /** Raises a model at zero to one replica (the scale subresource), for the requests held for it. */

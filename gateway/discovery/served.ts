@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Replica, ScalingMode, ServedModel } from '../types.js';
+import { AUTOSCALING_MODES } from '../../contract/models.js';
+import type { Replica, ServedModel } from '../types.js';
 
 /** A model's id and the key of the maps below: `<namespace>/<name>`. */
 export const modelKey = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -21,8 +22,6 @@ export function groupReplicas(found: Iterable<KeyedReplica>): Map<string, Replic
   return byModel;
 }
 
-const MODES: readonly ScalingMode[] = ['off', 'builtin', 'external'];
-
 /**
  * spec.replicas and spec.autoscaling.mode, as the API server defaulted them (1, off); read
  * defensively, since the object comes as plain JSON.
@@ -30,7 +29,7 @@ const MODES: readonly ScalingMode[] = ['off', 'builtin', 'external'];
 export function scalingOf(model: KubernetesObject): ServedModel['scaling'] {
   const spec = (model as { spec?: { replicas?: unknown; autoscaling?: { mode?: unknown } } }).spec;
   const replicas = typeof spec?.replicas === 'number' ? spec.replicas : 1;
-  const mode = MODES.find((m) => m === spec?.autoscaling?.mode) ?? 'off';
+  const mode = AUTOSCALING_MODES.find((m) => m === spec?.autoscaling?.mode) ?? 'off';
   return { replicas, mode };
 }
 

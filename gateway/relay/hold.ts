@@ -66,11 +66,6 @@ export class HeldRequests {
     },
   ) {}
 
-  /** Requests held now, per model id. */
-  get depth(): ReadonlyMap<string, number> {
-    return new Map([...this.queues].map(([id, queue]) => [id, queue.waiters.length]));
-  }
-
   /**
    * The model as it is once it has a Ready replica: at once when it has one and nothing is held for
    * it (held requests go first), else after holding. Rejects with the refusal the client is to hear,

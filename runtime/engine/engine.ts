@@ -171,10 +171,15 @@ export class Engine {
     return (await this.encoder.text(text)).tokens.length;
   }
 
-  async chat(job: ChatJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
+  chat(job: ChatJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
+    return this.inArrivalOrder((place) => this.chatInLine(job, onDelta, signal, place));
+  }
+
+  /** A request's work with its place in line, left however the work ends (arrivalOrder.ts). */
+  private async inArrivalOrder(work: (place: Place) => Promise<Outcome>): Promise<Outcome> {
     const place = this.arrivals.enter();
     try {
-      return await this.chatInLine(job, onDelta, signal, place);
+      return await work(place);
     } finally {
       place.leave();
     }
@@ -219,13 +224,8 @@ export class Engine {
    * Raw prompts: the text that follows. On a harmony model `<|return|>` and `<|call|>` end it, while
    * `<|end|>` only ends a message (an analysis message is followed by the answer).
    */
-  async generate(job: GenerateJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
-    const place = this.arrivals.enter();
-    try {
-      return await this.generateInLine(job, onDelta, signal, place);
-    } finally {
-      place.leave();
-    }
+  generate(job: GenerateJob, onDelta: (delta: Delta) => void, signal: AbortSignal): Promise<Outcome> {
+    return this.inArrivalOrder((place) => this.generateInLine(job, onDelta, signal, place));
   }
 
   private async generateInLine(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { oneOf } from '../../../contract/errors.js';
 import {
+  AUTOSCALING_MODES,
   DEFAULT_REASONING_EFFORT,
   MAX_CONTEXT_SIZE,
   MAX_PARALLEL_SLOTS,
@@ -141,7 +142,7 @@ const D = AUTOSCALING_DEFAULTS;
 const autoscaling = z
   .object({
     mode: z
-      .enum(['off', 'builtin', 'external'])
+      .enum(AUTOSCALING_MODES)
       .default('off')
       .describe(
         `off: spec.replicas as written. builtin: the operator scales on ${UTILIZATION_METRIC}. ` +

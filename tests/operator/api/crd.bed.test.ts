@@ -36,6 +36,18 @@ describe('GptOssModel validation on the real API server', () => {
       'spec.autoscaling: Invalid value: "object": minReplicas must not exceed maxReplicas',
     ],
     [
+      'a negative scale-to-zero idle time',
+      { ...valid, autoscaling: { mode: 'builtin', minReplicas: 0, scaleToZeroAfterSeconds: -1 } },
+      'spec.autoscaling.scaleToZeroAfterSeconds: Invalid value: -1: ' +
+        'spec.autoscaling.scaleToZeroAfterSeconds in body should be greater than or equal to 0',
+    ],
+    [
+      'a scale-to-zero idle time that is not a number',
+      { ...valid, autoscaling: { mode: 'builtin', minReplicas: 0, scaleToZeroAfterSeconds: '15m' } },
+      'spec.autoscaling.scaleToZeroAfterSeconds: Invalid value: "string": ' +
+        'spec.autoscaling.scaleToZeroAfterSeconds in body must be of type integer: "string"',
+    ],
+    [
       'two sources',
       { ...valid, source: { hostPath: { path: '/m.gguf' }, pvc: { claimName: 'w', path: 'm.gguf' } } },
       'spec.source: Invalid value: "object": exactly one of pvc, url or hostPath must be set',
