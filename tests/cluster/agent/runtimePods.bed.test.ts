@@ -55,6 +55,12 @@ describe('runtime pods on the dev agent (real control plane, real gptoss serve)'
       agentDeployment('chat', ns.name, handle.nodeName, { containers: [runtimeContainer('tiny')] }, 2),
     );
     pods = await readyPods(ns.name, 'chat', 2);
+    // the list may see Ready before the watch delivers that version: wait for it before closing the watch
+    await waitFor(
+      () => pods.every((p) => seen.some((s) => s.name === p.metadata!.name && s.ready)),
+      10_000,
+      'the watch to deliver the Ready versions',
+    );
     watch.abort();
 
     const ips = pods.map((p) => p.status!.podIP!);
