@@ -1,27 +1,33 @@
 /**
  * Operator benchmark: against the real control plane with a fake pool big enough that every
  * replica can be placed, apply N models at once and measure the time until all are reconciled
- * (status for their generation) and Ready, reconciles per second, reconcile latency p50/p99 (from
- * the operator's own histogram) and the operator's memory per model (resident set growth / N).
- * The baseline of the same run is the smallest N: larger runs are reported as ratios of time per
- * model and memory per model to it, so linear scaling reads 1.0.
+ * (status for their generation) and Ready, the reconciles done, reconcile latency p50/p99 (from
+ * the operator's own histogram), its CPU and its resident memory (idle, and growth per model).
+ * When Go is present, the controller-runtime twin (bench/twin.ts) runs the same sizes on the same
+ * cluster, alternating with ours, and each figure is printed as the ratio ours / twin.
  *
- *   npm run bench:operator [-- --models 200,1000 --workers 4]
+ *   npm run bench:operator [-- --models 200,1000 --workers 4 --twin auto|off]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { ChildProcess } from 'node:child_process';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { up } from '../cluster/cluster.js';
-import { waitFor } from '../cluster/processes.js';
+import { freePort, waitFor } from '../cluster/processes.js';
 import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
 import { hostPathPolicy, spawnOperator } from './operatorProcess.js';
+import { buildTwin, spawnTwin, twinUnavailable } from './twin.js';
 
 const { values: args } = parseArgs({
-  options: { models: { type: 'string', default: '200,1000' }, workers: { type: 'string', default: '4' } },
+  options: {
+    models: { type: 'string', default: '200,1000' },
+    workers: { type: 'string', default: '4' },
+    twin: { type: 'string', default: 'auto' },
+  },
 });
 const SIZES = args.models.split(',').map(Number);
 const GPUS_PER_NODE = 8;
@@ -53,43 +59,77 @@ function nodePool(gpus: number): string {
   return file;
 }
 
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+/** Resident set (MiB) and CPU time used so far (s, user + system) of a process, from /proc. */
+function usage(pid: number): { rssMiB: number; cpuS: number } {
+  const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+  // fields 14 and 15 (utime, stime) after the command's closing parenthesis, in clock ticks (100 a second on Linux)
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { rssMiB, cpuS: (Number(stat[11]) + Number(stat[12])) / 100 };
+}
 
-/** histogram_quantile over the operator's reconcile-duration buckets, as Prometheus computes it. */
-function quantile(metrics: string, q: number): number {
-  const buckets = [
-    ...metrics.matchAll(/^gptoss_operator_reconcile_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm),
-  ].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) }));
-  const total = buckets.at(-1)!.count;
-  const rank = q * total;
-  let previous = { le: 0, count: 0 };
-  for (const b of buckets) {
-    if (b.count >= rank) {
-      if (b.le === Infinity) return previous.le;
-      return previous.le + (b.le - previous.le) * ((rank - previous.count) / Math.max(1, b.count - previous.count));
+type Operator = 'ours' | 'twin';
+
+/** What each operator's /metrics calls its reconciles and their duration histogram. */
+const SERIES: Record<Operator, { total: string; duration: string; labels: string }> = {
+  ours: {
+    total: 'gptoss_operator_reconciles_total',
+    duration: 'gptoss_operator_reconcile_duration_seconds',
+    labels: '',
+  },
+  twin: {
+    total: 'controller_runtime_reconcile_total',
+    duration: 'controller_runtime_reconcile_time_seconds',
+    labels: 'controller="gptossmodel"',
+  },
+};
+
+/** The successful reconciles, and histogram_quantile over the reconcile-duration buckets as Prometheus computes it. */
+function reconcileFigures(metrics: string, operator: Operator) {
+  const { total, duration, labels } = SERIES[operator];
+  const series = (name: string) =>
+    [...metrics.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))]
+      .filter((m) => m[1]!.includes(labels))
+      .map((m) => ({ labels: m[1]!, value: Number(m[2]) }));
+  const reconciles = series(total).find((s) => s.labels.includes('result="success"'))?.value ?? 0;
+  const buckets = series(`${duration}_bucket`).map((s) => ({
+    le: Number(/le="([^"]+)"/.exec(s.labels)![1]!.replace('+Inf', 'Infinity')),
+    count: s.value,
+  }));
+  const quantile = (q: number) => {
+    const rank = q * (buckets.at(-1)?.count ?? 0);
+    let previous = { le: 0, count: 0 };
+    for (const b of buckets) {
+      if (b.count >= rank) {
+        if (b.le === Infinity) return previous.le;
+        return previous.le + (b.le - previous.le) * ((rank - previous.count) / Math.max(1, b.count - previous.count));
+      }
+      previous = b;
     }
-    previous = b;
-  }
-  return NaN;
+    return NaN;
+  };
+  return { reconciles, p50Ms: quantile(0.5) * 1000, p99Ms: quantile(0.99) * 1000 };
 }
 
 interface Result {
+  operator: Operator;
   models: number;
   reconciledS: number;
   readyS: number;
   reconciles: number;
-  perSecond: number;
   p50Ms: number;
   p99Ms: number;
   rssBeforeMiB: number;
   rssAfterMiB: number;
+  cpuMsPerModel: number;
 }
 
-async function run(kc: KubeConfig, kubeconfig: string, models: number): Promise<Result> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const namespace = `bench-${models}-${Date.now().toString(36)}`;
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+/** Starts one operator on the namespace; resolves with its process and metrics URL once it serves them. */
+async function startOperator(operator: Operator, namespace: string, kubeconfig: string, twinBinary?: string) {
+  if (operator === 'twin') {
+    const port = await freePort();
+    const child = spawnTwin(twinBinary!, namespace, kubeconfig, args.workers, port);
+    return { child, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+  }
   // its models name files under /models (kwok's nodes run nothing)
   const child = spawnOperator({
     config: hostPathPolicy('/models'),
@@ -102,81 +142,140 @@ async function run(kc: KubeConfig, kubeconfig: string, models: number): Promise<
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  try {
-    await waitFor(() => /HTTP=(\S+)/.test(out), 60_000, 'the operator');
-    const url = /HTTP=(\S+)/.exec(out)![1]!;
-    await waitFor(
-      async () => /^gptoss_operator_leader 1$/m.test(await (await fetch(`${url}/metrics`)).text()),
-      30_000,
-      'leadership',
-    );
-    const rssBeforeMiB = rssMiB(child.pid!);
+  await waitFor(() => /HTTP=(\S+)/.test(out), 60_000, 'the operator');
+  return { child, metricsUrl: `${/HTTP=(\S+)/.exec(out)![1]!}/metrics` };
+}
 
-    const started = performance.now();
-    const names = Array.from({ length: models }, (_, i) => `m-${i}`);
-    // 16 creates in flight, as a CI pipeline applying a folder would
-    for (let i = 0; i < names.length; i += 16) {
-      await Promise.all(
-        names.slice(i, i + 16).map((name) =>
-          custom.createNamespacedCustomObject({
-            group: GROUP,
-            version: VERSION,
-            namespace,
-            plural: PLURAL,
-            body: {
-              apiVersion: `${GROUP}/${VERSION}`,
-              kind: 'GptOssModel',
-              metadata: { name, namespace },
-              spec: { variant: 'gpt-oss-20b', source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } },
-            },
-          }),
-        ),
-      );
-    }
-    type Listed = {
-      items: Array<{
-        metadata: { generation: number };
-        status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> };
-      }>;
-    };
-    let reconciledS = 0;
-    await waitFor(
-      async () => {
-        const list = (await custom.listNamespacedCustomObject({
+/** Creates N gpt-oss-20b models, 16 in flight, as a CI pipeline applying a folder would. */
+async function createModels(custom: CustomObjectsApi, namespace: string, models: number) {
+  const names = Array.from({ length: models }, (_, i) => `m-${i}`);
+  for (let i = 0; i < names.length; i += 16) {
+    await Promise.all(
+      names.slice(i, i + 16).map((name) =>
+        custom.createNamespacedCustomObject({
           group: GROUP,
           version: VERSION,
           namespace,
           plural: PLURAL,
-        })) as Listed;
-        const reconciled = list.items.filter((m) => m.status?.observedGeneration === m.metadata.generation).length;
-        if (!reconciledS && reconciled === models) reconciledS = (performance.now() - started) / 1000;
-        return (
-          list.items.filter((m) => m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-            .length === models
-        );
-      },
-      1_800_000,
-      `${models} models Ready`,
-      1000,
+          body: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: 'GptOssModel',
+            metadata: { name, namespace },
+            spec: { variant: 'gpt-oss-20b', source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } },
+          },
+        }),
+      ),
     );
-    const readyS = (performance.now() - started) / 1000;
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    const reconciles = Number(/^gptoss_operator_reconciles_total\{result="success"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  }
+}
+
+/** Seconds from `started` until every model has status for its generation, and until every one is Ready. */
+async function awaitModels(custom: CustomObjectsApi, namespace: string, models: number, started: number) {
+  type Listed = {
+    items: Array<{
+      metadata: { generation: number };
+      status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> };
+    }>;
+  };
+  let reconciledS = 0;
+  await waitFor(
+    async () => {
+      const list = (await custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+      })) as Listed;
+      const reconciled = list.items.filter((m) => m.status?.observedGeneration === m.metadata.generation).length;
+      if (!reconciledS && reconciled === models) reconciledS = (performance.now() - started) / 1000;
+      const ready = list.items.filter((m) =>
+        m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return ready.length === models;
+    },
+    1_800_000,
+    `${models} models Ready`,
+    1000,
+  );
+  return { reconciledS, readyS: (performance.now() - started) / 1000 };
+}
+
+async function run(kc: KubeConfig, kubeconfig: string, operator: Operator, models: number, twin?: string) {
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const leases = kc.makeApiClient(CoordinationV1Api);
+  const namespace = `bench-${operator}-${models}-${Date.now().toString(36)}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  let child: ChildProcess | undefined;
+  try {
+    const started = await startOperator(operator, namespace, kubeconfig, twin);
+    child = started.child;
+    // both hold the Lease gptoss-operator in the namespace while they lead
+    await waitFor(
+      async () =>
+        Boolean(
+          (await leases.readNamespacedLease({ namespace, name: 'gptoss-operator' }).catch(() => null))?.spec
+            ?.holderIdentity,
+        ),
+      60_000,
+      `${operator} to lead`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // start-up settles before the baseline
+    const before = usage(child.pid!);
+    const t0 = performance.now();
+    await createModels(custom, namespace, models);
+    const times = await awaitModels(custom, namespace, models, t0);
+    const after = usage(child.pid!);
+    const figures = reconcileFigures(await (await fetch(started.metricsUrl)).text(), operator);
     return {
+      operator,
       models,
-      reconciledS,
-      readyS,
-      reconciles,
-      perSecond: reconciles / readyS,
-      p50Ms: quantile(metrics, 0.5) * 1000,
-      p99Ms: quantile(metrics, 0.99) * 1000,
-      rssBeforeMiB,
-      rssAfterMiB: rssMiB(child.pid!),
+      ...times,
+      ...figures,
+      rssBeforeMiB: before.rssMiB,
+      rssAfterMiB: after.rssMiB,
+      cpuMsPerModel: (1000 * (after.cpuS - before.cpuS)) / models,
     };
   } finally {
-    child.kill('SIGKILL');
+    child?.kill('SIGKILL');
     // the namespace goes in the background; the pool is sized for two runs at once
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  }
+}
+
+function report(results: Result[]) {
+  const perModelKiB = (r: Result) => ((r.rssAfterMiB - r.rssBeforeMiB) * 1024) / r.models;
+  console.log(
+    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+      `Node ${process.version}; ${Math.ceil((SIZES.reduce((a, b) => a + b, 0) + GPUS_PER_NODE) / GPUS_PER_NODE)} ` +
+      `fake 8 x H100 nodes; ${args.workers} workers\n`,
+  );
+  console.log(
+    '| models | operator | all reconciled | all Ready | reconciles | p50 | p99 | CPU/model ' +
+      '| RSS before -> after | KiB/model |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(
+      `| ${r.models} | ${r.operator} | ${r.reconciledS.toFixed(1)} s | ${r.readyS.toFixed(1)} s | ${r.reconciles} ` +
+        `| ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuMsPerModel.toFixed(1)} ms ` +
+        `| ${r.rssBeforeMiB.toFixed(0)} -> ${r.rssAfterMiB.toFixed(0)} MiB | ${perModelKiB(r).toFixed(0)} |`,
+    );
+  }
+  const pairs = SIZES.map((n) => results.filter((r) => r.models === n));
+  if (!pairs.every((p) => p.length === 2)) return;
+  console.log('\nours / twin (goals: reconciled <= 1.05, CPU <= 1.2, RSS <= 1.5, reconciles <= 1.00):\n');
+  console.log('| models | all reconciled | CPU/model | RSS idle | RSS after | reconciles |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [ours, twin] of pairs.map((p) => [
+    p.find((r) => r.operator === 'ours')!,
+    p.find((r) => r.operator === 'twin')!,
+  ])) {
+    const ratio = (f: (r: Result) => number) => (f(ours!) / f(twin!)).toFixed(2);
+    console.log(
+      `| ${ours!.models} | ${ratio((r) => r.reconciledS)} | ${ratio((r) => r.cpuMsPerModel)} ` +
+        `| ${ratio((r) => r.rssBeforeMiB)} | ${ratio((r) => r.rssAfterMiB)} | ${ratio((r) => r.reconciles)} |`,
+    );
   }
 }
 
@@ -185,41 +284,23 @@ async function main() {
   const kc = new KubeConfig();
   kc.loadFromFile(state.kubeconfig);
   const { execFileSync } = await import('node:child_process');
-  execFileSync(state.binaries.kubectl, [`--kubeconfig=${state.kubeconfig}`, 'apply', '--server-side', '-f', CRD_FILE], {
-    stdio: 'ignore',
-  });
-  execFileSync(
-    state.binaries.kubectl,
-    [`--kubeconfig=${state.kubeconfig}`, 'wait', '--for=condition=Established', 'crd/gptossmodels.gptoss.io'],
-    { stdio: 'ignore' },
-  );
+  const kubectl = (...argv: string[]) =>
+    execFileSync(state.binaries.kubectl, [`--kubeconfig=${state.kubeconfig}`, ...argv], { stdio: 'ignore' });
+  kubectl('apply', '--server-side', '-f', CRD_FILE);
+  kubectl('wait', '--for=condition=Established', 'crd/gptossmodels.gptoss.io');
 
+  const unavailable = args.twin === 'off' ? 'turned off (--twin off)' : twinUnavailable();
+  if (unavailable) process.stderr.write(`the twin does not run: ${unavailable}\n`);
+  const twin = unavailable ? undefined : await buildTwin();
   const results: Result[] = [];
   for (const size of SIZES) {
-    process.stderr.write(`applying ${size} models...\n`);
-    results.push(await run(kc, state.kubeconfig, size));
+    // alternating, so that a disturbance of the machine falls on both
+    for (const operator of twin ? (['ours', 'twin'] as const) : (['ours'] as const)) {
+      process.stderr.write(`applying ${size} models (${operator})...\n`);
+      results.push(await run(kc, state.kubeconfig, operator, size, twin));
+    }
   }
-  const base = results[0]!;
-  const perModelMiB = (r: Result) => (r.rssAfterMiB - r.rssBeforeMiB) / r.models;
-  console.log(
-    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-      `Node ${process.version}; ${Math.ceil((SIZES.reduce((a, b) => a + b, 0) + GPUS_PER_NODE) / GPUS_PER_NODE)} ` +
-      `fake 8 x H100 nodes; ${args.workers} workers\n`,
-  );
-  console.log(
-    '| models | all reconciled | all Ready | reconciles | reconciles/s | p50 | p99 | RSS before -> after ' +
-      '| MiB/model | time/model vs first | MiB/model vs first |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of results) {
-    console.log(
-      `| ${r.models} | ${r.reconciledS.toFixed(1)} s | ${r.readyS.toFixed(1)} s | ${r.reconciles} ` +
-        `| ${r.perSecond.toFixed(1)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms ` +
-        `| ${r.rssBeforeMiB.toFixed(0)} -> ${r.rssAfterMiB.toFixed(0)} MiB | ${perModelMiB(r).toFixed(3)} ` +
-        `| ${(r.readyS / r.models / (base.readyS / base.models)).toFixed(2)} ` +
-        `| ${(perModelMiB(r) / perModelMiB(base)).toFixed(2)} |`,
-    );
-  }
+  report(results);
   console.log('\nThe bench cluster keeps running for a rerun: npm run cluster -- down --name bench');
 }
 

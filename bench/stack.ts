@@ -7,18 +7,26 @@
  *
  *   npm run bench:stack [-- --rounds 3]
  */
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import { DEV_AGENT_TAINT } from '../cluster/agent/config.js';
 import { ensureDemoModel } from '../cluster/demo.js';
 import { waitFor } from '../cluster/processes.js';
 import { RuntimeClient } from '../contract/grpc/protos.js';
 import { MODEL_LABEL, RUNTIME_GRPC_PORT, hostPort } from '../contract/names.js';
 import { startLocalStack, type Kubectl } from './localStack.js';
-import { hostPathPolicy } from './operatorProcess.js';
 import { baseline, firstToken } from './serveBaseline.js';
+import {
+  LOOPBACK_URL_POLICY,
+  median,
+  printWeightCache,
+  weightCacheRounds,
+  type SecondReplicaRow,
+} from './weightCache.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const ROUNDS = Number(args.rounds);
@@ -109,14 +117,18 @@ async function autoscalerReaction(kubectl: Kubectl, core: CoreV1Api, model: stri
 
 async function main() {
   const model = await ensureDemoModel();
-  const { kubectl, core, stop } = await startLocalStack({
+  const { kubectl, kc, core, stop } = await startLocalStack({
     namespace: NAMESPACE,
     node: NODE,
-    operatorConfig:
-      `autoscaler:\n  intervalSeconds: ${INTERVAL_S}\n  scrapeTimeoutMs: 1000\n` + hostPathPolicy(dirname(model)),
+    operatorConfig: stringify({
+      autoscaler: { intervalSeconds: INTERVAL_S, scrapeTimeoutMs: 1000 },
+      // the synthetic model's folder for the hostPath models, the bench's file server for the url ones
+      policy: { hostPathPrefixes: [dirname(model)], ...LOOPBACK_URL_POLICY },
+    }),
   });
   const rows: Array<{ baselineMs: number; stackMs: number }> = [];
   let reaction: { decisionS: number; servingS: number };
+  let secondReplicas: SecondReplicaRow[];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const baselineMs = await baseline(model);
@@ -154,10 +166,13 @@ async function main() {
       kubectl(['delete', 'gom', name, '-n', NAMESPACE, '--wait=true']);
     }
     reaction = await autoscalerReaction(kubectl, core, model);
+    secondReplicas = await weightCacheRounds(
+      { kubectl, kc, core, namespace: NAMESPACE, node: NODE, modelFile: model },
+      ROUNDS,
+    );
   } finally {
     stop();
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log('| round | gptoss serve: spawn to first token | kubectl apply to first token | ratio |');
   console.log('|---|---|---|---|');
   rows.forEach((r, i) =>
@@ -175,6 +190,7 @@ async function main() {
       'new replica serving after ' +
       `${reaction.servingS.toFixed(1)} s (${(reaction.servingS / INTERVAL_S).toFixed(1)} intervals)`,
   );
+  printWeightCache(secondReplicas, statSync(model).size);
 }
 
 main().catch((error: unknown) => {

@@ -23,6 +23,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
       'download model files into a folder, resuming and checking each SHA-256 (the init container of url sources)',
     load: () => import('./fetch.js'),
   },
+  'await-weights': {
+    summary:
+      "wait until a shared weight cache's completion mark holds the files' digest " +
+      '(the init container of runtime pods on a shared cache)',
+    load: () => import('./awaitWeights.js'),
+  },
   operator: {
     summary: 'run the GptOssModel operator (kubeconfig from KUBECONFIG, ~/.kube/config or in-cluster)',
     load: () => import('./operator.js'),

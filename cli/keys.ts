@@ -49,7 +49,7 @@ export const KEYS_CREATE_FLAGS = {
   },
   models: {
     flag: '--models <ids>',
-    help: '<namespace>/<name>,... the key may use (default: every model the gateway serves)',
+    help: '<namespace>/<name>[:<adapter>|:*],... the key may use (default: every model the gateway serves)',
     schema: KEY_POLICY_FIELDS.models,
   },
   requestsPerMinute: {

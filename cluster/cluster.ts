@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../contract/paths.js';
 import { ensureClusterBinaries, kwokStagesDir, type Binary } from '../scripts/clusterBinaries.js';
 import { ensurePki, type Pki } from './pki.js';
 import { freePort, runs, startDaemon, stopDaemon, waitFor } from './processes.js';
+import { ensureDevStorageClass } from './storage.js';
 
 /*
  * A real control plane on one machine, no Docker: etcd, kube-apiserver (RBAC on),
@@ -141,6 +142,7 @@ export async function up(options: UpOptions): Promise<ClusterState> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const existing = readState(options.name);
   if (existing && (await isHealthy(existing))) {
+    ensureDevStorageClass(existing.binaries.kubectl, existing.kubeconfig, existing.dir);
     log(`Reused cluster ${options.name}`);
     return existing;
   }
@@ -256,6 +258,7 @@ export async function up(options: UpOptions): Promise<ClusterState> {
       logFile('kube-controller-manager'),
     );
     kubectl('apply', '-f', options.nodesFile ?? DEFAULT_NODES_FILE);
+    ensureDevStorageClass(binaries.kubectl, kubeconfigPath, dir);
     const expected = kubectl('get', 'nodes', '-o', 'name').trim().split('\n').length;
     await waitUntil(
       `${expected} nodes Ready`,

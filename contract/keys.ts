@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { oneOf } from './errors.js';
 import { choice, int } from './flags.js';
 import { REASONING_EFFORTS } from './models.js';
+import { ADAPTER_NAME_PATTERN } from './argv/serve.js';
 
 /**
  * The gateway's API keys as Kubernetes stores them, shared by `gptoss keys` (which writes them) and
@@ -58,7 +59,9 @@ export function newApiKey(): { id: string; key: string } {
 const LIMIT_MAX = 1_000_000_000;
 const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const DNS_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
-const MODEL_ID = new RegExp(`^${DNS_LABEL}/${DNS_LABEL}$`);
+/** An adapter of the model (`:<adapter>`, the runtime's adapter name) or every adapter of it (`:*`). */
+const ADAPTER = `(?::(?:\\*|${ADAPTER_NAME_PATTERN}))?`;
+const MODEL_ID = new RegExp(`^${DNS_LABEL}/${DNS_LABEL}${ADAPTER}$`);
 
 /** `ns/a, ns/b` -> ids. An empty list is refused, not read as "every model". */
 const modelList = z.string().transform((text, ctx) => {
@@ -69,8 +72,8 @@ const modelList = z.string().transform((text, ctx) => {
     code: 'custom',
     message:
       bad === ''
-        ? 'must list models as <namespace>/<name>,... with no empty entry (leave it out for every model)'
-        : `must list models as <namespace>/<name>,...: "${bad.slice(0, 80)}" is not one`,
+        ? 'must list models as <namespace>/<name>[:<adapter>|:*],... with no empty entry (leave it out for every model)'
+        : `must list models as <namespace>/<name>[:<adapter>|:*],...: "${bad.slice(0, 80)}" is not one`,
   });
   return z.NEVER;
 });

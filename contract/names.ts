@@ -15,6 +15,11 @@ export const RUNTIME_GRPC_SERVICE = 'gptoss.runtime.v1.Runtime';
 
 /** Label on every runtime pod (and its Deployment and Services). */
 export const RUNTIME_APP_LABELS = { 'app.kubernetes.io/name': 'gptoss-runtime' } as const;
+/**
+ * Label on a model's shared weight cache (its claim, its download Job and that Job's pods): not the runtime's,
+ * so no Service and no runtime pod count selects the download.
+ */
+export const WEIGHTS_APP_LABELS = { 'app.kubernetes.io/name': 'gptoss-weights' } as const;
 /** Label naming the GptOssModel a runtime object serves. */
 export const MODEL_LABEL = 'gptoss.io/model';
 

@@ -16,10 +16,15 @@ export interface Replica {
   grpcPort: number;
 }
 
-/** A GptOssModel the gateway serves; its id is `<namespace>/<name>`. */
+/**
+ * A GptOssModel the gateway serves; its id is `<namespace>/<name>`, and each of its LoRA adapters is
+ * served by the same replicas under `<namespace>/<name>:<adapter>`.
+ */
 export interface ServedModel {
   namespace: string;
   name: string;
+  /** spec.adapters' names, in the spec's order (discovery skips malformed entries); absent: none. */
+  adapters?: readonly string[];
   /** Ready replicas only, in a stable order. */
   replicas: readonly Replica[];
   /** The replicas asked for (spec.replicas) and who scales them: whether a request may wait, and wake it. */
@@ -41,7 +46,11 @@ export interface ModelDirectory {
 /** What a key may do (stored in its Secret: docs/gateway.md has the shape). */
 export interface KeyPolicy {
   team: string;
-  /** `<namespace>/<name>` ids the key may use; null: every model the gateway serves. */
+  /**
+   * The ids the key may use: `<namespace>/<name>` (the base model only), `<namespace>/<name>:<adapter>`
+   * (that adapter only), `<namespace>/<name>:*` (every adapter of the model, not the base); null:
+   * every model the gateway serves, adapters included (gateway/relay/modelIds.ts).
+   */
   models: readonly string[] | null;
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;

@@ -9,6 +9,7 @@ import { loadAgentConfig, type AgentConfig, type AgentConfigInput } from './conf
 import { podEventRecorder } from './events.js';
 import { NodeRegistration } from './node.js';
 import { Pods } from './pods.js';
+import { startProvisioner, type RunningProvisioner } from './provisioner.js';
 import { killOrphans, pidDir } from './process.js';
 
 /**
@@ -121,14 +122,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     setTimeout(() => void informer.start().catch(() => undefined), INFORMER_RESTART_MS);
   });
 
+  let provisioner: RunningProvisioner | null = null;
   try {
     await node.register();
     try {
+      // claims first: the shared folders are linked before this node's pods mount them
+      provisioner = await startProvisioner({ kc, stateDir: config.stateDir, nodeName: config.nodeName, log, now });
       await informer.start();
     } catch (cause) {
       stopping = true;
+      await provisioner?.stop().catch(() => undefined);
       await node.stop().catch(() => undefined);
-      throw new Error(`watching the pods of Node ${config.nodeName}`, { cause });
+      throw new Error(`watching the pods and claims of Node ${config.nodeName}`, { cause });
     }
   } catch (error) {
     rmSync(lock, { force: true });
@@ -146,6 +151,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     async stop() {
       stopping = true;
       await informer.stop();
+      await provisioner?.stop();
       // a node that stays shows its pods' containers stopped
       await pods.stopAll(!config.deleteNodeOnStop);
       await node.stop();

@@ -125,7 +125,8 @@ function environment(container: V1Container, context: ContainerContext): { env: 
 /**
  * A process cannot see mounts, so a value that starts with a mountPath (the whole value, or the
  * mountPath followed by /) gets that prefix replaced by the volume's local folder. Longest
- * mountPath first, so /models/cache wins over /models.
+ * mountPath first, so /models/cache wins over /models. A NAME=PATH value (`gptoss serve --adapter
+ * tone=/adapters/0/lora.gguf:1`) gets its PATH rewritten the same way.
  */
 export function mountRewriter(
   container: V1Container,
@@ -141,13 +142,17 @@ export function mountRewriter(
       };
     })
     .sort((a, b) => b.mountPath.length - a.mountPath.length);
-  return (value) => {
+  const rewritePath = (value: string) => {
     for (const { mountPath, local } of mounts) {
       if (value === mountPath) return local;
       const prefix = mountPath === '/' ? '/' : `${mountPath}/`;
       if (value.startsWith(prefix)) return `${local}/${value.slice(prefix.length)}`;
     }
     return value;
+  };
+  return (value) => {
+    const named = /^([A-Za-z0-9][A-Za-z0-9._-]*=)(\/.*)$/.exec(value);
+    return named ? named[1]! + rewritePath(named[2]!) : rewritePath(value);
   };
 }
 

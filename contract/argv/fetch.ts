@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { flagsSchema, int, parseFlags, toArgv, type FlagTable } from '../flags.js';
@@ -33,6 +34,8 @@ export interface FetchArgsOptions {
   allowHttp?: boolean;
   /** An administrator's policy: host names, addresses or CIDRs fetched although they are not public. */
   allowHosts?: readonly string[];
+  /** A shared cache: write `<dest>/.gptoss-complete` once every file is verified (see COMPLETE_MARKER). */
+  markComplete?: boolean;
 }
 
 /** What `--max-bytes` is without the operator's figure: above any gpt-oss GGUF (the 120b is 59 GiB). */
@@ -40,6 +43,13 @@ const DEFAULT_MAX_BYTES = 128 * 2 ** 30;
 
 /** Suffix of a download in progress; the final name appears only once the sha256 matched. */
 export const PART_SUFFIX = '.part';
+
+/**
+ * A shared cache's completion mark, `<dest>/.gptoss-complete`: written (holding weightsDigest of the
+ * files) only once every file is verified, removed when a fetch starts. Runtime pods wait for it with
+ * `gptoss await-weights`, so they never load a cache that is still being written.
+ */
+export const COMPLETE_MARKER = '.gptoss-complete';
 
 /** `--file <url>=<sha256>`: the sha256 is 64 hex characters, so the last "=" is always the separator. */
 export const fileArg = (file: FetchFile) => `${file.url}=${file.sha256}`;
@@ -101,6 +111,13 @@ export const FETCH_FLAGS = {
     help: 'keep answering /progress this long after the end, so a poller sees done or failed',
     schema: int(0, 3600).default(0),
   },
+  markComplete: {
+    flag: '--mark-complete',
+    help:
+      "write <dest>/.gptoss-complete holding the files' digest once every file is verified " +
+      "(a shared cache's completion mark); removed at start",
+    schema: z.boolean().default(false),
+  },
   file: {
     flag: '--file <url=sha256>',
     help: 'a file and its SHA-256 (64 hex); repeat for every shard, first shard first',
@@ -132,6 +149,7 @@ export function fetchArgs(
       maxBytes: options.maxBytes,
       allowHttp: options.allowHttp,
       allowHost: options.allowHosts,
+      markComplete: options.markComplete,
       file: files.map(fileArg),
     }),
   ];
@@ -149,12 +167,25 @@ export interface FetchConfig {
   allowHttp: boolean;
   allowHosts: string[];
   lingerSeconds: number;
+  markComplete: boolean;
 }
 
 /** Defaults and validation, once at start-up: every file is checked before anything is downloaded. */
 export function loadFetchConfig(flags: unknown): FetchConfig {
-  const { dest, file, listenAddress, port, retries, timeout, deadline, maxBytes, allowHttp, allowHost, linger } =
-    parseFlags(fetchFlagsSchema, flags);
+  const {
+    dest,
+    file,
+    listenAddress,
+    port,
+    retries,
+    timeout,
+    deadline,
+    maxBytes,
+    allowHttp,
+    allowHost,
+    linger,
+    markComplete,
+  } = parseFlags(fetchFlagsSchema, flags);
   const policy = urlPolicy({ allowHttp, allowHosts: allowHost });
   return {
     dest,
@@ -168,6 +199,7 @@ export function loadFetchConfig(flags: unknown): FetchConfig {
     allowHttp,
     allowHosts: allowHost,
     lingerSeconds: linger,
+    markComplete,
   };
 }
 
@@ -205,6 +237,8 @@ export function fileNameOf(url: string): string {
     throw new ConfigError(
       `${shown}: the file name "${name}" ends in ${PART_SUFFIX}, which is kept for partial downloads`,
     );
+  if (name === COMPLETE_MARKER)
+    throw new ConfigError(`${shown}: the file name "${name}" is kept for a shared cache's completion mark`);
   if (Buffer.byteLength(name) > 255) throw new ConfigError(`${shown}: the file name is longer than 255 bytes`);
   return name;
 }
@@ -228,6 +262,16 @@ export function fetchTargets(files: readonly FetchFile[], policy: UrlPolicy = ST
     byName.set(target.name, target);
   }
   return [...byName.values()];
+}
+
+/**
+ * What a complete cache of `files` holds in its COMPLETE_MARKER: the first 16 hex characters of the
+ * SHA-256 of `<name>=<sha256>` lines, in order, so a cache of other files (or of the same names with
+ * other contents) never reads as complete. Pure.
+ */
+export function weightsDigest(files: readonly FetchFile[]): string {
+  const lines = files.map((file) => `${fileNameOf(file.url)}=${file.sha256.toLowerCase()}`);
+  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
 /** The file the runtime loads: the first one (the first shard of a sharded model). */

@@ -47,7 +47,10 @@ export interface ServedAdapter {
 
 export const MAX_ADAPTERS = 16;
 export const MAX_ADAPTER_SCALE = 10;
-const ADAPTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** An adapter's name: the text after `<model-name>:` in its id. */
+export const ADAPTER_NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]*';
+export const ADAPTER_NAME = new RegExp(`^${ADAPTER_NAME_PATTERN}$`);
+export const MAX_ADAPTER_NAME_LENGTH = 63;
 const SCALE_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** `--adapter`'s text: NAME=PATH, then :SCALE when the text after the last colon is a number. */

@@ -1,10 +1,10 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { InformerSupervisor } from '../../contract/kube/informerSupervisor.js';
 import type { Logger } from '../../contract/log.js';
 import type { GatewayConfig } from '../config.js';
 import type { ModelDirectory, ServedModel } from '../types.js';
 import { discoveryInformers, type DiscoveryInformers } from './informers.js';
-import { groupReplicas, modelKey, servedModels } from './served.js';
+import { groupReplicas, modelKey, servedModels, skippedAdapters } from './served.js';
 
 export interface RunningModelDirectory extends ModelDirectory {
   /** Stops the watches; the directory keeps what it last knew. */
@@ -14,16 +14,18 @@ export interface RunningModelDirectory extends ModelDirectory {
 interface Snapshot {
   models: readonly ServedModel[];
   byId: ReadonlyMap<string, ServedModel>;
+  /** By model id, what of spec.adapters is not served (as text): warned about when it changes, not per rebuild. */
+  skippedAdapters: ReadonlyMap<string, string>;
 }
 
 /**
  * The ModelDirectory kept current by informers: every event marks the snapshot stale and rebuilds
  * it on the next turn of the event loop (a burst of events, one rebuild), or at once when it is read
  * stale, so a read never returns what the caches no longer say. A change of a model's Ready
- * replicas is logged.
+ * replicas or adapters is logged, and a malformed entry of spec.adapters warned about once.
  */
 class WatchedModelDirectory implements ModelDirectory {
-  private snapshot: Snapshot = { models: [], byId: new Map() };
+  private snapshot: Snapshot = { models: [], byId: new Map(), skippedAdapters: new Map() };
   private stale = true;
   private rebuildQueued = false;
 
@@ -57,24 +59,42 @@ class WatchedModelDirectory implements ModelDirectory {
     if (!this.stale) return this.snapshot;
     this.stale = false;
     const replicas = groupReplicas(this.informers.readReplicas(this.informers.replicas.list()));
-    const models = servedModels(this.informers.models.list(), replicas);
-    const previous = this.snapshot.byId;
-    this.snapshot = { models, byId: new Map(models.map((m) => [modelKey(m.namespace, m.name), m])) };
-    this.logChanges(previous);
+    const objects = this.informers.models.list();
+    const models = servedModels(objects, replicas);
+    const previous = this.snapshot;
+    this.snapshot = {
+      models,
+      byId: new Map(models.map((m) => [modelKey(m.namespace, m.name), m])),
+      skippedAdapters: this.warnSkippedAdapters(objects, previous.skippedAdapters),
+    };
+    this.logChanges(previous.byId);
     return this.snapshot;
   }
 
   private logChanges(previous: ReadonlyMap<string, ServedModel>): void {
-    const pods = (m: ServedModel | undefined) => (m?.replicas ?? []).map((r) => r.pod).join(',');
+    const pods = (m: ServedModel) => m.replicas.map((r) => r.pod).join(',');
+    const adapters = (m: ServedModel) => m.adapters ?? [];
     for (const [id, model] of this.snapshot.byId) {
       const before = previous.get(id);
-      if (before && pods(before) === pods(model)) continue;
       const fields = { kind: 'GptOssModel', namespace: model.namespace, name: model.name };
-      this.log.info({ ...fields, readyReplicas: model.replicas.length }, before ? 'Updated replicas' : 'Added model');
+      if (!before)
+        this.log.info({ ...fields, readyReplicas: model.replicas.length, adapters: adapters(model) }, 'Added model');
+      else if (pods(before) !== pods(model))
+        this.log.info({ ...fields, readyReplicas: model.replicas.length }, 'Updated replicas');
+      if (before && adapters(before).join() !== adapters(model).join())
+        this.log.info({ ...fields, adapters: adapters(model) }, 'Updated adapters');
     }
     for (const [id, model] of previous)
       if (!this.snapshot.byId.has(id))
         this.log.info({ kind: 'GptOssModel', namespace: model.namespace, name: model.name }, 'Removed model');
+  }
+
+  /** Warns of the unserved spec.adapters entries of models whose entries changed; returns what is skipped now. */
+  private warnSkippedAdapters(objects: Iterable<KubernetesObject>, before: ReadonlyMap<string, string>) {
+    const { now, warnings } = skippedAdapters(objects, before);
+    for (const { namespace, name, field, reason } of warnings)
+      this.log.warn({ kind: 'GptOssModel', namespace, name, field, reason }, 'Skipped invalid adapter');
+    return now;
   }
 }
 

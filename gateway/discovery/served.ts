@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { AUTOSCALING_MODES } from '../../contract/models.js';
 import type { Replica, ServedModel } from '../types.js';
+import { readAdapters, type SkippedAdapter } from './adapters.js';
 
 /** A model's id and the key of the maps below: `<namespace>/<name>`. */
 export const modelKey = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -35,8 +36,8 @@ export function scalingOf(model: KubernetesObject): ServedModel['scaling'] {
 
 /**
  * The models the gateway serves: every GptOssModel the informer holds that is not being deleted (its
- * pods are on their way out), with its Ready replicas (none: the model exists but cannot answer now)
- * and how it is scaled. Read as plain objects. Sorted by id.
+ * pods are on their way out), with its Ready replicas (none: the model exists but cannot answer now),
+ * how it is scaled and the adapters it serves (adapters.ts). Read as plain objects. Sorted by id.
  */
 export function servedModels(
   models: Iterable<KubernetesObject>,
@@ -52,8 +53,39 @@ export function servedModels(
       name,
       replicas: replicas.get(modelKey(namespace, name)) ?? [],
       scaling: scalingOf(model),
+      adapters: readAdapters(model).names,
     });
   }
   const id = (m: ServedModel) => modelKey(m.namespace, m.name);
   return served.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+}
+
+/** A spec.adapters entry not served, with the model it belongs to: what discovery warns about. */
+export interface AdapterWarning extends SkippedAdapter {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * What of each model's spec.adapters is skipped now (by model id, as text), and the warnings to give:
+ * only for models whose skipped entries changed since `before`, so a model rebuilt on every replica
+ * change is warned about once, and again when it is edited. Pure.
+ */
+export function skippedAdapters(
+  models: Iterable<KubernetesObject>,
+  before: ReadonlyMap<string, string>,
+): { now: Map<string, string>; warnings: AdapterWarning[] } {
+  const now = new Map<string, string>();
+  const warnings: AdapterWarning[] = [];
+  for (const model of models) {
+    const { namespace, name } = model.metadata ?? {};
+    if (!namespace || !name) continue;
+    const { skipped } = readAdapters(model);
+    if (skipped.length === 0) continue;
+    const id = modelKey(namespace, name);
+    const text = JSON.stringify(skipped);
+    now.set(id, text);
+    if (before.get(id) !== text) warnings.push(...skipped.map((entry) => ({ namespace, name, ...entry })));
+  }
+  return { now, warnings };
 }

@@ -3,7 +3,7 @@ import { describeError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import type { GatewayMetrics, HoldOutcome } from '../metrics.js';
 import type { ModelDirectory, ModelWaker, ServedModel } from '../types.js';
-import { modelId } from './models.js';
+import { modelId } from './modelIds.js';
 import { Refusal } from './refusal.js';
 
 /** How requests for a model without a Ready replica are held (gateway/relay/config.ts has the defaults). */

@@ -1,17 +1,25 @@
 import { quoted } from '../../contract/api/limits.js';
 import type { KeyPolicy, ModelDirectory, ServedModel } from '../types.js';
+import { mayUse, modelId, parseModelId, servedIds, withAdapter, type AskedId } from './modelIds.js';
 import { Refusal } from './refusal.js';
 
-/** A model's id: `<namespace>/<name>`. */
-export const modelId = (model: Pick<ServedModel, 'namespace' | 'name'>) => `${model.namespace}/${model.name}`;
+/** What a request's `model` resolved to: a served model, and which of the ids it answers to. */
+export interface ModelTarget {
+  model: ServedModel;
+  /** The adapter asked for; null: the base model. */
+  adapter: string | null;
+  /** `<namespace>/<name>[:<adapter>]`, from discovery: what metrics, logs and errors name. */
+  id: string;
+  /** `<name>[:<adapter>]`: what the runtime serves (the operator's --model-name, its --adapter names). */
+  servedName: string;
+}
 
-const nameOf = (id: string) => id.slice(id.indexOf('/') + 1);
-
-export const mayUse = (policy: KeyPolicy, id: string) => policy.models === null || policy.models.includes(id);
-
-/** The served models a key may use, in the directory's order. */
-export const usableModels = (directory: ModelDirectory, policy: KeyPolicy) =>
-  directory.list().filter((model) => mayUse(policy, modelId(model)));
+/** The served ids a key may use: each model's own, then its adapters', in the directory's order. */
+export const usableIds = (directory: ModelDirectory, policy: KeyPolicy) =>
+  directory
+    .list()
+    .flatMap((model) => servedIds(model).map((served) => ({ model, ...served })))
+    .filter(({ model, adapter }) => mayUse(policy, modelId(model), adapter));
 
 // the same words whether or not the model exists: a key must not learn what it may not use
 const notAllowed = (asked: string) =>
@@ -24,44 +32,62 @@ const notServed = (asked: string) =>
     { field: 'model' },
   );
 
-/** The ids a bare `<name>` may stand for: the key's allowed ids of that name, or every served model of it. */
-function idsNamed(directory: ModelDirectory, policy: KeyPolicy, name: string): string[] {
-  if (policy.models !== null) return policy.models.filter((id) => nameOf(id) === name);
-  return directory
-    .list()
-    .filter((model) => model.name === name)
-    .map(modelId);
+/**
+ * The models (`<namespace>/<name>`) a bare name may stand for: those of that name whose asked id the
+ * key's entries grant, or, for a key without a list, the served ones of that name (serving the
+ * adapter, if one is asked for).
+ */
+function modelsNamed(directory: ModelDirectory, policy: KeyPolicy, asked: AskedId): string[] {
+  if (policy.models === null) {
+    return directory
+      .list()
+      .filter(
+        (model) => model.name === asked.name && (asked.adapter === null || model.adapters?.includes(asked.adapter)),
+      )
+      .map(modelId);
+  }
+  const bases = new Set<string>();
+  for (const entry of policy.models) {
+    const { namespace, name } = parseModelId(entry);
+    if (namespace !== null && name === asked.name) bases.add(modelId({ namespace, name }));
+  }
+  return [...bases].filter((base) => mayUse(policy, base, asked.adapter));
 }
 
-/** The id `asked` stands for: itself when it has a namespace, else the one model of that name the key may use. */
-function idFor(directory: ModelDirectory, policy: KeyPolicy, asked: string): string {
-  if (asked.includes('/')) {
-    if (!mayUse(policy, asked)) throw notAllowed(asked);
-    return asked;
+/** The model (`<namespace>/<name>`) `asked` stands for: its own when it has a namespace, else the one of that name. */
+function modelFor(directory: ModelDirectory, policy: KeyPolicy, text: string, asked: AskedId): string {
+  if (asked.namespace !== null) {
+    const base = modelId({ namespace: asked.namespace, name: asked.name });
+    if (!mayUse(policy, base, asked.adapter)) throw notAllowed(text);
+    return base;
   }
-  const ids = idsNamed(directory, policy, asked);
-  if (ids.length === 0) throw policy.models === null ? notServed(asked) : notAllowed(asked);
-  if (ids.length > 1) {
+  const bases = modelsNamed(directory, policy, asked);
+  if (bases.length === 0) throw policy.models === null ? notServed(text) : notAllowed(text);
+  if (bases.length > 1) {
+    const ids = bases.map((base) => withAdapter(base, asked.adapter));
     throw new Refusal(
       'invalid_argument',
-      `model ${quoted(asked)} names ${ids.length} models this API key may use; give one of ${ids.join(', ')}`,
+      `model ${quoted(text)} names ${ids.length} models this API key may use; give one of ${ids.join(', ')}`,
       { field: 'model' },
     );
   }
-  return ids[0]!;
+  return bases[0]!;
 }
 
 /**
- * The served model a request's `model` names, for this key: `<namespace>/<name>`, or `<name>` alone
- * where exactly one model the key may use has that name. Not allowed: 403, the same whether or not
- * the model exists; allowed but not served: 404.
+ * What a request's `model` names, for this key: `<namespace>/<name>[:<adapter>]`, or
+ * `<name>[:<adapter>]` alone where exactly one model the key may use has that name. Not allowed:
+ * 403, the same whether or not the model or adapter exists; allowed but not served (the model, or
+ * an adapter the model does not have): 404.
  */
-export function resolveModel(directory: ModelDirectory, policy: KeyPolicy, asked: string): ServedModel {
-  const id = idFor(directory, policy, asked);
-  const slash = id.indexOf('/');
-  const model = directory.get(id.slice(0, slash), id.slice(slash + 1));
-  if (!model) throw notServed(asked);
-  return model;
+export function resolveModel(directory: ModelDirectory, policy: KeyPolicy, text: string): ModelTarget {
+  const asked = parseModelId(text);
+  const base = modelFor(directory, policy, text, asked);
+  const slash = base.indexOf('/');
+  const model = directory.get(base.slice(0, slash), base.slice(slash + 1));
+  const { adapter } = asked;
+  if (!model || (adapter !== null && !model.adapters?.includes(adapter))) throw notServed(text);
+  return { model, adapter, id: withAdapter(modelId(model), adapter), servedName: withAdapter(model.name, adapter) };
 }
 
 /**

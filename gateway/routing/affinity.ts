@@ -85,6 +85,17 @@ export function responsesAffinity(instructions: unknown, input: unknown): string
   return keyOf('responses', [['instructions', textOf(instructions)], ...upToFirstUser(items, itemTurn)]);
 }
 
+/**
+ * The key of a conversation with one of the ids a model serves: the base model's as it is; an
+ * adapter's another key of its own, since the runtime serves each adapter from its own slots
+ * (runtime/engine/lanes.ts), which share no KV cache with the base's or another adapter's. So one
+ * conversation sent to the base and to an adapter are two conversations, each with its own home.
+ */
+export function servedIdAffinity(key: string | undefined, adapter: string | null): string | undefined {
+  if (key === undefined || adapter === null) return key;
+  return keyOf('adapter', [[adapter, key]]);
+}
+
 /** The OpenAI endpoints' keys, by path. */
 const HTTP_AFFINITY: Readonly<Record<string, (body: Record<string, unknown>) => string | undefined>> = {
   '/v1/chat/completions': (body) => chatAffinity(body.messages),

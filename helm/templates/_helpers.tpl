@@ -75,15 +75,27 @@ yet is a create as well as a patch; reads of children go through informers and l
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["list", "watch"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
 {{- end }}
 
-{{/* Cluster-scoped reads: GPU nodes and their labels, to size and place replicas. */}}
+{{/*
+Cluster-scoped reads: GPU nodes and their labels, to size and place replicas; StorageClasses, to check a weight
+cache's class before its claim is made.
+*/}}
 {{- define "gptoss-operator.clusterRules" -}}
 - apiGroups: [""]
   resources: ["nodes"]
+  verbs: ["list", "watch"]
+- apiGroups: ["storage.k8s.io"]
+  resources: ["storageclasses"]
   verbs: ["list", "watch"]
 {{- end }}
 

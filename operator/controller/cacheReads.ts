@@ -1,43 +1,88 @@
-import type { ObjectCache, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
+import type {
+  Informer,
+  ObjectCache,
+  V1Deployment,
+  V1Job,
+  V1Node,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1StorageClass,
+} from '@kubernetes/client-node';
+import type { StorageClassInfo } from '../planner/children.js';
 import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
-import { FETCH_PORT } from '../../contract/names.js';
+import { FETCH_PORT, MODEL_LABEL, WEIGHTS_APP_LABELS } from '../../contract/names.js';
 import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
 import type { Logger } from '../../contract/log.js';
-import { nodeInfo, observedDeployment, observePods, type ReportUnreadable, type WorldReads } from './reads.js';
+import { ByModel, type Watched } from './byModel.js';
+import type { ModelReads } from './modelReads.js';
+import { nodeSignal, SignalMemory } from './wakeSignals.js';
+import {
+  nodeInfo,
+  observedDeployment,
+  observePods,
+  storageClassInfo,
+  type FoundWeightCache,
+  type ReportUnreadable,
+  type WorldReads,
+} from './reads.js';
 
-/** Pods carrying every one of these labels. */
-export const hasLabels = (labels: Record<string, string>) => (pod: V1Pod) =>
-  Object.entries(labels).every(([k, v]) => pod.metadata?.labels?.[k] === v);
+/** The weight caches' objects and the StorageClasses they are made of. */
+export interface WeightCacheCaches {
+  jobs: ObjectCache<V1Job>;
+  claims: ObjectCache<V1PersistentVolumeClaim>;
+  storageClasses: ObjectCache<V1StorageClass>;
+}
+
+/** Objects carrying every one of these labels. */
+export const hasLabels = (labels: Record<string, string>) => (o: { metadata?: { labels?: Record<string, string> } }) =>
+  Object.entries(labels).every(([k, v]) => o.metadata?.labels?.[k] === v);
 
 /**
  * Reads from the operator's informer caches, as controller-runtime's client does: a reconcile
- * costs the API server its writes and one fresh read of the model, however many nodes and pods
- * there are.
+ * costs the API server its writes only, however many nodes and pods there are (the model as
+ * ModelReads gives it: the cache's, or what this process's last status write returned).
  */
 export class CacheReads implements WorldReads {
   private readonly report: ReportUnreadable;
+  /** The nodes as placement reads them, one array until a node's labels or allocatable change (classesOfPool). */
+  private nodeInfos: NodeInfo[] | null = null;
+  private readonly podsByModel: ByModel<V1Pod>;
 
   constructor(
-    private readonly fresh: Pick<WorldReads, 'readModel'>,
-    private readonly nodes: ObjectCache<V1Node>,
+    private readonly models: ModelReads,
+    private readonly nodes: Informer<V1Node> & ObjectCache<V1Node>,
     private readonly deployments: ObjectCache<V1Deployment>,
-    private readonly pods: ObjectCache<V1Pod>,
+    pods: ObjectCache<V1Pod> & Watched<V1Pod>,
     log: Logger,
+    private readonly weightCaches: WeightCacheCaches,
   ) {
     this.report = (pod, endpoint, problem) =>
       log.warn(
         { kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name, endpoint, problem },
         'Failed to read weights download progress',
       );
+    this.podsByModel = new ByModel(pods, pods.list());
+    const signals = new SignalMemory(nodeSignal);
+    for (const n of nodes.list()) signals.changed(n);
+    const changed = (n: V1Node, gone = false) => {
+      if (signals.changed(n, gone)) this.nodeInfos = null;
+    };
+    nodes.on('add', (n) => changed(n));
+    nodes.on('update', (n) => changed(n));
+    nodes.on('delete', (n) => changed(n, true));
   }
 
-  readModel(namespace: string, name: string): Promise<GptOssModel | null> {
-    return this.fresh.readModel(namespace, name);
+  async readModel(namespace: string, name: string): Promise<GptOssModel | null> {
+    return this.models.read(namespace, name);
+  }
+
+  wroteStatus(read: GptOssModel, returned: GptOssModel): void {
+    this.models.wroteStatus(read, returned);
   }
 
   async listNodes(): Promise<NodeInfo[]> {
-    return this.nodes.list().map(nodeInfo);
+    return (this.nodeInfos ??= this.nodes.list().map(nodeInfo));
   }
 
   async observeDeployment(namespace: string, name: string): Promise<ObservedDeployment | null> {
@@ -46,6 +91,21 @@ export class CacheReads implements WorldReads {
   }
 
   observePods(namespace: string, labels: Record<string, string>): Promise<ObservedPods> {
-    return observePods(this.pods.list(namespace).filter(hasLabels(labels)), FETCH_PORT, this.report);
+    const model = labels[MODEL_LABEL] ?? '';
+    return observePods(this.podsByModel.of(namespace, model).filter(hasLabels(labels)), FETCH_PORT, this.report);
+  }
+
+  async listStorageClasses(): Promise<StorageClassInfo[]> {
+    return this.weightCaches.storageClasses.list().map(storageClassInfo);
+  }
+
+  async findWeightCache(namespace: string, model: string): Promise<FoundWeightCache> {
+    const ofModel = hasLabels({ [MODEL_LABEL]: model });
+    const { jobs, claims } = this.weightCaches;
+    return {
+      claims: claims.list(namespace).filter(ofModel),
+      jobs: jobs.list(namespace).filter(ofModel),
+      pods: this.podsByModel.of(namespace, model).filter(hasLabels(WEIGHTS_APP_LABELS)),
+    };
   }
 }

@@ -1,20 +1,27 @@
 import {
   ApiException,
   AppsV1Api,
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  StorageV1Api,
   type KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  setHeaderOptions,
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
-import { FETCH_PORT } from '../../contract/names.js';
-import { selectorText, type ChildRef } from '../planner/children.js';
+import { FETCH_PORT, MODEL_LABEL, WEIGHTS_APP_LABELS } from '../../contract/names.js';
+import { selectorText, type ChildRef, type StorageClassInfo } from '../planner/children.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
-import { nodeInfo, observedDeployment, observePods, type WorldReads } from './reads.js';
+import { APPLY_PATCH, JsonRequests } from './jsonRequests.js';
+import {
+  nodeInfo,
+  observedDeployment,
+  observePods,
+  storageClassInfo,
+  type FoundWeightCache,
+  type WorldReads,
+} from './reads.js';
 
 /** The one field manager every write of the operator uses. */
 export const FIELD_MANAGER = 'gptoss-operator';
@@ -49,13 +56,18 @@ export class Executor implements WorldReads {
   private readonly applied = new Map<string, string>();
   /** Children known to be absent (deleted or never there). */
   private readonly absent = new Set<string>();
-  private readonly objects: KubernetesObjectApi;
+  /** The hot writes, as JSON without the generated client's serializer (jsonRequests.ts). */
+  private readonly json: JsonRequests;
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly custom: CustomObjectsApi;
+  private readonly batch: BatchV1Api;
+  private readonly storage: StorageV1Api;
 
   constructor(kc: KubeConfig) {
-    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.batch = kc.makeApiClient(BatchV1Api);
+    this.storage = kc.makeApiClient(StorageV1Api);
+    this.json = JsonRequests.forConfig(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
@@ -94,7 +106,8 @@ export class Executor implements WorldReads {
     const hash = createHash('sha256').update(JSON.stringify(object)).digest('hex');
     if (this.applied.get(key) === hash) return false;
     try {
-      await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      const path = await this.json.pathOf(object);
+      await this.json.send('PATCH', `${path}?fieldManager=${FIELD_MANAGER}&force=true`, object, APPLY_PATCH);
     } catch (cause) {
       this.applied.delete(key);
       throw new Error(`applying ${String(object.kind)} ${meta.namespace}/${meta.name}`, { cause });
@@ -109,11 +122,13 @@ export class Executor implements WorldReads {
     const key = childKey(ref);
     if (this.absent.has(key)) return false;
     try {
-      await this.objects.delete({
+      // in the background: a Job's own default would orphan its pods, which would go on downloading
+      const path = await this.json.pathOf({
         apiVersion: ref.apiVersion,
         kind: ref.kind,
         metadata: { namespace: ref.namespace, name: ref.name },
       });
+      await this.json.send('DELETE', `${path}?propagationPolicy=Background`);
     } catch (cause) {
       if (!isNotFound(cause)) throw new Error(`deleting ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
       this.absent.add(key);
@@ -158,6 +173,28 @@ export class Executor implements WorldReads {
     return observePods(pods, FETCH_PORT);
   }
 
+  async listStorageClasses(): Promise<StorageClassInfo[]> {
+    try {
+      return (await this.storage.listStorageClass()).items.map(storageClassInfo);
+    } catch (cause) {
+      throw new Error('listing StorageClasses', { cause });
+    }
+  }
+
+  async findWeightCache(namespace: string, model: string): Promise<FoundWeightCache> {
+    const labelSelector = selectorText({ ...WEIGHTS_APP_LABELS, [MODEL_LABEL]: model });
+    try {
+      const [claims, jobs, pods] = await Promise.all([
+        this.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }),
+        this.batch.listNamespacedJob({ namespace, labelSelector }),
+        this.core.listNamespacedPod({ namespace, labelSelector }),
+      ]);
+      return { claims: claims.items, jobs: jobs.items, pods: pods.items };
+    } catch (cause) {
+      throw new Error(`listing the weight cache of ${namespace}/${model}`, { cause });
+    }
+  }
+
   /** An Event on the model (kubectl describe gom shows it). */
   async recordEvent(
     model: GptOssModel,
@@ -168,24 +205,23 @@ export class Executor implements WorldReads {
   ): Promise<void> {
     const { namespace, name, uid } = model.metadata;
     try {
-      await this.core.createNamespacedEvent({
-        namespace: namespace!,
-        body: {
-          metadata: {
-            namespace,
-            name: `${name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
-          },
-          involvedObject: { apiVersion: model.apiVersion, kind: model.kind, name, namespace, uid },
-          type,
-          reason,
-          message: message.slice(0, 1000),
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-          source: { component: FIELD_MANAGER },
-          reportingComponent: FIELD_MANAGER,
-          reportingInstance: FIELD_MANAGER,
+      await this.json.send('POST', `/api/v1/namespaces/${namespace}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: {
+          namespace,
+          name: `${name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
         },
+        involvedObject: { apiVersion: model.apiVersion, kind: model.kind, name, namespace, uid },
+        type,
+        reason,
+        message: message.slice(0, 1000),
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+        source: { component: FIELD_MANAGER },
+        reportingComponent: FIELD_MANAGER,
+        reportingInstance: FIELD_MANAGER,
       });
     } catch (cause) {
       throw new Error(`recording event ${reason} for GptOssModel ${namespace}/${name}`, { cause });
@@ -238,21 +274,16 @@ export class Executor implements WorldReads {
     }
   }
 
-  async writeStatus(model: GptOssModel, status: GptOssModelStatus): Promise<void> {
+  /** Writes the model's status; resolves with the model as the API server answered (its new resourceVersion). */
+  async writeStatus(model: GptOssModel, status: GptOssModelStatus): Promise<GptOssModel> {
     const { namespace, name } = model.metadata;
     try {
-      await this.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: namespace!,
-          plural: PLURAL,
-          name,
-          fieldManager: FIELD_MANAGER,
-          force: true,
-          body: { apiVersion: model.apiVersion, kind: model.kind, metadata: { name, namespace }, status },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      const path = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}/status`;
+      return await this.json.send<GptOssModel>(
+        'PATCH',
+        `${path}?fieldManager=${FIELD_MANAGER}&force=true`,
+        { apiVersion: model.apiVersion, kind: model.kind, metadata: { name, namespace }, status },
+        APPLY_PATCH,
       );
     } catch (cause) {
       throw new Error(`writing the status of GptOssModel ${namespace}/${name}`, { cause });

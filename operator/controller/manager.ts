@@ -7,10 +7,12 @@ import { fetchAllowances } from '../planner/policy.js';
 import { Autoscaler } from './autoscaler.js';
 import { OperatorCaches } from './caches.js';
 import { CacheReads } from './cacheReads.js';
+import { EventQueue } from './eventQueue.js';
 import { Executor } from './executor.js';
 import { InformerSupervisor } from '../../contract/kube/informerSupervisor.js';
 import { reuseConnections } from './keepAlive.js';
 import { LeaderElector } from './leaderElection.js';
+import { ModelReads } from './modelReads.js';
 import { operatorMetrics } from './operatorMetrics.js';
 import { startOpsServer } from './opsServer.js';
 import { ModelReconciler } from './reconciler.js';
@@ -29,6 +31,9 @@ export interface RunningOperator {
 
 type Metrics = ReturnType<typeof operatorMetrics>;
 
+/** How long a stopping operator gives its queued Events to reach the API server (the rest are dropped, said). */
+const EVENT_FLUSH_MS = 5000;
+
 export async function startOperator(
   kc: KubeConfig,
   config: OperatorConfig,
@@ -39,10 +44,24 @@ export async function startOperator(
   reuseConnections(kc);
   const executor = new Executor(kc);
   const queue = new WorkQueue();
-  const metrics = operatorMetrics(() => queue.length);
+  const metrics = operatorMetrics(
+    () => queue.length,
+    () => events.depth,
+  );
+  const events = new EventQueue({
+    send: (e) => executor.recordEvent(e.model, e.type, e.reason, e.message, e.at),
+    log,
+    onDrop: (cause) => metrics.eventsDropped.inc({ cause }),
+  });
   const caches = new OperatorCaches(kc, config.namespaces);
+  const models = new ModelReads(caches.models);
   const watched = (ns: string | undefined) => config.namespaces.length === 0 || config.namespaces.includes(ns ?? '');
-  const targets = { enqueue: (key: string) => queue.add(key), forgetChild: executor.forget.bind(executor), watched };
+  const targets = {
+    enqueue: (key: string) => queue.add(key),
+    forgetChild: executor.forget.bind(executor),
+    watched,
+    modelNews: models.observed.bind(models),
+  };
   declareWatches(caches, targets);
 
   const supervisors = supervise(caches, config, log, metrics);
@@ -63,10 +82,11 @@ export async function startOperator(
   const policy = tenantPolicy(config);
   const reconciler = new ModelReconciler({
     executor,
-    reads: new CacheReads(executor, caches.nodes, caches.deployments, caches.pods, log),
+    reads: new CacheReads(models, caches.nodes, caches.deployments, caches.pods, log, caches),
     settings: { ...config, policy, fetchAllowances: fetchAllowances(policy) },
     now: () => new Date(),
     autoscaling: ({ namespace, name }) => autoscaler.status(namespace, name),
+    events,
   });
   // the level-based safety net: everything is applied again, children nobody watches included
   const resync = setInterval(() => {
@@ -90,7 +110,9 @@ export async function startOperator(
     onStoppedLeading: () => {
       queue.shutDown();
       void autoscaler.stop();
-      if (!stopping) onLostLeadership();
+      if (stopping) return;
+      events.abandon('leadership was lost');
+      onLostLeadership();
     },
   });
 
@@ -102,6 +124,7 @@ export async function startOperator(
       await autoscaler.stop();
       queue.shutDown();
       await workers;
+      await events.close(EVENT_FLUSH_MS);
       await elector.stop(true);
       await Promise.all(supervisors.map((s) => s.stop()));
       await ops.close();

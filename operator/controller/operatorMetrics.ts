@@ -3,7 +3,7 @@ import type { GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import { CONDITION_TYPES } from '../api/v1alpha1/reasons.js';
 
 /** The operator's /metrics (prefix gptoss_operator_): work done, and per model what alerts and dashboards read. */
-export function operatorMetrics(queueDepth: () => number) {
+export function operatorMetrics(queueDepth: () => number, eventQueueDepth: () => number = () => 0) {
   const registry = new Registry();
   const reconciles = new Counter({
     name: 'gptoss_operator_reconciles_total',
@@ -24,6 +24,20 @@ export function operatorMetrics(queueDepth: () => number) {
     collect() {
       this.set(queueDepth());
     },
+  });
+  new Gauge({
+    name: 'gptoss_operator_event_queue_depth',
+    help: 'Model Events decided but not yet delivered to the API server.',
+    registers: [registry],
+    collect() {
+      this.set(eventQueueDepth());
+    },
+  });
+  const eventsDropped = new Counter({
+    name: 'gptoss_operator_events_dropped_total',
+    help: 'Model Events not delivered, by cause (queueFull, refused, retriesExhausted, shutdown); each is logged.',
+    labelNames: ['cause'],
+    registers: [registry],
   });
   const leader = new Gauge({
     name: 'gptoss_operator_leader',
@@ -56,6 +70,7 @@ export function operatorMetrics(queueDepth: () => number) {
     duration,
     leader,
     informerRestarts,
+    eventsDropped,
     /** The model's series from its status; null (the model is gone) drops them. */
     setModel(namespace: string, model: string, status: GptOssModelStatus | null, desiredReplicas: number) {
       if (!status) {

@@ -1,21 +1,34 @@
-import type { V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
+import type {
+  V1Deployment,
+  V1Job,
+  V1Node,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1StorageClass,
+} from '@kubernetes/client-node';
+import type { ChildRef, StorageClassInfo, WeightCachePlan } from '../planner/children.js';
 import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import { hostPort } from '../../contract/names.js';
-import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
+import type { ObservedDeployment, ObservedPods, ObservedWeightCache } from '../planner/status.js';
 import { PROGRESS_LIMITS, readPodEndpoint } from './podEndpoint.js';
 
 /**
  * What a reconcile reads. The Executor answers from the API server; the operator process answers
- * from its informers' caches (the model itself is always read fresh, so status and events are
- * computed from what was last written).
+ * from its informers' caches, the model included: status and events are still computed from what
+ * was last written, as the reconciler tells the reads what its status write returned.
  */
 export interface WorldReads {
   readModel(namespace: string, name: string): Promise<GptOssModel | null>;
+  /** The reconcile wrote the status of `read`; `returned` is the model as the API server answered (ModelReads). */
+  wroteStatus?(read: GptOssModel, returned: GptOssModel): void;
   listNodes(): Promise<NodeInfo[]>;
   observeDeployment(namespace: string, name: string): Promise<ObservedDeployment | null>;
   /** What the model's pods say: unschedulable, failing containers, weights download progress. */
   observePods(namespace: string, labels: Record<string, string>): Promise<ObservedPods>;
+  listStorageClasses(): Promise<StorageClassInfo[]>;
+  /** The model's weight cache objects (claims, download Jobs, their pods), read with readWeightCache. */
+  findWeightCache(namespace: string, model: string): Promise<FoundWeightCache>;
 }
 
 /** A pod's endpoint that answered but could not be trusted: said in a log line (and the model's status). */
@@ -64,7 +77,10 @@ export async function observePods(
 ): Promise<ObservedPods> {
   const downloads = await Promise.all(
     pods.map(async (pod) => {
-      const fetching = pod.status?.initContainerStatuses?.find((c) => c.name === 'fetch' && c.state?.running);
+      // the runtime pod's init container, or the cache's download Job's container
+      const fetching = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+        (c) => c.name === 'fetch' && c.state?.running,
+      );
       const ip = pod.status?.podIP;
       return fetching && ip ? podDownload(pod, ip, fetchPort, report) : null;
     }),
@@ -81,7 +97,7 @@ export async function observePods(
   };
 }
 
-function firstFailing(pods: readonly V1Pod[]): string | null {
+export function firstFailing(pods: readonly V1Pod[]): string | null {
   for (const pod of pods) {
     for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
       const last = c.state?.terminated ?? c.lastState?.terminated;
@@ -131,4 +147,93 @@ export function observedDeployment(d: V1Deployment): ObservedDeployment {
     upToDate: (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
     replicaFailure: failure ? `${failure.reason ?? 'ReplicaFailure'}: ${failure.message ?? ''}`.trim() : null,
   };
+}
+
+export const storageClassInfo = (sc: V1StorageClass): StorageClassInfo => ({
+  name: sc.metadata?.name ?? '',
+  provisioner: sc.provisioner,
+  isDefault: sc.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true',
+});
+
+/** The Job's state from its conditions (Complete and Failed are final). */
+function jobState(job: V1Job): NonNullable<ObservedWeightCache['job']> {
+  const holds = (type: string) => job.status?.conditions?.some((c) => c.type === type && c.status === 'True');
+  return holds('Complete') ? 'Complete' : holds('Failed') ? 'Failed' : 'Running';
+}
+
+/** The last line of the latest failed download pod's fetch, as the Job's pods say why (the Job says only "failed"). */
+function lastFailure(pods: readonly V1Pod[]): string | null {
+  const failed = pods
+    .flatMap((pod) =>
+      (pod.status?.containerStatuses ?? [])
+        .filter((c) => c.name === 'fetch' && c.state?.terminated && c.state.terminated.exitCode !== 0)
+        .map((c) => ({ pod, terminated: c.state!.terminated! })),
+    )
+    .sort((a, b) => String(a.terminated.finishedAt ?? '').localeCompare(String(b.terminated.finishedAt ?? '')));
+  const last = failed.at(-1);
+  if (!last) return null;
+  const why = last.terminated.message?.trim().split('\n').at(-1) ?? `exit code ${last.terminated.exitCode}`;
+  return `pod ${last.pod.metadata?.name}: ${why}`;
+}
+
+/** A model's weight cache objects as found: its claims, Jobs and the download pods in its namespace. */
+export interface FoundWeightCache {
+  claims: readonly V1PersistentVolumeClaim[];
+  jobs: readonly V1Job[];
+  pods: readonly V1Pod[];
+}
+
+/** What a reconcile learns of a model's weight cache: the wanted one's state, and what is left of earlier ones. */
+export interface WeightCacheReading {
+  observed?: ObservedWeightCache;
+  /**
+   * To delete: Jobs of other files (their pods would write beside the new ones) and, once the source has no cache, the
+   * claim unless it is retained (a retained claim has no owner).
+   */
+  stale: ChildRef[];
+}
+
+const ownedBy = (o: V1Job | V1PersistentVolumeClaim, uid: string | undefined) =>
+  o.metadata?.ownerReferences?.some((r) => r.uid === uid) ?? false;
+
+/**
+ * The wanted cache's claim, the Job of the wanted files and that Job's pods (the Job controller labels them with its
+ * name): its state, why it failed, and its running pod's download progress; and the objects of the model that the
+ * plan no longer wants.
+ */
+export async function readWeightCache(
+  model: { namespace: string; name: string; uid?: string },
+  cache: Pick<WeightCachePlan, 'claimName' | 'jobName'> | undefined,
+  found: FoundWeightCache,
+  fetchPort: number,
+  report: ReportUnreadable = () => undefined,
+): Promise<WeightCacheReading> {
+  const ref = (kind: 'Job' | 'PersistentVolumeClaim', name: string): ChildRef => ({
+    apiVersion: kind === 'Job' ? 'batch/v1' : 'v1',
+    kind,
+    namespace: model.namespace,
+    name,
+  });
+  const stale = [
+    ...found.jobs.filter((j) => j.metadata?.name !== cache?.jobName).map((j) => ref('Job', j.metadata!.name!)),
+    ...(cache
+      ? []
+      : found.claims.filter((c) => ownedBy(c, model.uid)).map((c) => ref('PersistentVolumeClaim', c.metadata!.name!))),
+  ];
+  if (!cache) return { stale };
+  const claim = found.claims.find((c) => c.metadata?.name === cache.claimName);
+  const job = found.jobs.find((j) => j.metadata?.name === cache.jobName);
+  const pods = found.pods.filter((p) => p.metadata?.labels?.['batch.kubernetes.io/job-name'] === cache.jobName);
+  const running = job ? pods.filter((p) => p.status?.phase === 'Running') : [];
+  const { download } = await observePods(running, fetchPort, report);
+  const observed = {
+    claimName: cache.claimName,
+    jobName: cache.jobName,
+    claimPhase: claim ? (claim.status?.phase ?? 'Pending') : null,
+    job: job ? jobState(job) : null,
+    failure: lastFailure(pods),
+    unschedulable: firstUnschedulable(pods),
+    download,
+  };
+  return { observed, stale };
 }

@@ -1,13 +1,21 @@
 import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
 import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
 import { isProblem, REASONS } from '../api/v1alpha1/reasons.js';
-import { labelsFor, planChildren, selectorText, type ChildrenConfig } from '../planner/children.js';
-import { gpuClasses, nodesMatching } from '../planner/gpuClasses.js';
+import {
+  labelsFor,
+  planChildren,
+  selectorText,
+  type ChildrenConfig,
+  type WeightCachePlan,
+} from '../planner/children.js';
+import { FETCH_PORT } from '../../contract/names.js';
+import { classesOfPool } from '../planner/gpuClasses.js';
 import { planPlacement, type Placement, type PlacementSettings } from '../planner/placement.js';
 import { policyRefusal, type TenantPolicy } from '../planner/policy.js';
 import { planStatus, statusChanged } from '../planner/status.js';
+import type { EventSink } from './eventQueue.js';
 import { refusedChild, type Executor } from './executor.js';
-import type { WorldReads } from './reads.js';
+import { readWeightCache, type WorldReads } from './reads.js';
 
 export interface ReconcileSettings extends ChildrenConfig, PlacementSettings {
   /** What tenants' models may ask for; a model outside it gets no new children. */
@@ -38,6 +46,8 @@ export interface ReconcilerDeps {
   now: () => Date;
   /** The builtin autoscaler's last decision for a model (it keeps it in memory; status has one writer: this). */
   autoscaling?: (key: ModelKey) => AutoscalingStatus | undefined;
+  /** Where Events go (the operator process: an EventQueue); without one, each is sent before the reconcile returns. */
+  events?: EventSink;
 }
 
 const DOWNLOAD_POLL_MS = 2000;
@@ -53,9 +63,16 @@ const clip = (message: string) => (message.length > MAX_MESSAGE ? `${message.sli
  */
 export class ModelReconciler {
   private readonly reads: WorldReads;
+  private readonly events: EventSink;
+  /** GPU classes computed once per node list and selector, not on every reconcile. */
+  private readonly classesOf: ReturnType<typeof classesOfPool>;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.reads = deps.reads ?? deps.executor;
+    this.events = deps.events ?? {
+      record: (e) => deps.executor.recordEvent(e.model, e.type, e.reason, e.message, e.at),
+    };
+    this.classesOf = classesOfPool(deps.settings.catalogue);
   }
 
   async reconcile(key: ModelKey): Promise<ReconcileOutcome> {
@@ -64,28 +81,26 @@ export class ModelReconciler {
     if (!model) return { applied: [], statusWritten: false, status: null, desiredReplicas: 0 };
     // the API server defaulted the spec; parsing again types it and catches a CRD older than us
     model.spec = gptOssModelSpec.parse(model.spec);
-    const nodes = nodesMatching(await this.reads.listNodes(), model.spec.gpu?.nodeSelector);
-    const placement = planPlacement(
-      model.spec,
-      gpuClasses(nodes, settings.catalogue),
-      settings,
-      model.status?.placement,
-    );
+    const classes = this.classesOf(await this.reads.listNodes(), model.spec.gpu?.nodeSelector);
+    const placement = planPlacement(model.spec, classes, settings, model.status?.placement);
     // the admin's policy first: a refused model gets no children, whatever else it asks
     const refusal = policyRefusal(model.spec, settings.policy);
-    const { applied, problem } = refusal
-      ? { applied: [], problem: refusal }
+    const { applied, problem, cache } = refusal
+      ? { applied: [], problem: refusal, cache: undefined }
       : await this.applyChildren(model, placement);
+    const weightCache = await this.weightCache(model, cache, applied);
     const labels = labelsFor(model);
     const observed = {
       deployment: await this.reads.observeDeployment(key.namespace, key.name),
       ...(await this.reads.observePods(key.namespace, labels)),
       selector: selectorText(labels),
+      ...(weightCache ? { weightCache } : {}),
     };
     const status = planStatus(model, placement, problem, observed, now(), this.deps.autoscaling?.(key));
     const changed = statusChanged(model.status, status);
     if (changed) {
-      await this.deps.executor.writeStatus(model, status);
+      const written = await this.deps.executor.writeStatus(model, status);
+      this.reads.wroteStatus?.(model, written);
       await this.recordConditionChanges(model, status);
     }
     return {
@@ -94,7 +109,7 @@ export class ModelReconciler {
       status,
       desiredReplicas: model.spec.replicas,
       // nothing in the API server changes while a download advances: look again soon
-      ...(observed.download ? { requeueAfterMs: DOWNLOAD_POLL_MS } : {}),
+      ...(observed.download || weightCache?.download ? { requeueAfterMs: DOWNLOAD_POLL_MS } : {}),
     };
   }
 
@@ -105,7 +120,9 @@ export class ModelReconciler {
   private async applyChildren(model: GptOssModel, placement: Placement) {
     const applied: string[] = [];
     if (!placement.placed) return { applied, problem: null };
-    const planned = planChildren(model, placement, this.deps.settings);
+    // only a cached source depends on the StorageClasses
+    const storageClasses = model.spec.source.url?.cache ? await this.reads.listStorageClasses() : [];
+    const planned = planChildren(model, placement, this.deps.settings, { storageClasses });
     if (!planned.ok) return { applied, problem: planned };
     const { executor } = this.deps;
     const refusals: string[] = [];
@@ -125,7 +142,23 @@ export class ModelReconciler {
     const problem = refusals.length
       ? { reason: REASONS.childRejected, message: clip(`the API server refused ${refusals.join('; ')}`) }
       : null;
-    return { applied, problem };
+    return { applied, problem, cache: planned.cache };
+  }
+
+  /**
+   * The weight cache's state, when the plan has one, after deleting what is left of an earlier one (a Job of other
+   * files, a claim the source no longer names). Read from the caches: a model without a cache costs nothing here.
+   */
+  private async weightCache(model: GptOssModel, cache: WeightCachePlan | undefined, applied: string[]) {
+    const { namespace = '', name, uid } = model.metadata;
+    const found = await this.reads.findWeightCache(namespace, name);
+    if (!cache && !found.claims.length && !found.jobs.length) return undefined;
+    // progress that cannot be read is said in the status message (download.unreadable)
+    const reading = await readWeightCache({ namespace, name, uid }, cache, found, FETCH_PORT);
+    for (const ref of reading.stale) {
+      if (await this.deps.executor.deleteIfPresent(ref)) applied.push(`-${ref.kind}/${ref.name}`);
+    }
+    return reading.observed;
   }
 
   /** An Event for every condition that changed status: decisions (Normal) and problems (Warning). */
@@ -133,13 +166,13 @@ export class ModelReconciler {
     const before = new Map((model.status?.conditions ?? []).map((c) => [c.type, c.status]));
     for (const c of status.conditions ?? []) {
       if (before.get(c.type) === c.status) continue;
-      await this.deps.executor.recordEvent(
+      await this.events.record({
         model,
-        isProblem(c.type, c.status) ? 'Warning' : 'Normal',
-        c.reason,
-        c.message,
-        this.deps.now(),
-      );
+        type: isProblem(c.type, c.status) ? 'Warning' : 'Normal',
+        reason: c.reason,
+        message: c.message,
+        at: this.deps.now(),
+      });
     }
   }
 }

@@ -1,6 +1,7 @@
-import type { KubernetesObject, V1Deployment, V1Node } from '@kubernetes/client-node';
-import { MODEL_LABEL } from '../../contract/names.js';
-import type { OperatorCaches } from './caches.js';
+import type { KubernetesObject, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
+import { MODEL_LABEL, RUNTIME_APP_LABELS } from '../../contract/names.js';
+import type { ModelObject, OperatorCaches } from './caches.js';
+import { deploymentSignal, nodeSignal, podSignal, QUIET_POD, SignalMemory } from './wakeSignals.js';
 
 export interface WatchTargets {
   /** Reconcile this model ("namespace/name"). */
@@ -9,17 +10,22 @@ export interface WatchTargets {
   forgetChild(child: { kind: string; namespace: string; name: string }): void;
   /** Namespaces this operator reconciles. */
   watched(namespace: string | undefined): boolean;
+  /** False for a model event that is only the echo of this operator's own status write (ModelReads.observed). */
+  modelNews?(model: ModelObject, gone: boolean): boolean;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
-/** What placement reads of a node: a change to anything else (heartbeats, conditions) is no news. */
-const nodeFingerprint = (n: V1Node) => JSON.stringify([n.metadata?.labels ?? {}, n.status?.allocatable ?? {}]);
+const RUNTIME_NAME = RUNTIME_APP_LABELS['app.kubernetes.io/name'];
 
 /**
- * Which event enqueues which model, in one place:
- * - a GptOssModel: itself;
- * - a runtime pod: its model (from the model label);
- * - a runtime Deployment: its model, and when its spec changed (generation) or it went, the
+ * Which event enqueues which model, in one place (what each kind says that a reconcile reads: wakeSignals.ts):
+ * - a GptOssModel: itself, unless the event is the echo of our own status write;
+ * - a runtime pod: its model (from the model label), only when what status reads of it changed:
+ *   unschedulable, a failing container, a download starting or ending (readiness comes through the Deployment);
+ * - a weight cache's claim, download Job or its pod: its model, on every change;
+ * - a StorageClass: every model with a weight cache (its class may have come or gone);
+ * - a runtime Deployment: its model when what status reads of it changed (replicas, ready, updated, observed
+ *   generation, ReplicaFailure) or its generation moved; when its spec changed (generation) or it went, the
  *   executor forgets having applied it, so the next reconcile applies it again, whoever changed it;
  * - a node: every model, but only when what placement reads of it (labels, allocatable) changed.
  */
@@ -31,12 +37,38 @@ export function declareWatches(caches: OperatorCaches, targets: WatchTargets): v
     const model = o.metadata?.labels?.[MODEL_LABEL];
     if (model && targets.watched(o.metadata?.namespace)) targets.enqueue(`${o.metadata?.namespace}/${model}`);
   };
+  const enqueueCached = () => {
+    for (const m of caches.models.list()) if (m.spec?.source?.url?.cache) enqueueModel(m);
+  };
+  const modelChanged = (m: ModelObject, gone = false) => {
+    if (targets.modelNews?.(m, gone) ?? true) enqueueModel(m);
+  };
+  caches.models.on('add', (m) => modelChanged(m));
+  caches.models.on('update', (m) => modelChanged(m));
+  caches.models.on('delete', (m) => modelChanged(m, true));
+
+  const runtimePods = new SignalMemory(podSignal, QUIET_POD);
+  const podChanged = (p: V1Pod, gone = false) => {
+    const runtime = p.metadata?.labels?.['app.kubernetes.io/name'] === RUNTIME_NAME;
+    if (!runtime || runtimePods.changed(p, gone)) enqueueOwner(p);
+  };
+  caches.pods.on('add', (p) => podChanged(p));
+  caches.pods.on('update', (p) => podChanged(p));
+  caches.pods.on('delete', (p) => podChanged(p, true));
+
   for (const verb of ['add', 'update', 'delete'] as const) {
-    caches.models.on(verb, enqueueModel);
-    caches.pods.on(verb, enqueueOwner);
+    caches.jobs.on(verb, enqueueOwner);
+    caches.claims.on(verb, enqueueOwner);
+    caches.storageClasses.on(verb, enqueueCached);
   }
+  // a download Job or claim deleted by hand (to try a failed download again) is applied again at the next reconcile
+  const cacheChildGone = (kind: 'Job' | 'PersistentVolumeClaim') => (o: KubernetesObject) =>
+    targets.forgetChild({ kind, namespace: o.metadata!.namespace!, name: o.metadata!.name! });
+  caches.jobs.on('delete', cacheChildGone('Job'));
+  caches.claims.on('delete', cacheChildGone('PersistentVolumeClaim'));
 
   const generations = new Map<string, number>();
+  const deploymentSignals = new SignalMemory(deploymentSignal);
   const deploymentChanged = (d: V1Deployment, gone = false) => {
     const key = keyOf(d);
     const generation = d.metadata?.generation ?? 0;
@@ -45,19 +77,15 @@ export function declareWatches(caches: OperatorCaches, targets: WatchTargets): v
       targets.forgetChild({ kind: 'Deployment', namespace: d.metadata!.namespace!, name: d.metadata!.name! });
     if (gone) generations.delete(key);
     else generations.set(key, generation);
-    enqueueOwner(d);
+    if (deploymentSignals.changed(d, gone) || gone) enqueueOwner(d);
   };
   caches.deployments.on('add', (d) => deploymentChanged(d));
   caches.deployments.on('update', (d) => deploymentChanged(d));
   caches.deployments.on('delete', (d) => deploymentChanged(d, true));
 
-  const fingerprints = new Map<string, string>();
+  const nodeSignals = new SignalMemory(nodeSignal);
   const nodeChanged = (n: V1Node, gone = false) => {
-    const name = n.metadata?.name ?? '';
-    const before = fingerprints.get(name);
-    if (gone) fingerprints.delete(name);
-    else fingerprints.set(name, nodeFingerprint(n));
-    if (gone || before !== fingerprints.get(name)) for (const m of caches.models.list()) enqueueModel(m);
+    if (nodeSignals.changed(n, gone) || gone) for (const m of caches.models.list()) enqueueModel(m);
   };
   caches.nodes.on('add', (n) => nodeChanged(n));
   caches.nodes.on('update', (n) => nodeChanged(n));

@@ -96,3 +96,20 @@ export function nodesMatching(nodes: readonly NodeInfo[], selector: Record<strin
   if (!selector) return [...nodes];
   return nodes.filter((n) => Object.entries(selector).every(([k, v]) => n.labels[k] === v));
 }
+
+/**
+ * gpuClasses of the nodes a model's selector allows, remembered per node list (by identity) and selector: callers
+ * that keep one list while the nodes' labels and allocatable stay the same (the operator's cache reads) compute the
+ * classes once, not on every reconcile. The classes returned are shared: not to be changed.
+ */
+export function classesOfPool(catalogue: Record<string, CatalogueEntry> = DEFAULT_CATALOGUE) {
+  const remembered = new WeakMap<readonly NodeInfo[], Map<string, GpuClass[]>>();
+  return (nodes: readonly NodeInfo[], selector: Record<string, string> | undefined): GpuClass[] => {
+    let bySelector = remembered.get(nodes);
+    if (!bySelector) remembered.set(nodes, (bySelector = new Map<string, GpuClass[]>()));
+    const key = JSON.stringify(Object.entries(selector ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+    let classes = bySelector.get(key);
+    if (!classes) bySelector.set(key, (classes = gpuClasses(nodesMatching(nodes, selector), catalogue)));
+    return classes;
+  };
+}

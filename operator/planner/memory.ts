@@ -56,8 +56,12 @@ export const DEFAULT_SIZING: Sizing = { computeBufferMiB: 32, marginMiB: 512, ma
 
 export interface MemoryNeed {
   weightsMiB: number;
+  /** The base model's context. */
   kvCacheMiB: number;
+  /** Per GPU, for the base model's context. */
   computeMiB: number;
+  /** Every adapter's tensors, and its own context's KV cache and compute buffers (on every GPU). */
+  adaptersMiB: number;
   marginMiB: number;
   /** Per GPU when the replica is split over `gpus` GPUs (weights and caches divide, compute does not). */
   perGpuMiB: number;
@@ -71,9 +75,13 @@ export interface MemoryNeed {
  * sliding-window cache (slots x window + a batch). Compute: the logits buffer of one batch
  * (batch x vocabulary x f32) and a small constant; a real 20b load at 131,072 tokens measured
  * 3072 MiB KV, 18 MiB sliding-window KV and about 420 MiB compute, which this reproduces.
+ *
+ * Adapters: node-llama-cpp applies a LoRA to a whole context, so each adapter is served by a context of its own
+ * (runtime/engine/lanes.ts) with parallelSlots slots: it costs its tensors (sizeMiB) plus the same KV cache and
+ * compute buffers as the base model's context.
  */
 export function replicaMemory(
-  spec: Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots'>,
+  spec: Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots' | 'adapters'>,
   gpus = 1,
   sizing: Sizing = DEFAULT_SIZING,
 ): MemoryNeed {
@@ -85,8 +93,12 @@ export function replicaMemory(
   const weightsMiB = Math.ceil(s.weightsBytes / MiB);
   const kvCacheMiB = Math.ceil((fullKv + windowKv) / MiB);
   const computeMiB = Math.ceil((UBATCH * s.vocabulary * 4) / MiB) + sizing.computeBufferMiB;
-  const shared = (weightsMiB + kvCacheMiB) / gpus;
+  const adapters = spec.adapters ?? [];
+  const adapterSharedMiB = adapters.reduce((sum, a) => sum + a.sizeMiB + kvCacheMiB, 0);
+  const contexts = 1 + adapters.length;
+  const shared = (weightsMiB + kvCacheMiB + adapterSharedMiB) / gpus;
   const marginMiB = Math.ceil(shared * sizing.marginRatio) + sizing.marginMiB;
-  const perGpuMiB = Math.ceil(shared) + computeMiB + marginMiB;
-  return { weightsMiB, kvCacheMiB, computeMiB, marginMiB, perGpuMiB, gpus, totalMiB: perGpuMiB * gpus };
+  const perGpuMiB = Math.ceil(shared) + contexts * computeMiB + marginMiB;
+  const adaptersMiB = adapterSharedMiB + adapters.length * computeMiB * gpus;
+  return { weightsMiB, kvCacheMiB, computeMiB, adaptersMiB, marginMiB, perGpuMiB, gpus, totalMiB: perGpuMiB * gpus };
 }

@@ -53,7 +53,7 @@ export interface PlacementSettings {
   sizing?: Sizing;
 }
 
-type PlannedSpec = Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots' | 'gpu'>;
+type PlannedSpec = Pick<GptOssModelSpec, 'variant' | 'contextSize' | 'parallelSlots' | 'gpu' | 'adapters'>;
 
 /**
  * The spec fields placement reads (the node selector narrows the nodes it chooses from); a change to any of them (and
@@ -67,8 +67,10 @@ export function placementHash(spec: PlannedSpec): string {
     products: spec.gpu?.products,
     nodeSelector: spec.gpu?.nodeSelector,
   };
+  // absent without adapters: the hash of a model that has none is what it was before adapters existed
+  const adapterMiB = spec.adapters?.length ? spec.adapters.map((a) => a.sizeMiB) : undefined;
   return createHash('sha256')
-    .update(JSON.stringify({ variant, contextSize, parallelSlots, gpu }))
+    .update(JSON.stringify({ variant, contextSize, parallelSlots, gpu, adapterMiB }))
     .digest('hex')
     .slice(0, 16);
 }
@@ -190,7 +192,8 @@ export function planPlacement(
     need,
     message:
       `a replica needs ${need.totalMiB} MiB of GPU memory (weights ${need.weightsMiB}, KV cache ${need.kvCacheMiB}, ` +
-      `compute ${need.computeMiB}, margin ${need.marginMiB}) and no node can hold it, ` +
+      `compute ${need.computeMiB}, ${need.adaptersMiB ? `adapters ${need.adaptersMiB}, ` : ''}` +
+      `margin ${need.marginMiB}) and no node can hold it, ` +
       `not even on all of its GPUs; ${seen}`,
   };
 }

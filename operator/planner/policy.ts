@@ -61,25 +61,27 @@ const list = (values: readonly string[]) => (values.length ? values.join(', ') :
 const refused = (field: string, value: string, what: string, setting: string, allowed: readonly string[]) =>
   `${field}: ${value} is not ${what} (policy.${setting}: ${list(allowed)})`;
 
+/** The model's source and every adapter's, each with its field path: one policy for all. */
 function sourceProblems(spec: GptOssModelSpec, policy: TenantPolicy): string[] {
+  return [
+    ...oneSourceProblems(spec.source, 'spec.source', policy),
+    ...(spec.adapters ?? []).flatMap((a, i) => oneSourceProblems(a.source, `spec.adapters[${i}].source`, policy)),
+  ];
+}
+
+function oneSourceProblems(source: GptOssModelSpec['source'], field: string, policy: TenantPolicy): string[] {
   const problems: string[] = [];
-  const hostPath = spec.source.hostPath?.path;
+  const hostPath = source.hostPath?.path;
   // what is mounted is the file's folder: that folder must be in an allowed one
   if (
     hostPath !== undefined &&
     !policy.hostPathPrefixes.some((folder) => underFolder(hostPathFolder(hostPath), folder))
   ) {
     problems.push(
-      refused(
-        'spec.source.hostPath.path',
-        hostPath,
-        'in an allowed folder',
-        'hostPathPrefixes',
-        policy.hostPathPrefixes,
-      ),
+      refused(`${field}.hostPath.path`, hostPath, 'in an allowed folder', 'hostPathPrefixes', policy.hostPathPrefixes),
     );
   }
-  const hosts = (spec.source.url?.files ?? []).flatMap((file) => {
+  const hosts = (source.url?.files ?? []).flatMap((file) => {
     try {
       const url = new URL(file.url);
       return [{ scheme: url.protocol.slice(0, -1), host: url.hostname }];
@@ -90,16 +92,14 @@ function sourceProblems(spec: GptOssModelSpec, policy: TenantPolicy): string[] {
   const schemes = distinct(hosts.map((h) => h.scheme).filter((s) => !(policy.urlSchemes as string[]).includes(s)));
   if (schemes.length) {
     problems.push(
-      refused('spec.source.url.files', schemes.join(', '), 'an allowed scheme', 'urlSchemes', policy.urlSchemes),
+      refused(`${field}.url.files`, schemes.join(', '), 'an allowed scheme', 'urlSchemes', policy.urlSchemes),
     );
   } else if (policy.urlHosts.length) {
     const outside = distinct(
       hosts.map((h) => h.host).filter((host) => !policy.urlHosts.some((p) => hostMatches(host, p))),
     );
     if (outside.length) {
-      problems.push(
-        refused('spec.source.url.files', outside.join(', '), 'an allowed host', 'urlHosts', policy.urlHosts),
-      );
+      problems.push(refused(`${field}.url.files`, outside.join(', '), 'an allowed host', 'urlHosts', policy.urlHosts));
     }
   }
   return problems;

@@ -33,10 +33,27 @@ export interface ObservedPods {
   download: { bytesDone: number; bytesTotal: number; unreadable?: string[] } | null;
 }
 
+/** The shared weight cache (spec.source.url.cache) as the cluster shows it. */
+export interface ObservedWeightCache {
+  claimName: string;
+  jobName: string;
+  /** The claim's phase (Pending, Bound, Lost); null before it exists. */
+  claimPhase: string | null;
+  /** The download Job's state; null before it exists. */
+  job: 'Running' | 'Complete' | 'Failed' | null;
+  /** Why the Job's last failed pod failed (its fetch's last line), if one did. */
+  failure: string | null;
+  /** The scheduler's message for the Job's pod, while it cannot place it. */
+  unschedulable: string | null;
+  /** Its pod's download in progress. */
+  download: ObservedPods['download'];
+}
+
 export interface Observed extends ObservedPods {
   /** null: no Deployment exists. */
   deployment: ObservedDeployment | null;
   selector: string;
+  weightCache?: ObservedWeightCache;
 }
 
 const GiB = 1024 ** 3;
@@ -91,16 +108,20 @@ export function planStatus(
   const rolling =
     d !== null && (!d.upToDate || d.updatedReplicas < desired || ready !== desired || d.replicas !== desired);
   const download = observed.download;
-  const progressingCondition = download
-    ? condition('Progressing', 'True', REASONS.downloadingWeights, downloadMessage(download))
-    : rolling
-      ? condition(
-          'Progressing',
-          'True',
-          REASONS.rollingOut,
-          `${d.updatedReplicas} updated, ${ready} ready, ${desired} desired`,
-        )
-      : condition('Progressing', 'False', REASONS.stable, d ? 'the runtime matches the spec' : 'nothing to roll out');
+  const cache = observed.weightCache;
+  const cacheProgress = cache && cache.job !== 'Complete' ? weightCacheProgress(cache) : null;
+  const progressingCondition = cacheProgress
+    ? condition('Progressing', cacheProgress.status, cacheProgress.reason, cacheProgress.message)
+    : download
+      ? condition('Progressing', 'True', REASONS.downloadingWeights, downloadMessage(download))
+      : rolling
+        ? condition(
+            'Progressing',
+            'True',
+            REASONS.rollingOut,
+            `${d.updatedReplicas} updated, ${ready} ready, ${desired} desired`,
+          )
+        : condition('Progressing', 'False', REASONS.stable, d ? 'the runtime matches the spec' : 'nothing to roll out');
   const degraded = degradedBecause(observed, placedCondition, childrenProblem);
   const degradedCondition = degraded
     ? condition('Degraded', 'True', degraded.reason, degraded.message)
@@ -120,6 +141,7 @@ export function planStatus(
               kvCache: placement.need.kvCacheMiB,
               compute: placement.need.computeMiB,
               margin: placement.need.marginMiB,
+              ...(placement.need.adaptersMiB ? { adapters: placement.need.adaptersMiB } : {}),
             },
             gpusPerReplica: placement.gpusPerReplica,
             gpuResource: placement.resourceName,
@@ -131,6 +153,9 @@ export function planStatus(
         }
       : {}),
     ...(lastAutoscaling ? { autoscaling: lastAutoscaling } : {}),
+    ...(cache
+      ? { weightCache: { claimName: cache.claimName, jobName: cache.jobName, complete: cache.job === 'Complete' } }
+      : {}),
     endpoint: {
       httpService: httpServiceName(model.metadata.name),
       httpPort: RUNTIME_HTTP_PORT,
@@ -141,14 +166,45 @@ export function planStatus(
   };
 }
 
-function downloadMessage(download: NonNullable<ObservedPods['download']>): string {
+function downloadMessage(download: NonNullable<ObservedPods['download']>, into = ''): string {
   const { bytesDone, bytesTotal, unreadable } = download;
   const progress =
     bytesTotal > 0
-      ? `downloading weights: ${Math.floor((100 * bytesDone) / bytesTotal)}% ` +
+      ? `downloading weights${into}: ${Math.floor((100 * bytesDone) / bytesTotal)}% ` +
         `(${(bytesDone / GiB).toFixed(1)} of ${(bytesTotal / GiB).toFixed(1)} GiB)`
-      : `downloading weights: ${(bytesDone / GiB).toFixed(1)} GiB so far`;
+      : `downloading weights${into}: ${(bytesDone / GiB).toFixed(1)} GiB so far`;
   return unreadable?.length ? `${progress}; progress not readable from ${unreadable.join('; ')}` : progress;
+}
+
+/** The download Job's failure, as Progressing (stopped) and Degraded say it: runtime pods wait on the cache. */
+const cacheFailure = (cache: ObservedWeightCache) =>
+  `download Job ${cache.jobName} failed${cache.failure ? `: ${cache.failure}` : ''}; runtime pods wait for the ` +
+  'cache (a change to spec.source.url starts another Job; deleting this one tries again)';
+
+/** Where an incomplete weight cache stands: waiting for its claim, downloading, or failed. */
+function weightCacheProgress(cache: ObservedWeightCache): {
+  status: Condition['status'];
+  reason: Reason;
+  message: string;
+} {
+  if (cache.job === 'Failed')
+    return { status: 'False', reason: REASONS.weightsDownloadFailed, message: cacheFailure(cache) };
+  if (cache.claimPhase !== 'Bound') {
+    return {
+      status: 'True',
+      reason: REASONS.waitingForWeightCache,
+      message:
+        `claim ${cache.claimName} is ${cache.claimPhase ?? 'not created yet'}: ` +
+        'the download starts once it is bound',
+    };
+  }
+  const retried = cache.failure ? `; an attempt failed: ${cache.failure}` : '';
+  const message = cache.download
+    ? downloadMessage(cache.download, ` into claim ${cache.claimName}`)
+    : cache.unschedulable
+      ? `the pod of download Job ${cache.jobName} cannot be scheduled: ${cache.unschedulable}`
+      : `download Job ${cache.jobName} is starting`;
+  return { status: 'True', reason: REASONS.downloadingWeights, message: message + retried };
 }
 
 /**
@@ -164,6 +220,8 @@ function degradedBecause(
   const d = observed.deployment;
   if (d?.replicaFailure) return { reason: REASONS.podsNotCreated, message: d.replicaFailure };
   if (observed.unschedulable) return { reason: REASONS.podsUnschedulable, message: observed.unschedulable };
+  if (observed.weightCache?.job === 'Failed')
+    return { reason: REASONS.weightsDownloadFailed, message: cacheFailure(observed.weightCache) };
   if (observed.failing) return { reason: REASONS.containersFailing, message: observed.failing };
   if (placed.status === 'True' || d === null) return null;
   if (childrenProblem?.reason === REASONS.childRejected)

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PART_SUFFIX, type FetchConfig, type FetchTarget } from '../../contract/argv/fetch.js';
+import { PART_SUFFIX, weightsDigest, type FetchConfig, type FetchTarget } from '../../contract/argv/fetch.js';
 import { urlPolicy } from '../../contract/fetchUrls.js';
+import { removeCompleteMark, writeCompleteMark } from './completeMark.js';
 import { downloadFile, probeSize, type DownloadDeps } from './download.js';
 import { hashFile } from './hash.js';
 import { checkWritable, isRegularFile, local, makeDirectory } from './localFiles.js';
@@ -47,6 +48,8 @@ async function verifyPresent(
 /**
  * Every file into `dest`, one after the other; resolves once all are verified, rejects on the first
  * permanent failure. A folder that cannot be created or written fails first, before any request.
+ * With markComplete (a shared cache) the completion mark is removed before anything else and written
+ * only after every file is verified, so a failed fetch leaves none.
  */
 export async function fetchAll(
   config: Omit<FetchConfig, 'listenAddress' | 'port' | 'lingerSeconds'>,
@@ -55,6 +58,7 @@ export async function fetchAll(
 ): Promise<void> {
   const started = deps.clock.now();
   const options = { ...config, policy: urlPolicy(config) };
+  if (config.markComplete) await removeCompleteMark(config.dest);
   await makeDirectory(config.dest);
   await checkWritable(config.dest);
   const missing: FetchTarget[] = [];
@@ -68,6 +72,11 @@ export async function fetchAll(
     }),
   );
   for (const target of missing) await downloadFile(target, config.dest, options, progress, deps);
+  if (config.markComplete) {
+    const digest = weightsDigest(config.files);
+    await writeCompleteMark(config.dest, digest);
+    deps.log.info({ dir: config.dest, digest }, 'Marked weights complete');
+  }
   progress.done();
   const { bytesDone } = progress.snapshot();
   deps.log.info(

@@ -80,3 +80,15 @@ export async function checkWritable(dir: string): Promise<void> {
     await rm(probe);
   });
 }
+
+/** fsync of a file or a folder (a folder's flush makes a rename in it durable). */
+export async function syncPath(path: string): Promise<void> {
+  await local('flushing', path, async () => {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
+}

@@ -2,7 +2,7 @@ import type { Hash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hashFile, newHash } from './hash.js';
-import { isRegularFile, local } from './localFiles.js';
+import { isRegularFile, local, syncPath } from './localFiles.js';
 
 /**
  * `<name>.part`: the bytes received so far and their running SHA-256. Every chunk is hashed only
@@ -66,15 +66,4 @@ export class PartFile {
     await local(`renaming ${this.path} to`, finalPath, () => rename(this.path, finalPath));
     await syncPath(dirname(finalPath));
   }
-}
-
-async function syncPath(path: string): Promise<void> {
-  await local('flushing', path, async () => {
-    const handle = await open(path, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  });
 }

@@ -143,7 +143,7 @@ describe('gptoss keys (process, real API server)', () => {
     ],
     [
       ['create', '--team', 't', '--models', 'chat'],
-      'gptoss keys create: --models must list models as <namespace>/<name>,...: "chat" is not one',
+      'gptoss keys create: --models must list models as <namespace>/<name>[:<adapter>|:*],...: "chat" is not one',
     ],
     [
       ['create', '--team', 't', '--namespace', 'Keys_NS'],

@@ -43,10 +43,14 @@ describe('gptoss keys create: flags', () => {
     [{ team: 't', tokensPerMinute: 'lots' }, '--tokens-per-minute must be a number'],
     [{ team: 't', maxConcurrent: '2.5' }, '--max-concurrent must be a whole number'],
     [{ team: 't', maxReasoningEffort: 'extreme' }, '--max-reasoning-effort must be low, medium or high'],
-    [{ team: 't', models: 'chat' }, '--models must list models as <namespace>/<name>,...: "chat" is not one'],
+    [
+      { team: 't', models: 'chat' },
+      '--models must list models as <namespace>/<name>[:<adapter>|:*],...: "chat" is not one',
+    ],
     [
       { team: 't', models: 'prod/chat,' },
-      '--models must list models as <namespace>/<name>,... with no empty entry (leave it out for every model)',
+      '--models must list models as <namespace>/<name>[:<adapter>|:*],... ' +
+        'with no empty entry (leave it out for every model)',
     ],
   ])('refuses %j: %s', (flags, message) => {
     expect(() => policyFromFlags(flags)).toThrow(new ConfigError(message));

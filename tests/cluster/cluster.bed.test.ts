@@ -1,6 +1,6 @@
 import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { clusterAccess, kubectl, kubectlResult, useNamespace, waitFor } from '../helpers/cluster.js';
+import { clusterAccess, kubectl, kubectlResult, useNamespace, waitEstablished, waitFor } from '../helpers/cluster.js';
 
 /** The test bed is a real control plane: the scheduler, controllers, GC, CEL and RBAC decide here. */
 describe('the local control plane with fake GPU nodes', () => {
@@ -252,7 +252,7 @@ describe('the local control plane with fake GPU nodes', () => {
         },
       },
     ]);
-    kubectl(['wait', '--for=condition=Established', `crd/ranges.${group}`, '--timeout=30s']);
+    waitEstablished([`crd/ranges.${group}`]);
     const range = (min: number, max: number) =>
       JSON.stringify({
         apiVersion: `${group}/v1`,

@@ -17,6 +17,7 @@ describe('deploy/examples on the real control plane', () => {
   beforeAll(() => ensureCrd(CRD_FILE));
   afterAll(() => {
     kubectl(['delete', 'pv', '-l', `gptoss.io/test-namespace=${ns.name}`, '--wait=false']);
+    kubectl(['delete', 'storageclass', 'nfs-client', '--ignore-not-found']);
   });
   const config = {
     runtimeImage: 'runtime:test',
@@ -71,5 +72,38 @@ describe('deploy/examples on the real control plane', () => {
       );
       expect(memory, `${pod.metadata!.name} on ${node.metadata!.name}`).toBeGreaterThanOrEqual(need);
     }
+  });
+
+  it('shared-weight-cache: the claim and the download Job are made, the pods wait, adapters are sized', async () => {
+    // the class the example names, of a shared file system; nothing provisions it here, so the claim stays Pending
+    kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'nfs-client' },
+        provisioner: 'nfs.csi.k8s.io',
+      }),
+    );
+    kubectl(['apply', '-n', ns.name, '-f', join(EXAMPLES, 'shared-weight-cache.yaml')]);
+    const outcome = await new ModelReconciler({
+      executor: new Executor(clusterAccess().kc),
+      settings: config,
+      now: () => new Date(),
+    }).reconcile({ namespace: ns.name, name: 'shared-weight-cache' });
+    expect(outcome.applied).toEqual(
+      expect.arrayContaining(['PersistentVolumeClaim/shared-weight-cache-weights', 'Deployment/shared-weight-cache']),
+    );
+    expect(outcome.applied.some((a) => /^Job\/shared-weight-cache-weights-[0-9a-f]{10}$/.test(a))).toBe(true);
+    expect(outcome.status!.placement!.memoryMiB!.adapters).toBeGreaterThan(64 + 128);
+    const progressing = outcome.status!.conditions!.find((c) => c.type === 'Progressing')!;
+    expect(`${progressing.reason}: ${progressing.message}`).toBe(
+      'WaitingForWeightCache: claim shared-weight-cache-weights is Pending: the download starts once it is bound',
+    );
+    const claim = await clusterAccess()
+      .kc.makeApiClient(CoreV1Api)
+      .readNamespacedPersistentVolumeClaim({ namespace: ns.name, name: 'shared-weight-cache-weights' });
+    expect(claim.spec?.accessModes).toEqual(['ReadWriteMany']);
+    kubectl(['delete', 'gom', 'shared-weight-cache', '-n', ns.name, '--wait=false']);
   });
 });

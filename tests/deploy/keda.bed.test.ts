@@ -9,7 +9,7 @@ import { AUTOSCALING_DEFAULTS } from '../../operator/api/v1alpha1/gptOssModel.js
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { SCALED_OBJECT_CRD, ensureKedaCrd } from '../../scripts/kedaCrd.js';
 import { one, parseObjects, promtool } from '../helpers/chart.js';
-import { ensureCrd, kubectl, kubectlResult, useNamespace } from '../helpers/cluster.js';
+import { ensureCrd, kubectl, kubectlResult, useNamespace, waitEstablished } from '../helpers/cluster.js';
 
 const EXAMPLE = join(PACKAGE_ROOT, 'deploy', 'examples', 'keda-autoscaling.yaml');
 
@@ -51,7 +51,7 @@ describe("the KEDA example (deploy/examples/keda-autoscaling.yaml) on the real A
     ensureCrd(CRD_FILE);
     // left installed: other test files validate ScaledObjects too, and every apply is the same manager's
     kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', await ensureKedaCrd()]);
-    kubectl(['wait', '--for=condition=Established', `crd/${SCALED_OBJECT_CRD.name}`, '--timeout=30s']);
+    waitEstablished([`crd/${SCALED_OBJECT_CRD.name}`]);
   });
 
   it('accepts every object of the example, strictly (no unknown or dropped field)', () => {

@@ -25,7 +25,7 @@ import {
   valueKeys,
   type K8sObject,
 } from '../helpers/chart.js';
-import { ensureCrd, kubectl, kubectlResult, useNamespace } from '../helpers/cluster.js';
+import { ensureCrd, kubectl, kubectlResult, useNamespace, waitEstablished } from '../helpers/cluster.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 const rulesOf = (o: K8sObject) => (o as unknown as { rules: Rule[] }).rules;
@@ -69,7 +69,7 @@ describe('the rendered chart on the real API server', () => {
     // the ScaledObject example are validated for real
     for (const { file, crd } of await thirdPartyCrdFiles()) {
       kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', file]);
-      kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=30s']);
+      waitEstablished([`crd/${crd}`]);
     }
     // warnings for templates that would break the restricted standard come back with the dry run
     kubectl([
@@ -133,6 +133,7 @@ describe('the rendered chart on the real API server', () => {
         // cluster-wide: one ClusterRole with every rule; the Lease Role in the release namespace, by name
         expect(rulesOf(one(objects, 'ClusterRole')).map((r) => r.resources[0])).toEqual([
           'nodes',
+          'storageclasses',
           'gptossmodels',
           'gptossmodels/status',
           'gptossmodels/scale',
@@ -140,6 +141,8 @@ describe('the rendered chart on the real API server', () => {
           'services',
           'poddisruptionbudgets',
           'pods',
+          'jobs',
+          'persistentvolumeclaims',
           'events',
         ]);
         expect(rulesOf(one(objects, 'Role'))).toEqual([
@@ -169,6 +172,7 @@ describe('the rendered chart on the real API server', () => {
         expect(find(objects, 'NetworkPolicy')).toEqual([]);
         expect(rulesOf(one(objects, 'ClusterRole'))).toEqual([
           { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+          { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['list', 'watch'] },
         ]);
         const modelRoles = find(objects, 'Role').filter((r) => r.metadata.namespace !== release.name);
         expect(modelRoles.map((r) => r.metadata.namespace).sort()).toEqual([watchedA.name, watchedB.name].sort());

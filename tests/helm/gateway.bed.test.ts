@@ -17,7 +17,7 @@ import {
   thirdPartyCrdFiles,
   type K8sObject,
 } from '../helpers/chart.js';
-import { ensureCrd, kubectl, kubectlResult, useNamespace } from '../helpers/cluster.js';
+import { ensureCrd, kubectl, kubectlResult, useNamespace, waitEstablished } from '../helpers/cluster.js';
 
 /*
  * The chart with the gateway on: what it renders for several value sets, accepted by the real API
@@ -60,7 +60,7 @@ describe('the chart with the gateway on, on the real API server', () => {
     // the Gateway API's and the Prometheus Operator's CRDs: routes and the ServiceMonitor are validated for real
     const files = [...gatewayApiCrds(), ...(await thirdPartyCrdFiles()).map((c) => c.file)];
     for (const file of files) kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', file]);
-    for (const file of files) kubectl(['wait', '--for=condition=Established', '-f', file, '--timeout=30s']);
+    for (const file of files) waitEstablished(['-f', file]);
     kubectl([
       'label',
       'namespace',

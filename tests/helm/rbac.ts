@@ -44,6 +44,20 @@ export const NOT_EXERCISED: Array<{ group: string; resource: string; verbs: stri
     verbs: ['delete'],
     why: 'scaling a model down to one replica removes its PodDisruptionBudget',
   },
+  {
+    group: 'batch',
+    resource: 'jobs',
+    verbs: ['create', 'patch', 'delete'],
+    why:
+      'a url source with a cache gets a download Job (tests/e2e/weightCache.bed.test.ts); ' +
+      "another set of files' Job is deleted",
+  },
+  {
+    group: '',
+    resource: 'persistentvolumeclaims',
+    verbs: ['create', 'patch', 'delete'],
+    why: 'a url source with a cache gets a claim; it is deleted when the source drops the cache',
+  },
 ];
 
 interface Rule {

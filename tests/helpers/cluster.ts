@@ -71,10 +71,24 @@ export function useNamespace(prefix: string): { name: string } {
   return ns;
 }
 
+/**
+ * Waits for CRDs (`crd/<name>` or `-f <file>`) to be Established. kubectl 1.34 fails at once rather than waiting
+ * while a CRD just created has no conditions yet ("accessor error: <nil>"): that answer is asked again.
+ */
+export function waitEstablished(target: string[]): void {
+  for (let attempt = 1; ; attempt++) {
+    const r = kubectlResult(['wait', '--for=condition=Established', ...target, '--timeout=30s']);
+    if (r.status === 0) return;
+    if (attempt === 50 || !r.stderr.includes('.status.conditions accessor error'))
+      throw new Error(`kubectl wait --for=condition=Established ${target.join(' ')}: ${r.stderr}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+}
+
 /** The GptOssModel CRD, applied as the tests' own field manager and established. */
 export function ensureCrd(crdFile: string): void {
   kubectl(['apply', '--server-side', '--field-manager=gptoss-tests', '-f', crdFile]);
-  kubectl(['wait', '--for=condition=Established', 'crd/gptossmodels.gptoss.io', '--timeout=30s']);
+  waitEstablished(['crd/gptossmodels.gptoss.io']);
 }
 
 /** The Events about one object with this reason, as kubectl lists them (type and message). */

@@ -1,5 +1,5 @@
 import { gptOssModelSpec, type GptOssModel } from '../../operator/api/v1alpha1/gptOssModel.js';
-import { planChildren } from '../../operator/planner/children.js';
+import { planChildren, type StorageClassInfo } from '../../operator/planner/children.js';
 import { DEFAULT_CATALOGUE, gpuClasses } from '../../operator/planner/gpuClasses.js';
 import { planPlacement } from '../../operator/planner/placement.js';
 import { POOL } from './nodePool.js';
@@ -29,8 +29,14 @@ export const placed = (m: GptOssModel) => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the planned objects are JSON the tests walk
 export type Obj = Record<string, any>;
 
-export const children = (m: GptOssModel) => {
-  const planned = planChildren(m, placed(m), CHILDREN_CONFIG);
+/** The cluster's StorageClasses as a test's plan sees them: a shared file system (the default) and a block store. */
+export const STORAGE_CLASSES: StorageClassInfo[] = [
+  { name: 'shared', provisioner: 'nfs.csi.k8s.io', isDefault: true },
+  { name: 'block', provisioner: 'ebs.csi.aws.com', isDefault: false },
+];
+
+export const children = (m: GptOssModel, storageClasses = STORAGE_CLASSES) => {
+  const planned = planChildren(m, placed(m), CHILDREN_CONFIG, { storageClasses });
   if (!planned.ok) throw new Error(planned.message);
   return {
     ...planned,

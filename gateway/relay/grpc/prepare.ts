@@ -6,10 +6,11 @@ import type { ServedModel } from '../../types.js';
 import { authenticate } from '../auth.js';
 import type { RelayDeps } from '../deps.js';
 import { capEffort, EFFORT_CAPPED_HEADER } from '../effort.js';
-import { modelId, modelRequired, requireWakeable, resolveModel } from '../models.js';
+import { modelRequired, requireWakeable, resolveModel, type ModelTarget } from '../models.js';
 import { admit } from '../rateLimits.js';
 import type { RequestRecord } from '../record.js';
 import { Refusal } from '../refusal.js';
+import { modelInfoFor } from './modelInfo.js';
 import { addRateLimits } from './status.js';
 
 export type RuntimeMethod = 'Chat' | 'Generate' | 'CountTokens' | 'GetModelInfo';
@@ -76,14 +77,17 @@ function askedModel(method: RuntimeMethod, request: Wire, metadata: Metadata): s
 
 /** A call made ready for a replica: where to, the bytes to send, and the header metadata the client gets. */
 export interface PreparedCall {
-  model: ServedModel;
+  target: ModelTarget;
   bytes: Buffer;
   header: Metadata;
+  /** A whole answer as the client gets it: the runtime's bytes, but GetModelInfo's adapters the key may use only. */
+  answerFor: (answer: Buffer) => Buffer;
 }
 
 /**
  * Who is calling, which model, within which quotas, and the request as the runtime takes it: the
- * model as it serves it and the effort at most the key's cap, re-encoded only if one changed.
+ * model (or adapter) as it serves it and the effort at most the key's cap, re-encoded only if one
+ * changed.
  */
 export function prepareCall(
   deps: RelayDeps,
@@ -97,12 +101,13 @@ export function prepareCall(
   if (request instanceof MalformedRequest) throw request.error;
   const asked = askedModel(method, request, call.metadata);
   if (asked === '') throw modelRequired();
-  const model = resolveModel(deps.directory, caller.policy, asked);
-  record.model = modelId(model);
-  requireWakeable(model, deps.config.unavailableRetryAfterSeconds);
+  const target = resolveModel(deps.directory, caller.policy, asked);
+  record.model = target.id;
+  requireWakeable(target.model, deps.config.unavailableRetryAfterSeconds);
   record.admitted(admit(deps.quotas, caller));
   let forwarded = request;
-  if (method !== 'GetModelInfo' && request.model !== model.name) forwarded = { ...forwarded, model: model.name };
+  const { servedName } = target;
+  if (method !== 'GetModelInfo' && request.model !== servedName) forwarded = { ...forwarded, model: servedName };
   const cap = caller.policy.maxReasoningEffort;
   const capped = WITH_EFFORT.has(method) ? capEffort(effortFromWire(request.reasoning_effort), cap) : null;
   if (capped) forwarded = { ...forwarded, reasoning_effort: effortToWire(capped.served) };
@@ -110,9 +115,10 @@ export function prepareCall(
   addRateLimits(header, record.rateLimits);
   if (capped) header.set(EFFORT_CAPPED_HEADER, capped.header);
   return {
-    model,
+    target,
     bytes: forwarded === request ? bytes : runtimeService[method]!.requestSerialize(forwarded),
     header,
+    answerFor: method === 'GetModelInfo' ? modelInfoFor(caller.policy, target) : (answer) => answer,
   };
 }
 
@@ -128,5 +134,6 @@ export function readyModel(
   const cancelled = new AbortController();
   if (call.cancelled) cancelled.abort();
   else call.once('cancelled', () => cancelled.abort());
-  return deps.holds.ready(prepared.model, cancelled.signal);
+  // an adapter is served by its model's replicas: the model is what waits for one, and wakes
+  return deps.holds.ready(prepared.target.model, cancelled.signal);
 }

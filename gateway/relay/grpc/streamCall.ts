@@ -1,5 +1,5 @@
 import { status as GrpcStatus, type ServerWritableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { grpcAffinity } from '../../routing/affinity.js';
+import { grpcAffinity, servedIdAffinity } from '../../routing/affinity.js';
 import type { Replica, TokenUsage } from '../../types.js';
 import { noReplicaTook, routeToReplicas, type Attempt } from '../attempts.js';
 import { RequestRecord, type RequestEnd } from '../record.js';
@@ -91,7 +91,7 @@ export function relayStreamCall(deps: GrpcRelayDeps, method: RuntimeMethod) {
     const run = async () => {
       const prepared = prepareCall(deps, method, call, record);
       call.sendMetadata(prepared.header);
-      record.affinity = grpcAffinity(method, call.request.request);
+      record.affinity = servedIdAffinity(grpcAffinity(method, call.request.request), prepared.target.adapter);
       const model = await readyModel(deps, prepared, call);
       const routed = await routeToReplicas(deps, model, record, (replica) =>
         streamFrom(deps, call, method, prepared, record, replica),

@@ -79,7 +79,7 @@ export function relayUnaryCall(deps: GrpcRelayDeps, method: RuntimeMethod) {
       routed.release();
       const { error, response } = routed.answered;
       if (error) return fail(committedStatus(deps, record, error));
-      callback(null, response);
+      callback(null, response && prepared.answerFor(response));
       record.end(grpcEnd(GrpcStatus.OK, { promptTokens: 0, completionTokens: 0, reasoningTokens: 0 }));
     };
     run().catch((error: unknown) => fail(failedEnd(record, error).status));

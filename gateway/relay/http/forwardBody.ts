@@ -1,6 +1,5 @@
 import { isPlainObject } from '../../../contract/api/wire.js';
 import type { ReasoningEffort } from '../../../contract/models.js';
-import type { ServedModel } from '../../types.js';
 import { capEffort, type CappedEffort } from '../effort.js';
 import type { EndpointShape } from './endpoints.js';
 
@@ -24,19 +23,20 @@ function withUsageAsked(body: Body): Body {
 }
 
 /**
- * The request as the runtime must get it: `model` as the runtime serves it (the GptOssModel's name,
- * which the operator passes as --model-name), the effort lowered to the key's cap, and a stream's
- * usage asked for. Re-serialised only when one of those changed something.
+ * The request as the runtime must get it: `model` as the runtime serves it (`servedName`: the
+ * GptOssModel's name, which the operator passes as --model-name, or `<name>:<adapter>`), the effort
+ * lowered to the key's cap, and a stream's usage asked for. Re-serialised only when one of those
+ * changed something.
  */
 export function planForward(
   shape: EndpointShape,
   body: Body,
   raw: Buffer,
-  model: ServedModel,
+  servedName: string,
   cap: ReasoningEffort | null,
 ): ForwardPlan {
   let forwarded = body;
-  if (body.model !== model.name) forwarded = { ...forwarded, model: model.name };
+  if (body.model !== servedName) forwarded = { ...forwarded, model: servedName };
   const capped = shape.effort ? capEffort(shape.effort.asked(body), cap) : null;
   if (capped && shape.effort) forwarded = shape.effort.set(forwarded, capped.served);
   const streamOptions = isPlainObject(body.stream_options) ? body.stream_options : {};

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { httpAffinity } from '../../routing/affinity.js';
+import { httpAffinity, servedIdAffinity } from '../../routing/affinity.js';
 import { routeToReplicas, noReplicaTook } from '../attempts.js';
 import { authenticate } from '../auth.js';
 import type { RelayDeps } from '../deps.js';
 import { EFFORT_CAPPED_HEADER } from '../effort.js';
-import { modelId, modelRequired, requireWakeable, resolveModel } from '../models.js';
+import { modelRequired, requireWakeable, resolveModel } from '../models.js';
 import { admit } from '../rateLimits.js';
 import type { RequestEnd, RequestRecord } from '../record.js';
 import { Refusal } from '../refusal.js';
@@ -39,13 +39,14 @@ export async function relayGeneration(
   checkCharset(req.headers['content-type']);
   const raw = await readBody(req, deps.config.maxBodyBytes);
   const body = jsonObject(raw, req.headers['content-type']);
-  record.affinity = httpAffinity(req.url ?? '/', body);
-  const model = resolveModel(deps.directory, caller.policy, modelField(body));
-  record.model = modelId(model);
-  requireWakeable(model, deps.config.unavailableRetryAfterSeconds);
+  const target = resolveModel(deps.directory, caller.policy, modelField(body));
+  record.model = target.id;
+  record.affinity = servedIdAffinity(httpAffinity(req.url ?? '/', body), target.adapter);
+  requireWakeable(target.model, deps.config.unavailableRetryAfterSeconds);
   record.admitted(admit(deps.quotas, caller));
-  const ready = await deps.holds.ready(model, signal);
-  const plan = planForward(shape, body, raw, model, caller.policy.maxReasoningEffort);
+  // an adapter is served by its model's replicas: the model is what waits for one, and wakes
+  const ready = await deps.holds.ready(target.model, signal);
+  const plan = planForward(shape, body, raw, target.servedName, caller.policy.maxReasoningEffort);
   const capped: HeaderList = plan.capped ? [[EFFORT_CAPPED_HEADER, plan.capped.header]] : [];
   const headers = gatewayHeaders(record.rateLimits, capped);
   const routed = await routeToReplicas(deps, ready, record, (replica) =>

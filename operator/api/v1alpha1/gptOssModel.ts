@@ -10,6 +10,12 @@ import {
 } from '../../../contract/models.js';
 import { UTILIZATION_METRIC } from '../../../contract/metrics.js';
 import { grpcServiceName } from '../../../contract/names.js';
+import {
+  ADAPTER_NAME,
+  MAX_ADAPTER_NAME_LENGTH,
+  MAX_ADAPTERS,
+  MAX_ADAPTER_SCALE,
+} from '../../../contract/argv/serve.js';
 import { AUTOSCALE_REASONS, CONDITION_TYPES } from './reasons.js';
 
 /**
@@ -80,8 +86,35 @@ const pvcSource = z
   })
   .describe('Weights on a PersistentVolumeClaim, mounted read-only.');
 
+/** A storage size in bytes with an optional binary or decimal suffix: what a claim's request takes. */
+export const STORAGE_SIZE = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
+
+const weightCache = z
+  .object({
+    storageClassName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "StorageClass of the claim; it must offer ReadWriteMany volumes. Default: the cluster's default class.",
+      ),
+    size: z
+      .string()
+      .regex(STORAGE_SIZE, 'must be a storage size such as 20Gi')
+      .describe('Size of the claim (e.g. 20Gi): at least the files, which the operator checks from the variant.'),
+    retain: z
+      .boolean()
+      .default(false)
+      .describe('Keep the claim (and its files) when the model is deleted; by default it goes with the model.'),
+  })
+  .describe(
+    'Download the files once per model into a ReadWriteMany PersistentVolumeClaim (<name>-weights) that every ' +
+      'replica mounts read-only, instead of once per pod.',
+  );
+
 const urlSource = z
   .object({
+    cache: weightCache.optional(),
     files: z
       .array(
         z.object({
@@ -98,7 +131,7 @@ const urlSource = z
       .min(1)
       .describe('The GGUF file, or every shard of a sharded model in order.'),
   })
-  .describe('Weights downloaded by an init container into the pod, checksummed.');
+  .describe('Weights downloaded and checksummed: by an init container into each pod, or once into a shared cache.');
 
 const hostPathSource = z
   .object({
@@ -122,6 +155,45 @@ const source = z
     ),
   )
   .describe('Where the weights come from: exactly one of pvc, url or hostPath.');
+
+/**
+ * What an adapter is counted at when its author says nothing: a rank-64 LoRA of the attention projections of the
+ * 120b in f32 is 182 MiB (36 layers x 20,736 parameters per rank). One that also adapts the experts is several GiB:
+ * its author must say so in sizeMiB.
+ */
+export const DEFAULT_ADAPTER_MIB = 256;
+
+const adapter = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(MAX_ADAPTER_NAME_LENGTH)
+      .regex(ADAPTER_NAME, "must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+      .describe('Served as the model id <model>:<name>.'),
+    source: source.describe(
+      "Where the adapter's GGUF LoRA file comes from: exactly one of pvc, url or hostPath (url without cache).",
+    ),
+    scale: z
+      .number()
+      .min(0)
+      .max(MAX_ADAPTER_SCALE)
+      .default(1)
+      .describe(`How much of the adapter is applied, 0 (the base model's output) to ${MAX_ADAPTER_SCALE}; default 1.`),
+    sizeMiB: int(
+      `GPU memory the adapter's tensors take (about its file size); default ${DEFAULT_ADAPTER_MIB}. ` +
+        'The operator adds it, and a KV cache and compute buffers of its own, to every replica.',
+    )
+      .min(1)
+      .default(DEFAULT_ADAPTER_MIB),
+  })
+  .meta(
+    celRule(
+      '!has(self.source.url) || !has(self.source.url.cache)',
+      'adapters are downloaded by every pod: cache applies to spec.source only',
+    ),
+  )
+  .describe('A LoRA adapter served beside the model by the same pods.');
 
 /** What spec.autoscaling leaves out. docs/operator.md, "Autoscaling", says why each. */
 export const AUTOSCALING_DEFAULTS = {
@@ -273,6 +345,15 @@ export const gptOssModelSpec = z
       .describe('Default reasoning effort for requests that name none.'),
     gpu: gpu.optional(),
     runtime: runtime.optional(),
+    adapters: z
+      .array(adapter)
+      .max(MAX_ADAPTERS)
+      .optional()
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
+      .describe(
+        `LoRA adapters (at most ${MAX_ADAPTERS}, names unique), each served under <model>:<name> in its own ` +
+          'context with parallelSlots slots of its own; adding or removing one rolls the pods.',
+      ),
   })
   .describe('The desired state of a gpt-oss deployment.');
 
@@ -300,6 +381,7 @@ export const gptOssModelStatus = z
             kvCache: int('KV cache for contextSize x parallelSlots.'),
             compute: int('Compute buffers.'),
             margin: int('Safety margin.'),
+            adapters: int('LoRA adapters: their tensors, KV caches and compute buffers.').optional(),
           })
           .optional()
           .describe('Memory needed per replica, in MiB, and its parts.'),
@@ -323,6 +405,14 @@ export const gptOssModelStatus = z
       })
       .optional()
       .describe('Where replicas go and why (sticky: nodes coming and going do not move replicas).'),
+    weightCache: z
+      .object({
+        claimName: z.string().describe('The ReadWriteMany claim holding the files.'),
+        jobName: z.string().describe('The Job that downloads and verifies them.'),
+        complete: z.boolean().describe('Every file is verified: runtime pods start.'),
+      })
+      .optional()
+      .describe('The shared weight cache (spec.source.url.cache).'),
     endpoint: z
       .object({
         httpService: z

@@ -20,12 +20,20 @@ export const REASONS = {
   sourceNotAllowed: 'SourceNotAllowed',
   /** Something else in the spec is outside the admin policy (image, priority class, env from Secrets, pod labels). */
   policyDenied: 'PolicyDenied',
+  /** spec.source.url.cache.size cannot hold the files of the variant. */
+  weightCacheTooSmall: 'WeightCacheTooSmall',
+  /** The cache's storage class (named, or the default) does not exist. */
+  storageClassNotFound: 'StorageClassNotFound',
+  /** The cache's storage class is known to offer only ReadWriteOnce volumes. */
+  storageClassNotReadWriteMany: 'StorageClassNotReadWriteMany',
   // Ready
   ready: 'Ready',
   scaledToZero: 'ScaledToZero',
   noReplicaReady: 'NoReplicaReady',
   // Progressing
   downloadingWeights: 'DownloadingWeights',
+  /** The cache's claim is not bound yet (its provisioner's message, when it gave one). */
+  waitingForWeightCache: 'WaitingForWeightCache',
   rollingOut: 'RollingOut',
   stable: 'Stable',
   // Degraded
@@ -33,6 +41,8 @@ export const REASONS = {
   podsNotCreated: 'PodsNotCreated',
   podsUnschedulable: 'PodsUnschedulable',
   containersFailing: 'ContainersFailing',
+  /** The cache's download Job failed (a checksum mismatch, a file too large): runtime pods wait. */
+  weightsDownloadFailed: 'WeightsDownloadFailed',
   notPlaced: 'NotPlaced',
   healthy: 'Healthy',
 } as const;

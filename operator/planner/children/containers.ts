@@ -2,7 +2,15 @@ import { serveArgs } from '../../../contract/argv/serve.js';
 import { FETCH_PORT, RUNTIME_GRPC_PORT, RUNTIME_GRPC_SERVICE, RUNTIME_HTTP_PORT } from '../../../contract/names.js';
 import type { GptOssModel } from '../../api/v1alpha1/gptOssModel.js';
 import type { Placed } from '../placement.js';
-import { WEIGHTS_MOUNT, type FetchAllowances, type Weights } from './weights.js';
+import { storageBytes } from '../storageSize.js';
+import type { AdapterFiles } from './adapters.js';
+import { WEIGHTS_MOUNT, type Download, type FetchAllowances, type Weights } from './weights.js';
+
+/** What a runtime pod reads: the model's weights and every adapter's file. */
+export interface PodFiles {
+  weights: Weights;
+  adapters: AdapterFiles[];
+}
 
 /** What the operator's config says about every runtime pod. */
 export interface ChildrenConfig {
@@ -14,6 +22,7 @@ export interface ChildrenConfig {
 }
 
 type Obj = Record<string, unknown>;
+const MiB = 1024 * 1024;
 
 /**
  * How often the kubelet asks a starting runtime whether it serves: its period is the most a new
@@ -41,11 +50,17 @@ export function cpuCount(quantity: string | number | undefined): number | null {
 }
 
 /** The `gptoss serve` container: the model's settings as flags, GPUs from placement, probes sized to the weights. */
-export function runtimeContainer(model: GptOssModel, placement: Placed, w: Weights, config: ChildrenConfig): Obj {
+export function runtimeContainer(model: GptOssModel, placement: Placed, files: PodFiles, config: ChildrenConfig): Obj {
   const { spec, metadata } = model;
   const runtime = spec.runtime ?? {};
   const gpus = { [placement.resourceName]: String(placement.gpusPerReplica) };
-  const storage = w.fetch ? { 'ephemeral-storage': w.fetch.storage } : {};
+  const w = files.weights;
+  // every per-pod download stays in the pod's emptyDirs while the runtime runs: it requests them all
+  const downloadedBytes = [w.fetch, ...files.adapters.map((a) => a.fetch)].reduce(
+    (sum, d) => sum + (d ? storageBytes(d.storage) : 0),
+    0,
+  );
+  const storage = downloadedBytes ? { 'ephemeral-storage': `${Math.ceil(downloadedBytes / MiB)}Mi` } : {};
   const cpus = cpuCount(runtime.resources?.requests?.cpu ?? runtime.resources?.limits?.cpu);
   const args = [
     ...serveArgs({
@@ -62,6 +77,7 @@ export function runtimeContainer(model: GptOssModel, placement: Placed, w: Weigh
       gpu: 'cuda',
       // one core stays with the event loop (see runtime/engine/threads.ts)
       ...(cpus !== null ? { threads: Math.max(1, cpus - 1) } : {}),
+      ...(files.adapters.length ? { adapter: files.adapters.map((a) => a.served) } : {}),
     }),
     ...(runtime.args ?? []),
   ];
@@ -82,6 +98,7 @@ export function runtimeContainer(model: GptOssModel, placement: Placed, w: Weigh
     },
     volumeMounts: [
       { name: 'weights', mountPath: WEIGHTS_MOUNT, readOnly: true },
+      ...files.adapters.map((a) => a.mount),
       { name: 'tmp', mountPath: '/tmp' },
     ],
     startupProbe: {
@@ -98,22 +115,39 @@ export function runtimeContainer(model: GptOssModel, placement: Placed, w: Weigh
 }
 
 /**
- * url sources: the init container that downloads and verifies every file before the runtime starts; /progress on the
- * pod IP.
+ * url sources: a container that downloads and verifies every file into `volume` (at `mountPath`); /progress on the pod
+ * IP. The model's per-pod download (an init container named fetch), an adapter's, or the cache's Job. Node-local
+ * downloads request the ephemeral storage they fill; the cache's Job fills its claim.
  */
-export function fetchContainer(model: GptOssModel, fetch: NonNullable<Weights['fetch']>, config: ChildrenConfig): Obj {
-  const storage = { 'ephemeral-storage': fetch.storage };
+export function fetchContainer(
+  model: GptOssModel,
+  download: Download,
+  config: ChildrenConfig,
+  { name = 'fetch', volume = 'weights', mountPath = WEIGHTS_MOUNT, nodeLocal = true } = {},
+): Obj {
   return {
-    name: 'fetch',
+    name,
     image: model.spec.runtime?.image ?? config.runtimeImage,
-    args: fetch.args,
+    args: download.args,
     ports: [{ name: 'fetch', containerPort: FETCH_PORT }],
     env: [POD_IP_ENV],
-    resources: { requests: storage, limits: {} },
+    resources: { requests: nodeLocal ? { 'ephemeral-storage': download.storage } : {}, limits: {} },
     volumeMounts: [
-      { name: 'weights', mountPath: WEIGHTS_MOUNT },
+      { name: volume, mountPath },
       { name: 'tmp', mountPath: '/tmp' },
     ],
+    securityContext: CONTAINER_SECURITY,
+    ...TERMINATION_MESSAGE,
+  };
+}
+
+/** A cached url source: runtime pods wait, reading the claim only, until the cache's Job marked it complete. */
+export function awaitWeightsContainer(model: GptOssModel, awaitArgs: string[], config: ChildrenConfig): Obj {
+  return {
+    name: 'await-weights',
+    image: model.spec.runtime?.image ?? config.runtimeImage,
+    args: awaitArgs,
+    volumeMounts: [{ name: 'weights', mountPath: WEIGHTS_MOUNT, readOnly: true }],
     securityContext: CONTAINER_SECURITY,
     ...TERMINATION_MESSAGE,
   };

@@ -4,6 +4,7 @@ import {
   RUNTIME_APP_LABELS,
   RUNTIME_GRPC_PORT,
   RUNTIME_HTTP_PORT,
+  WEIGHTS_APP_LABELS,
   grpcServiceName,
   httpServiceName,
 } from '../../../contract/names.js';
@@ -26,8 +27,24 @@ export const selectorText = (labels: Record<string, string>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 
-/** Metadata of a child: our labels, managed-by, and the model as its controlling owner (garbage collection). */
-function childMeta(model: GptOssModel, name: string): Obj {
+/** The labels of a model's weight cache objects: not the runtime's, so its Services never select the download. */
+export function weightsLabelsFor(model: GptOssModel): Record<string, string> {
+  return {
+    ...WEIGHTS_APP_LABELS,
+    'app.kubernetes.io/instance': model.metadata.name,
+    [MODEL_LABEL]: model.metadata.name,
+  };
+}
+
+/**
+ * Metadata of a child: its labels (the runtime's by default), managed-by, and the model as its controlling owner
+ * (garbage collection) unless the child is to outlive it.
+ */
+export function childMeta(
+  model: GptOssModel,
+  name: string,
+  { labels = labelsFor(model), owned = true }: { labels?: Record<string, string>; owned?: boolean } = {},
+): Obj {
   const owner = {
     apiVersion: model.apiVersion,
     kind: model.kind,
@@ -39,8 +56,8 @@ function childMeta(model: GptOssModel, name: string): Obj {
   return {
     name,
     namespace: model.metadata.namespace,
-    labels: { ...labelsFor(model), 'app.kubernetes.io/managed-by': 'gptoss-operator' },
-    ownerReferences: [owner],
+    labels: { ...labels, 'app.kubernetes.io/managed-by': 'gptoss-operator' },
+    ...(owned ? { ownerReferences: [owner] } : {}),
   };
 }
 

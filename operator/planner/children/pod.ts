@@ -1,7 +1,20 @@
 import type { GptOssModel } from '../../api/v1alpha1/gptOssModel.js';
 import type { NodeSelectorRequirement, Placed } from '../placement.js';
-import { fetchContainer, runtimeContainer, type ChildrenConfig } from './containers.js';
-import type { Weights } from './weights.js';
+import {
+  awaitWeightsContainer,
+  fetchContainer,
+  runtimeContainer,
+  type ChildrenConfig,
+  type PodFiles,
+} from './containers.js';
+
+/** Every pod the operator makes (runtime and the cache's download) runs as this non-root user under this profile. */
+export const POD_SECURITY = {
+  runAsNonRoot: true,
+  runAsUser: 65532,
+  runAsGroup: 65532,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
 
 type Obj = Record<string, unknown>;
 
@@ -16,6 +29,8 @@ function andTerms(ours: NodeSelectorRequirement[][], theirs: Obj[] | undefined):
     })),
   );
 }
+
+const volumeOf = (mount: { name: string; mountPath: string }) => ({ volume: mount.name, mountPath: mount.mountPath });
 
 /** Placement's node affinity (GPUs big enough, the chosen class preferred) merged with the user's. */
 function affinity(model: GptOssModel, placement: Placed): Obj {
@@ -39,19 +54,22 @@ function affinity(model: GptOssModel, placement: Placed): Obj {
 }
 
 /** The runtime pod: restricted pod security, GPU tolerations and affinity, the user's scheduling extras. */
-export function podSpec(model: GptOssModel, placement: Placed, w: Weights, config: ChildrenConfig): Obj {
+export function podSpec(model: GptOssModel, placement: Placed, files: PodFiles, config: ChildrenConfig): Obj {
   const { spec } = model;
   const runtime = spec.runtime ?? {};
+  const { weights, adapters } = files;
+  const initContainers = [
+    ...(weights.fetch ? [fetchContainer(model, weights.fetch, config)] : []),
+    ...(weights.cache ? [awaitWeightsContainer(model, weights.cache.awaitArgs, config)] : []),
+    ...adapters.flatMap((a) =>
+      a.fetch ? [fetchContainer(model, a.fetch, config, { name: a.fetch.container, ...volumeOf(a.mount) })] : [],
+    ),
+  ];
   return {
-    ...(w.fetch ? { initContainers: [fetchContainer(model, w.fetch, config)] } : {}),
-    containers: [runtimeContainer(model, placement, w, config)],
-    volumes: [w.volume, { name: 'tmp', emptyDir: {} }],
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 65532,
-      runAsGroup: 65532,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    ...(initContainers.length ? { initContainers } : {}),
+    containers: [runtimeContainer(model, placement, files, config)],
+    volumes: [weights.volume, ...adapters.map((a) => a.volume), { name: 'tmp', emptyDir: {} }],
+    securityContext: POD_SECURITY,
     tolerations: [
       { key: placement.resourceName, operator: 'Exists', effect: 'NoSchedule' },
       ...(spec.gpu?.tolerations ?? []),

@@ -1,23 +1,51 @@
-import { fetchArgs, fetchedModelPath, fetchStorageBytes } from '../../../contract/argv/fetch.js';
+import { createHash } from 'node:crypto';
+import { fetchArgs, fetchedModelPath, fetchStorageBytes, weightsDigest } from '../../../contract/argv/fetch.js';
+import { awaitWeightsArgs } from '../../../contract/argv/awaitWeights.js';
 import { FETCH_PORT } from '../../../contract/names.js';
 import type { GptOssModel } from '../../api/v1alpha1/gptOssModel.js';
+import { REASONS } from '../../api/v1alpha1/reasons.js';
+import { storageBytes } from '../storageSize.js';
 
 /** Where every runtime container sees the weights. */
 export const WEIGHTS_MOUNT = '/models';
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
-/** Where the weights are mounted and the file the runtime loads; url sources add the fetch init container. */
+/** url sources: one download (an init container, or the cache's Job) of these files into the weights volume. */
+export interface Download {
+  args: string[];
+  /** What the download may write, as a quantity: the pod's ephemeral storage, or the claim's size. */
+  storage: string;
+}
+
+/** url sources with spec.source.url.cache: one claim per model, filled once by a Job, mounted read-only by replicas. */
+export interface WeightCachePlan {
+  claimName: string;
+  jobName: string;
+  /** weightsDigest of the files: the completion mark the Job writes and runtime pods wait for. */
+  digest: string;
+  size: string;
+  storageClassName?: string;
+  retain: boolean;
+  download: Download;
+  /** The runtime pods' init container: `gptoss await-weights` until the mark holds the digest. */
+  awaitArgs: string[];
+}
+
+/** Where the weights are mounted and the file the runtime loads; url sources download them (per pod or once). */
 export interface Weights {
   volume: Record<string, unknown>;
   modelPath: string;
-  /** url sources: the init container's arguments, and the node-local storage the files need. */
-  fetch?: { args: string[]; storage: string };
+  /** url sources without a cache: the init container that downloads into the pod's own volume. */
+  fetch?: Download;
+  cache?: WeightCachePlan;
 }
 
 /**
- * A source that is valid to the API server but cannot be served (a URL without a file name, two files with one name).
+ * A source that is valid to the API server but cannot be served (a URL without a file name, two files with one name,
+ * a cache smaller than the files), with the reason its condition carries.
  */
-export type SourceProblem = { problem: string };
+export type SourceProblem = { problem: string; reason: string };
 
 /** The folder a hostPath source mounts: the file's own folder (`/` for a file at the root). */
 export const hostPathFolder = (path: string) => path.replace(/\/[^/]+$/, '') || '/';
@@ -26,6 +54,36 @@ export const hostPathFolder = (path: string) => path.replace(/\/[^/]+$/, '') || 
 export interface FetchAllowances {
   allowHttp: boolean;
   allowHosts: string[];
+}
+
+/** The cache's claim: `<model>-weights`. */
+export const weightCacheClaimName = (model: string) => `${model}-weights`;
+
+/**
+ * The cache's download Job, named for the files it fetches (a Job's pod template cannot change: other files, another
+ * Job). Its pods carry the name in a label, so it fits in 63 characters; the hash covers the model's name too, as the
+ * prefix may be cut.
+ */
+export function weightsJobName(model: string, digest: string): string {
+  const suffix = createHash('sha256').update(`${model}\n${digest}`).digest('hex').slice(0, 10);
+  return `${model.slice(0, 63 - '-weights-'.length - suffix.length)}-weights-${suffix}`;
+}
+
+/** One url download's arguments: checked against the admin's allowances, each file at most `maxBytes`. */
+export function downloadArgs(
+  files: Parameters<typeof fetchArgs>[0],
+  dest: string,
+  maxBytes: number,
+  allowances: FetchAllowances | undefined,
+  markComplete = false,
+): string[] {
+  return fetchArgs(files, dest, FETCH_PORT, {
+    listenAddress: '$(POD_IP)',
+    maxBytes,
+    ...(allowances?.allowHttp ? { allowHttp: true } : {}),
+    ...(allowances?.allowHosts.length ? { allowHosts: allowances.allowHosts } : {}),
+    ...(markComplete ? { markComplete: true } : {}),
+  });
 }
 
 export function weights(
@@ -47,26 +105,49 @@ export function weights(
       modelPath: `${WEIGHTS_MOUNT}/${source.hostPath.path.slice(dir.length).replace(/^\/+/, '')}`,
     };
   }
-  const files = source.url!.files;
+  const { files, cache } = source.url!;
   let modelPath: string;
   try {
     modelPath = fetchedModelPath(files, WEIGHTS_MOUNT);
   } catch (error) {
-    return { problem: (error as Error).message };
+    return { problem: `spec.source.url: ${(error as Error).message}`, reason: REASONS.invalidSource };
+  }
+  // the files' room: no file is larger than the whole model, so the same figure caps each download (--max-bytes)
+  const needBytes = fetchStorageBytes(weightsBytes);
+  if (cache) {
+    const sizeBytes = storageBytes(cache.size);
+    if (sizeBytes < needBytes) {
+      return {
+        reason: REASONS.weightCacheTooSmall,
+        problem:
+          `spec.source.url.cache.size: ${cache.size} is smaller than the ${(needBytes / GiB).toFixed(1)} GiB ` +
+          `the files of a ${model.spec.variant} need`,
+      };
+    }
+    const digest = weightsDigest(files);
+    const claimName = weightCacheClaimName(model.metadata.name);
+    // a folder per set of files: a Job of earlier files that is still stopping never writes beside the new ones
+    const folder = `${WEIGHTS_MOUNT}/${digest}`;
+    return {
+      volume: { name: 'weights', persistentVolumeClaim: { claimName, readOnly: true } },
+      modelPath: fetchedModelPath(files, folder),
+      cache: {
+        claimName,
+        jobName: weightsJobName(model.metadata.name, digest),
+        digest,
+        size: cache.size,
+        ...(cache.storageClassName ? { storageClassName: cache.storageClassName } : {}),
+        retain: cache.retain,
+        download: { args: downloadArgs(files, folder, sizeBytes, allowances, true), storage: cache.size },
+        awaitArgs: awaitWeightsArgs(folder, digest),
+      },
+    };
   }
   // node-local: the files count against the node's ephemeral storage, so the scheduler must know
-  const storageBytes = fetchStorageBytes(weightsBytes);
-  const storage = `${Math.ceil(storageBytes / MiB)}Mi`;
-  // no file is larger than the whole model: the same figure caps each download (--max-bytes)
-  const args = fetchArgs(files, WEIGHTS_MOUNT, FETCH_PORT, {
-    listenAddress: '$(POD_IP)',
-    maxBytes: storageBytes,
-    ...(allowances?.allowHttp ? { allowHttp: true } : {}),
-    ...(allowances?.allowHosts.length ? { allowHosts: allowances.allowHosts } : {}),
-  });
+  const storage = `${Math.ceil(needBytes / MiB)}Mi`;
   return {
     volume: { name: 'weights', emptyDir: { sizeLimit: storage } },
     modelPath,
-    fetch: { args, storage },
+    fetch: { args: downloadArgs(files, WEIGHTS_MOUNT, needBytes, allowances), storage },
   };
 }

@@ -98,6 +98,10 @@ describe('environment and volume paths (pure)', () => {
           '/modelsx/y',
           '--cache',
           '/models/cache/z',
+          '--adapter',
+          'tone=/models/cache/lora.gguf:0.5',
+          '--file',
+          'https://example.com/x=/models/a',
         ],
         env: [
           { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
@@ -131,6 +135,12 @@ describe('environment and volume paths (pure)', () => {
       '/modelsx/y',
       '--cache',
       '/state/cache/z',
+      // NAME=PATH: the path after the name, as `gptoss serve --adapter` takes it
+      '--adapter',
+      'tone=/state/cache/lora.gguf:0.5',
+      // not a name before "=": left alone
+      '--file',
+      'https://example.com/x=/models/a',
     ]);
     expect(resolved.env).toEqual({
       PATH: '/bin',

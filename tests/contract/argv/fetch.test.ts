@@ -1,13 +1,16 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { configure as configureFetch } from '../../../cli/fetch.js';
+import { createHash } from 'node:crypto';
 import {
+  COMPLETE_MARKER,
   fetchArgs,
   fetchedModelPath,
   fetchStorageBytes,
   fetchTargets,
   type FetchConfig,
   type FetchFile,
+  weightsDigest,
 } from '../../../contract/argv/fetch.js';
 import { ConfigError } from '../../../contract/errors.js';
 
@@ -39,6 +42,7 @@ describe('fetchArgs (pure): what the operator writes is what the command reads',
       // the third file is on a private address, over plain http: an administrator's policy allows it
       allowHttp: true,
       allowHosts: ['10.0.0.0/8', 'minio.storage.svc'],
+      markComplete: true,
     };
     await program.parseAsync(fetchArgs(files, '/models', 8081, options), { from: 'user' });
     expect(parsed).toEqual({
@@ -71,8 +75,15 @@ describe('fetchArgs (pure): what the operator writes is what the command reads',
     const args = fetchArgs(files, '/models', 8081);
     expect(args).not.toContain('--allow-http');
     expect(args).not.toContain('--allow-host');
+    expect(args).not.toContain('--mark-complete');
     await program.parseAsync(args, { from: 'user' });
-    expect(parsed).toMatchObject({ allowHttp: false, allowHosts: [], deadlineSeconds: 21_600, maxBytes: 2 ** 37 });
+    expect(parsed).toMatchObject({
+      allowHttp: false,
+      allowHosts: [],
+      deadlineSeconds: 21_600,
+      maxBytes: 2 ** 37,
+      markComplete: false,
+    });
   });
 
   it('fetchTargets refuses, by default, what the command refuses without allowances', () => {
@@ -96,5 +107,45 @@ describe('fetchArgs (pure): what the operator writes is what the command reads',
     expect(bytes % 2 ** 20).toBe(0);
     expect(bytes).toBeGreaterThan(12_101_906_912 + 256 * 2 ** 20);
     expect(bytes).toBeLessThan(12_101_906_912 * 1.05);
+  });
+
+  it('fetchTargets refuses a file that would be saved as the completion mark', () => {
+    expect(() => fetchTargets([{ url: `https://example.com/${COMPLETE_MARKER}`, sha256: 'a'.repeat(64) }])).toThrow(
+      new ConfigError(
+        'https://example.com/.gptoss-complete: the file name ".gptoss-complete" is kept for a shared cache\'s completion mark',
+      ),
+    );
+  });
+});
+
+describe('weightsDigest (pure): what a complete shared cache of these files holds in its mark', () => {
+  const first = { url: 'https://example.com/m/a-00001-of-00002.gguf?sig=x', sha256: 'A'.repeat(64) };
+  const second = { url: 'https://mirror.example.org/b%20c.gguf', sha256: 'b'.repeat(64) };
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+  it.each([
+    ['one file: name (not URL) and lower-case sha256', [first], sha(`a-00001-of-00002.gguf=${'a'.repeat(64)}`)],
+    [
+      'two files, in order, one line each, decoded names',
+      [first, second],
+      sha(`a-00001-of-00002.gguf=${'a'.repeat(64)}\nb c.gguf=${'b'.repeat(64)}`),
+    ],
+    [
+      'the same files in another order differ',
+      [second, first],
+      sha(`b c.gguf=${'b'.repeat(64)}\na-00001-of-00002.gguf=${'a'.repeat(64)}`),
+    ],
+    [
+      'another host with the same name and checksum: the same cache',
+      [{ ...first, url: 'https://other.example.net/a-00001-of-00002.gguf' }],
+      sha(`a-00001-of-00002.gguf=${'a'.repeat(64)}`),
+    ],
+  ])('%s', (_case, files, digest) => {
+    expect(weightsDigest(files)).toBe(digest);
+    expect(weightsDigest(files)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('a fixed value, so an operator and a runtime of other releases agree byte for byte', () => {
+    expect(weightsDigest([{ url: 'https://example.com/m.gguf', sha256: '0'.repeat(64) }])).toBe('e43915bfb4e1aa3c');
   });
 });

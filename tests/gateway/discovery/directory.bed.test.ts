@@ -80,7 +80,7 @@ describe('the model directory on the real API server (EndpointSlices)', () => {
 
   it('lists the models of the watched namespaces only, with no replica before any pod is Ready', () => {
     expect(directory.list()).toEqual([
-      { namespace: ns.name, name: 'chat', replicas: [], scaling: { replicas: 0, mode: 'off' } },
+      { namespace: ns.name, name: 'chat', replicas: [], scaling: { replicas: 0, mode: 'off' }, adapters: [] },
     ]);
     expect(directory.get(other.name, 'chat')).toBeUndefined();
   });

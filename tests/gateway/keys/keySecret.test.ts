@@ -130,6 +130,11 @@ describe('the key Secret', () => {
     expect(read.policy).toMatchObject({ models: ['prod/chat', 'dev/chat'], requestsPerMinute: 5 });
   });
 
+  it('grants adapters by id: one adapter (<model>:<adapter>) or every adapter of a model (<model>:*)', () => {
+    const read = readKeySecret(secret({ sha256: DIGEST, models: 'prod/chat:fr,prod/chat:*,prod/code:v2.1_x' }));
+    expect(read.policy.models).toEqual(['prod/chat:fr', 'prod/chat:*', 'prod/code:v2.1_x']);
+  });
+
   it.each<[string, KeySecretObject, string]>([
     ['a name not gptoss-key-<id>', secret({}, { name: 'api-key-ci' }), NAME_RULE],
     ['a name with a bad id', secret({}, { name: 'gptoss-key-CI' }), NAME_RULE],
@@ -161,13 +166,24 @@ describe('the key Secret', () => {
     [
       'an empty model entry',
       secret({ models: 'prod/chat,,prod/code' }),
-      'data.models must list models as <namespace>/<name>,... with no empty entry (leave it out for every model)',
+      'data.models must list models as <namespace>/<name>[:<adapter>|:*],... ' +
+        'with no empty entry (leave it out for every model)',
     ],
     ['an empty model list', secret({ models: '' }), 'with no empty entry (leave it out for every model)'],
     [
+      'an adapter id with nothing after the colon',
+      secret({ models: 'prod/chat:' }),
+      'data.models must list models as <namespace>/<name>[:<adapter>|:*],...: "prod/chat:" is not one',
+    ],
+    [
+      'an adapter name that starts with a dot',
+      secret({ models: 'prod/chat:.fr' }),
+      'data.models must list models as <namespace>/<name>[:<adapter>|:*],...: "prod/chat:.fr" is not one',
+    ],
+    [
       'a model without its namespace',
       secret({ models: 'prod/chat,code' }),
-      'data.models must list models as <namespace>/<name>,...: "code" is not one',
+      'data.models must list models as <namespace>/<name>[:<adapter>|:*],...: "code" is not one',
     ],
     [
       'an effort gpt-oss does not have',

@@ -197,7 +197,9 @@ describe('the OpenAI API through the relay', () => {
         model: 'team-a/chat',
         status: 200,
         code: null,
-        replica: 'chat-0',
+        // which replica is routing's choice (tests/gateway/routing): a request still settling from the test before
+        // counts as load and can move this one
+        replica: expect.stringMatching(/^chat-[01]$/),
         retries: 0,
         tokens: bench.quotas.settled[0]!.usage,
       }),

@@ -76,15 +76,15 @@ const OFF = { replicas: 0, mode: 'off' } as const;
 
 describe('resolveModel: ids and bare names, for a key', () => {
   const directory = new FixedModelDirectory([
-    { namespace: 'a', name: 'chat', replicas: [], scaling: OFF },
-    { namespace: 'b', name: 'chat', replicas: [], scaling: OFF },
+    { namespace: 'a', name: 'chat', replicas: [], scaling: OFF, adapters: ['fr', 'de'] },
+    { namespace: 'b', name: 'chat', replicas: [], scaling: OFF, adapters: ['fr'] },
     { namespace: 'b', name: 'code', replicas: [], scaling: OFF },
   ]);
   const only = (models: string[]): KeyPolicy => ({ ...OPEN_POLICY, models });
   const resolved = (policy: KeyPolicy, asked: string) => {
     try {
-      const model = resolveModel(directory, policy, asked);
-      return `${model.namespace}/${model.name}`;
+      const target = resolveModel(directory, policy, asked);
+      return target.id;
     } catch (error) {
       return `${(error as { code: string }).code}: ${(error as Error).message}`;
     }
@@ -129,8 +129,92 @@ describe('resolveModel: ids and bare names, for a key', () => {
       'gone',
       'model_not_found: model "gone" is not served here; GET /v1/models lists the models this API key may use',
     ],
+    // adapters: `<model>:<adapter>`, served by the model's replicas
+    ['an adapter id', OPEN_POLICY, 'a/chat:fr', 'a/chat:fr'],
+    ['a bare adapter id one model serves', OPEN_POLICY, 'chat:de', 'a/chat:de'],
+    [
+      'a bare adapter id two models serve',
+      OPEN_POLICY,
+      'chat:fr',
+      'invalid_argument: model "chat:fr" names 2 models this API key may use; give one of a/chat:fr, b/chat:fr',
+    ],
+    [
+      'an adapter the model does not have',
+      OPEN_POLICY,
+      'a/chat:es',
+      'model_not_found: model "a/chat:es" is not served here; GET /v1/models lists the models this API key may use',
+    ],
+    [
+      'an adapter no model of that name has, bare',
+      OPEN_POLICY,
+      'code:fr',
+      'model_not_found: model "code:fr" is not served here; GET /v1/models lists the models this API key may use',
+    ],
+    [
+      'an empty adapter name',
+      OPEN_POLICY,
+      'a/chat:',
+      'model_not_found: model "a/chat:" is not served here; GET /v1/models lists the models this API key may use',
+    ],
+    [
+      'the base listed: not its adapters',
+      only(['a/chat']),
+      'a/chat:fr',
+      'permission_denied: model "a/chat:fr" is not allowed for this API key',
+    ],
+    [
+      'an adapter listed: not its base',
+      only(['a/chat:fr']),
+      'a/chat',
+      'permission_denied: model "a/chat" is not allowed for this API key',
+    ],
+    [
+      'an adapter listed: not its sibling',
+      only(['a/chat:fr']),
+      'a/chat:de',
+      'permission_denied: model "a/chat:de" is not allowed for this API key',
+    ],
+    ['an adapter listed', only(['a/chat:fr']), 'a/chat:fr', 'a/chat:fr'],
+    [
+      'an adapter listed, bare: the one the key may use, though another model serves it',
+      only(['a/chat:fr']),
+      'chat:fr',
+      'a/chat:fr',
+    ],
+    ['every adapter of a model (<model>:*)', only(['a/chat:*']), 'a/chat:de', 'a/chat:de'],
+    [
+      '<model>:* is not the base',
+      only(['a/chat:*']),
+      'a/chat',
+      'permission_denied: model "a/chat" is not allowed for this API key',
+    ],
+    [
+      '<model>:* is not another model',
+      only(['a/chat:*']),
+      'b/chat:fr',
+      'permission_denied: model "b/chat:fr" is not allowed for this API key',
+    ],
+    [
+      '<model>:* and an adapter it does not have: allowed but not served',
+      only(['a/chat:*']),
+      'chat:es',
+      'model_not_found: model "chat:es" is not served here; GET /v1/models lists the models this API key may use',
+    ],
+    [
+      'a bare adapter id two listed models grant',
+      only(['a/chat:*', 'b/chat:fr']),
+      'chat:fr',
+      'invalid_argument: model "chat:fr" names 2 models this API key may use; give one of a/chat:fr, b/chat:fr',
+    ],
   ];
   for (const [title, policy, asked, expected] of table) {
     it(title, () => expect(resolved(policy, asked)).toBe(expected));
   }
+
+  it('an adapter resolves to its model, with the id the runtime serves it under', () => {
+    const target = resolveModel(directory, OPEN_POLICY, 'chat:de');
+    expect(target).toMatchObject({ adapter: 'de', id: 'a/chat:de', servedName: 'chat:de' });
+    expect(target.model).toBe(directory.get('a', 'chat'));
+    expect(resolveModel(directory, OPEN_POLICY, 'b/code')).toMatchObject({ adapter: null, servedName: 'code' });
+  });
 });

@@ -3,7 +3,6 @@ import { ApiError } from '../../../contract/api/errors.js';
 import { GENERATION_ENDPOINTS } from '../../../gateway/relay/http/endpoints.js';
 import { planForward } from '../../../gateway/relay/http/forwardBody.js';
 import { SseEvents } from '../../../gateway/relay/http/sse.js';
-import type { ServedModel } from '../../../gateway/types.js';
 
 const chat = GENERATION_ENDPOINTS['/v1/chat/completions']!;
 const responses = GENERATION_ENDPOINTS['/v1/responses']!;
@@ -63,10 +62,9 @@ describe('what the gateway reads of a stream', () => {
 });
 
 describe("planForward: the client's bytes, unless something had to change", () => {
-  const model: ServedModel = { namespace: 'team-a', name: 'chat', replicas: [], scaling: { replicas: 0, mode: 'off' } };
-  const plan = (shape = chat, body: Record<string, unknown>, cap: 'low' | null = null) => {
+  const plan = (shape = chat, body: Record<string, unknown>, cap: 'low' | null = null, servedName = 'chat') => {
     const raw = Buffer.from(JSON.stringify(body, null, 1));
-    const planned = planForward(shape, body, raw, model, cap);
+    const planned = planForward(shape, body, raw, servedName, cap);
     return { ...planned, same: planned.bytes === raw, sent: JSON.parse(planned.bytes.toString()) as unknown };
   };
 
@@ -79,6 +77,14 @@ describe("planForward: the client's bytes, unless something had to change", () =
       same: false,
       sent: { model: 'chat', messages: [] },
     });
+  });
+
+  it("names an adapter as the runtime serves it: `<name>:<adapter>`, the gateway's id rewritten", () => {
+    expect(plan(chat, { model: 'team-a/chat:fr', messages: [] }, null, 'chat:fr')).toMatchObject({
+      same: false,
+      sent: { model: 'chat:fr', messages: [] },
+    });
+    expect(plan(chat, { model: 'chat:fr', messages: [] }, null, 'chat:fr')).toMatchObject({ same: true });
   });
 
   it("asks for a stream's usage, keeping the client's other stream options", () => {

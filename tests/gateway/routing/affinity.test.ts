@@ -6,6 +6,7 @@ import {
   PROMPT_KEY_CHARS,
   promptAffinity,
   responsesAffinity,
+  servedIdAffinity,
 } from '../../../gateway/routing/affinity.js';
 
 const system = { role: 'system', content: 'You are a terse assistant.' };
@@ -170,4 +171,19 @@ describe('httpAffinity and grpcAffinity: by endpoint and method', () => {
     expect(promptAffinity('Hi')).toBeDefined();
     expect(responsesAffinity('I', 'Hi')).toBeDefined();
   });
+});
+
+describe('servedIdAffinity: an adapter is another conversation (its slots share no KV cache with the base)', () => {
+  const key = chatAffinity([user('Plan a trip to Lisbon')])!;
+
+  it('the base model keeps the key as it is', () => expect(servedIdAffinity(key, null)).toBe(key));
+  it('each adapter gets a key of its own, stable across turns', () => {
+    const fr = servedIdAffinity(key, 'fr');
+    expect(fr).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set([key, fr, servedIdAffinity(key, 'de')]).size).toBe(3);
+    expect(
+      servedIdAffinity(chatAffinity([user('Plan a trip to Lisbon'), assistant('Sure'), user('In May')]), 'fr'),
+    ).toBe(fr);
+  });
+  it('no conversation, no key, adapter or not', () => expect(servedIdAffinity(undefined, 'fr')).toBeUndefined());
 });

@@ -152,6 +152,75 @@ describe('GptOssModel validation on the real API server', () => {
     expect(r.stderr).toContain(message);
   });
 
+  const lora = (name: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    source: { hostPath: { path: `/models/${name}.gguf` } },
+    ...extra,
+  });
+  const urlFiles = [{ url: 'https://example.test/m.gguf', sha256: sha }];
+  it.each([
+    [
+      'two adapters with one name',
+      { adapters: [lora('tone'), lora('tone')] },
+      'spec.adapters[1]: Duplicate value: {"name":"tone"}',
+    ],
+    [
+      'an adapter name with a slash',
+      { adapters: [lora('a/b')] },
+      'spec.adapters[0].name: Invalid value: "a/b": spec.adapters[0].name in body should match',
+    ],
+    [
+      'an adapter scale above 10',
+      { adapters: [lora('loud', { scale: 11 })] },
+      'spec.adapters[0].scale: Invalid value: 11: spec.adapters[0].scale in body should be less than or equal to 10',
+    ],
+    [
+      'an adapter with a shared cache',
+      { adapters: [lora('c', { source: { url: { files: urlFiles, cache: { size: '1Gi' } } } })] },
+      'spec.adapters[0]: Invalid value: "object": ' +
+        'adapters are downloaded by every pod: cache applies to spec.source only',
+    ],
+    [
+      'seventeen adapters',
+      { adapters: Array.from({ length: 17 }, (_, i) => lora(`a${i}`)) },
+      'spec.adapters: Too many: 17: must have at most 16 items',
+    ],
+    [
+      'a cache size that is not a size',
+      { source: { url: { files: urlFiles, cache: { size: 'lots' } } } },
+      'spec.source.url.cache.size: Invalid value: "lots": spec.source.url.cache.size in body should match',
+    ],
+    [
+      'a cache without a size',
+      { source: { url: { files: urlFiles, cache: { storageClassName: 'nfs' } } } },
+      'spec.source.url.cache.size: Required value',
+    ],
+  ])('%s is refused', (_name, spec, message) => {
+    const r = create(`bad-${Math.random().toString(36).slice(2, 8)}`, { ...valid, ...spec });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('adapters and a cache are accepted and defaulted (scale 1, sizeMiB 256, retain false)', () => {
+    const r = create('adapted', {
+      ...valid,
+      source: { url: { files: urlFiles, cache: { size: '20Gi' } } },
+      adapters: [lora('tone'), lora('legal', { scale: 0.5, sizeMiB: 64 })],
+    });
+    expect(r.stderr).toBe('');
+    const spec = JSON.parse(kubectl(['get', 'gom', 'adapted', '-n', ns.name, '-o', 'jsonpath={.spec}'])) as Record<
+      string,
+      unknown
+    >;
+    expect(spec.adapters).toEqual([
+      { ...lora('tone'), scale: 1, sizeMiB: 256 },
+      { ...lora('legal'), scale: 0.5, sizeMiB: 64 },
+    ]);
+    expect(spec.source).toEqual({ url: { files: urlFiles, cache: { size: '20Gi', retain: false } } });
+    expect(kubectl(['explain', 'gptossmodel.spec.adapters.sizeMiB'])).toContain('GPU memory the adapter');
+    kubectl(['delete', 'gom', 'adapted', '-n', ns.name]);
+  });
+
   it('the longest name and valid labels and annotations are accepted', () => {
     const name = `m${'x'.repeat(57)}`;
     const runtime = {

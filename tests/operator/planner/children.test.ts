@@ -176,7 +176,7 @@ describe('children of a GptOssModel (pure)', () => {
       variant: 'gpt-oss-20b',
       source: { url: { files: [{ url: 'https://models.example/', sha256: 'a'.repeat(64) }] } },
     });
-    expect(planChildren(m, placed(m), CONFIG)).toEqual({
+    expect(planChildren(m, placed(m), CONFIG, { storageClasses: [] })).toEqual({
       ok: false,
       reason: 'InvalidSource',
       message: 'spec.source.url: https://models.example/: the URL must end in a file name',
