@@ -56,7 +56,7 @@ yet is a create as well as a patch; reads of children go through informers and l
 {{- define "gptoss-operator.namespacedRules" -}}
 - apiGroups: ["gptoss.io"]
   resources: ["gptossmodels"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["list", "watch"]
 - apiGroups: ["gptoss.io"]
   resources: ["gptossmodels/status"]
   verbs: ["patch"]

@@ -39,12 +39,13 @@ export interface EventQueueOptions {
 }
 
 /**
- * 1000 waiting Events is five first reconciles of 200 models; five tries over about 1.5 s ride out an API server
- * restart's refusals without holding an Event long.
+ * 5000 waiting Events is the first reconciles of 1250 models at once (four each), a few MiB; two in flight leave the
+ * API server to the reconciles' own writes first (client-go's recorder sends one at a time); five tries over about
+ * 1.5 s ride out an API server restart's refusals without holding an Event long.
  */
 export const EVENT_QUEUE_DEFAULTS: EventQueueOptions = {
-  capacity: 1000,
-  concurrency: 4,
+  capacity: 5000,
+  concurrency: 2,
   maxAttempts: 5,
   backoffBaseMs: 100,
   backoffMaxMs: 2000,

@@ -107,7 +107,8 @@ export class Executor implements WorldReads {
     if (this.applied.get(key) === hash) return false;
     try {
       const path = await this.json.pathOf(object);
-      await this.json.send('PATCH', `${path}?fieldManager=${FIELD_MANAGER}&force=true`, object, APPLY_PATCH);
+      const query = `?fieldManager=${FIELD_MANAGER}&force=true`;
+      await this.json.send('PATCH', `${path}${query}`, { body: object, contentType: APPLY_PATCH, answer: false });
     } catch (cause) {
       this.applied.delete(key);
       throw new Error(`applying ${String(object.kind)} ${meta.namespace}/${meta.name}`, { cause });
@@ -128,7 +129,7 @@ export class Executor implements WorldReads {
         kind: ref.kind,
         metadata: { namespace: ref.namespace, name: ref.name },
       });
-      await this.json.send('DELETE', `${path}?propagationPolicy=Background`);
+      await this.json.send('DELETE', `${path}?propagationPolicy=Background`, { answer: false });
     } catch (cause) {
       if (!isNotFound(cause)) throw new Error(`deleting ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
       this.absent.add(key);
@@ -205,7 +206,7 @@ export class Executor implements WorldReads {
   ): Promise<void> {
     const { namespace, name, uid } = model.metadata;
     try {
-      await this.json.send('POST', `/api/v1/namespaces/${namespace}/events`, {
+      const body = {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: {
@@ -222,7 +223,8 @@ export class Executor implements WorldReads {
         source: { component: FIELD_MANAGER },
         reportingComponent: FIELD_MANAGER,
         reportingInstance: FIELD_MANAGER,
-      });
+      };
+      await this.json.send('POST', `/api/v1/namespaces/${namespace}/events`, { body, answer: false });
     } catch (cause) {
       throw new Error(`recording event ${reason} for GptOssModel ${namespace}/${name}`, { cause });
     }
@@ -279,12 +281,10 @@ export class Executor implements WorldReads {
     const { namespace, name } = model.metadata;
     try {
       const path = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}/status`;
-      return await this.json.send<GptOssModel>(
-        'PATCH',
-        `${path}?fieldManager=${FIELD_MANAGER}&force=true`,
-        { apiVersion: model.apiVersion, kind: model.kind, metadata: { name, namespace }, status },
-        APPLY_PATCH,
-      );
+      return await this.json.send<GptOssModel>('PATCH', `${path}?fieldManager=${FIELD_MANAGER}&force=true`, {
+        body: { apiVersion: model.apiVersion, kind: model.kind, metadata: { name, namespace }, status },
+        contentType: APPLY_PATCH,
+      });
     } catch (cause) {
       throw new Error(`writing the status of GptOssModel ${namespace}/${name}`, { cause });
     }

@@ -30,15 +30,23 @@ export class JsonRequests extends KubernetesObjectApi {
     return this.specUriPath(object, 'patch');
   }
 
-  /** One request; resolves with the parsed answer. */
+  /**
+   * One request; resolves with the parsed answer, or undefined when `answer` is false (the body is read, not parsed:
+   * most writes need only to know they succeeded).
+   */
   async send<T = unknown>(
     method: JsonMethod,
     path: string,
-    body?: unknown,
-    contentType = 'application/json',
+    {
+      body,
+      contentType = 'application/json',
+      answer = true,
+    }: { body?: unknown; contentType?: string; answer?: boolean },
   ): Promise<T> {
-    const options: https.RequestOptions = { method, headers: {} };
-    await this.kc.applyToHTTPSOptions(options);
+    const authenticated: https.RequestOptions = { method, headers: {} };
+    await this.kc.applyToHTTPSOptions(authenticated);
+    // the agent holds the TLS credentials; on each request they would only be hashed into its pool's name again
+    const { ca: _ca, cert: _cert, key: _key, pfx: _pfx, passphrase: _passphrase, ...options } = authenticated;
     const server = new URL(this.kc.getCurrentCluster()?.server ?? '');
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers = {
@@ -61,6 +69,9 @@ export class JsonRequests extends KubernetesObjectApi {
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('error', reject);
           response.on('end', () => {
+            const code = response.statusCode ?? 0;
+            const ok = code >= 200 && code < 300;
+            if (ok && !answer) return resolve(undefined as T);
             const text = Buffer.concat(chunks).toString('utf8');
             let parsed: unknown = text;
             try {
@@ -68,8 +79,7 @@ export class JsonRequests extends KubernetesObjectApi {
             } catch {
               // not JSON (a proxy's page): kept as text
             }
-            const code = response.statusCode ?? 0;
-            if (code >= 200 && code < 300) resolve(parsed as T);
+            if (ok) resolve(parsed as T);
             else
               reject(
                 new ApiException(code, 'Unsuccessful HTTP Request', parsed, response.headers as Record<string, string>),

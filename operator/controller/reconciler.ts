@@ -125,20 +125,30 @@ export class ModelReconciler {
     const planned = planChildren(model, placement, this.deps.settings, { storageClasses });
     if (!planned.ok) return { applied, problem: planned };
     const { executor } = this.deps;
-    const refusals: string[] = [];
-    for (const object of planned.objects) {
-      const child = `${String(object.kind)}/${(object.metadata as { name: string }).name}`;
-      try {
-        if (await executor.apply(object)) applied.push(child);
-      } catch (error) {
-        const refusal = refusedChild(error);
-        if (refusal === null) throw error;
-        refusals.push(`${child}: ${refusal}`);
-      }
-    }
-    for (const ref of planned.prune) {
-      if (await executor.deleteIfPresent(ref)) applied.push(`-${ref.kind}/${ref.name}`);
-    }
+    // every write at once: no child needs another to exist first (the API server takes a Service before its
+    // Deployment, a Job before its claim), so a reconcile waits for its slowest write, not for their sum
+    const outcomes = await Promise.all([
+      ...planned.objects.map(async (object) => {
+        const child = `${String(object.kind)}/${(object.metadata as { name: string }).name}`;
+        try {
+          return { child: (await executor.apply(object)) ? child : null };
+        } catch (error) {
+          const refusal = refusedChild(error);
+          return refusal === null ? { error } : { child: null, refusal: `${child}: ${refusal}` };
+        }
+      }),
+      ...planned.prune.map(async (ref) => {
+        try {
+          return { child: (await executor.deleteIfPresent(ref)) ? `-${ref.kind}/${ref.name}` : null };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    ]);
+    const failed = outcomes.find((o) => 'error' in o);
+    if (failed) throw failed.error;
+    applied.push(...outcomes.flatMap((o) => ('child' in o && o.child ? [o.child] : [])));
+    const refusals = outcomes.flatMap((o) => ('refusal' in o && o.refusal ? [o.refusal] : []));
     const problem = refusals.length
       ? { reason: REASONS.childRejected, message: clip(`the API server refused ${refusals.join('; ')}`) }
       : null;

@@ -237,7 +237,7 @@ describe('ModelReconciler on the real control plane', () => {
     expect(kept.spec?.template.spec?.containers[0]?.args).toContain('1024');
     const warnings = await core().listNamespacedEvent({
       namespace: ns.name,
-      fieldSelector: 'involvedObject.name=sticky,type=Warning',
+      fieldSelector: 'involvedObject.kind=GptOssModel,involvedObject.name=sticky,type=Warning',
     });
     expect(warnings.items.map((e) => e.reason).sort()).toEqual(['NoFittingGPU', 'NotPlaced']);
   });
