@@ -2,7 +2,7 @@ import { fetchedModelPath, fetchStorageBytes } from '../../../contract/argv/fetc
 import type { ServedAdapter } from '../../../contract/argv/serve.js';
 import type { GptOssModel } from '../../api/v1alpha1/gptOssModel.js';
 import { REASONS } from '../../api/v1alpha1/reasons.js';
-import { downloadArgs, hostPathFolder, type Download, type FetchAllowances, type SourceProblem } from './weights.js';
+import { downloadArgs, mountedSource, type Download, type FetchAllowances, type SourceProblem } from './weights.js';
 
 /** Where adapter i is mounted in the runtime container (its own volume: names may be anything the runtime takes). */
 const adapterMount = (index: number) => `/adapters/${index}`;
@@ -28,20 +28,10 @@ export function adapterFiles(model: GptOssModel, allowances?: FetchAllowances): 
     const mountPath = adapterMount(index);
     const mount = { name: volumeName, mountPath, readOnly: true as const };
     const served = (path: string): ServedAdapter => ({ name: adapter.name, path, scale: adapter.scale });
-    const { pvc, hostPath, url } = adapter.source;
-    if (pvc) {
-      planned.push({
-        served: served(`${mountPath}/${pvc.path.replace(/^\/+/, '')}`),
-        volume: { name: volumeName, persistentVolumeClaim: { claimName: pvc.claimName, readOnly: true } },
-        mount,
-      });
-    } else if (hostPath) {
-      const dir = hostPathFolder(hostPath.path);
-      planned.push({
-        served: served(`${mountPath}/${hostPath.path.slice(dir.length).replace(/^\/+/, '')}`),
-        volume: { name: volumeName, hostPath: { path: dir, type: 'Directory' } },
-        mount,
-      });
+    const { url } = adapter.source;
+    const mounted = mountedSource(adapter.source, volumeName, mountPath);
+    if (mounted) {
+      planned.push({ served: served(mounted.path), volume: mounted.volume, mount });
     } else {
       const needBytes = fetchStorageBytes(adapter.sizeMiB * MiB);
       const storage = `${Math.ceil(needBytes / MiB)}Mi`;

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { fetchArgs, fetchedModelPath, fetchStorageBytes, weightsDigest } from '../../../contract/argv/fetch.js';
+import {
+  fetchArgs,
+  fetchedModelPath,
+  fetchStorageBytes,
+  weightsDigest,
+  type FetchFile,
+} from '../../../contract/argv/fetch.js';
 import { awaitWeightsArgs } from '../../../contract/argv/awaitWeights.js';
 import { FETCH_PORT } from '../../../contract/names.js';
 import type { GptOssModel } from '../../api/v1alpha1/gptOssModel.js';
@@ -50,6 +56,31 @@ export type SourceProblem = { problem: string; reason: string };
 /** The folder a hostPath source mounts: the file's own folder (`/` for a file at the root). */
 export const hostPathFolder = (path: string) => path.replace(/\/[^/]+$/, '') || '/';
 
+/**
+ * A pvc or hostPath source as a read-only volume named `volumeName` mounted at `mountPath`, and the file's path
+ * there; null for a url source (downloaded, not mounted). The model's weights and every adapter's file alike.
+ */
+export function mountedSource(
+  source: GptOssModel['spec']['source'],
+  volumeName: string,
+  mountPath: string,
+): { volume: Record<string, unknown>; path: string } | null {
+  if (source.pvc) {
+    return {
+      volume: { name: volumeName, persistentVolumeClaim: { claimName: source.pvc.claimName, readOnly: true } },
+      path: `${mountPath}/${source.pvc.path.replace(/^\/+/, '')}`,
+    };
+  }
+  if (source.hostPath) {
+    const dir = hostPathFolder(source.hostPath.path);
+    return {
+      volume: { name: volumeName, hostPath: { path: dir, type: 'Directory' } },
+      path: `${mountPath}/${source.hostPath.path.slice(dir.length).replace(/^\/+/, '')}`,
+    };
+  }
+  return null;
+}
+
 /** What the weights download may reach beyond public https hosts (the admin policy's allowances). */
 export interface FetchAllowances {
   allowHttp: boolean;
@@ -71,7 +102,7 @@ export function weightsJobName(model: string, digest: string): string {
 
 /** One url download's arguments: checked against the admin's allowances, each file at most `maxBytes`. */
 export function downloadArgs(
-  files: Parameters<typeof fetchArgs>[0],
+  files: readonly FetchFile[],
   dest: string,
   maxBytes: number,
   allowances: FetchAllowances | undefined,
@@ -92,19 +123,8 @@ export function weights(
   allowances?: FetchAllowances,
 ): Weights | SourceProblem {
   const { source } = model.spec;
-  if (source.pvc) {
-    return {
-      volume: { name: 'weights', persistentVolumeClaim: { claimName: source.pvc.claimName, readOnly: true } },
-      modelPath: `${WEIGHTS_MOUNT}/${source.pvc.path.replace(/^\/+/, '')}`,
-    };
-  }
-  if (source.hostPath) {
-    const dir = hostPathFolder(source.hostPath.path);
-    return {
-      volume: { name: 'weights', hostPath: { path: dir, type: 'Directory' } },
-      modelPath: `${WEIGHTS_MOUNT}/${source.hostPath.path.slice(dir.length).replace(/^\/+/, '')}`,
-    };
-  }
+  const mounted = mountedSource(source, 'weights', WEIGHTS_MOUNT);
+  if (mounted) return { volume: mounted.volume, modelPath: mounted.path };
   const { files, cache } = source.url!;
   let modelPath: string;
   try {
