@@ -205,13 +205,18 @@ describe('ModelReconciler on the real control plane', () => {
         parallelSlots: 1,
         source: { hostPath: { path: '/m' } },
       });
-      const fresh = planPlacement(spec, gpuClasses(await new Executor(clusterAccess().kc).listNodes()), config);
+      const planNow = async () =>
+        planPlacement(spec, gpuClasses(await new Executor(clusterAccess().kc).listNodes()), config);
+      const fresh = await planNow();
       expect(fresh.placed && fresh.gpuClass).toBe('NVIDIA-A2');
       const later = await reconcileSticky();
-      expect(later.status?.placement).toMatchObject({
-        gpuClass: 'Tesla-T4',
-        fittingNodes: (first.status?.placement?.fittingNodes ?? 0) + 1,
-      });
+      const after = await planNow();
+      // the A2 counts as a fitting node while the placement stays on T4; other files' dev agents may join or leave
+      // the shared cluster meanwhile, so the count is bounded by the plans read just before and just after
+      const counts = [fresh, after].map((p) => (p.placed ? p.fittingNodes : 0));
+      expect(later.status?.placement?.gpuClass).toBe('Tesla-T4');
+      expect(later.status?.placement?.fittingNodes).toBeGreaterThanOrEqual(Math.min(...counts));
+      expect(later.status?.placement?.fittingNodes).toBeLessThanOrEqual(Math.max(...counts));
       expect((await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' })).metadata?.generation).toBe(
         generation,
       );
