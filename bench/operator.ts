@@ -6,7 +6,10 @@
  * When Go is present, the controller-runtime twin (bench/twin.ts) runs the same sizes on the same
  * cluster, alternating with ours, and each figure is printed as the ratio ours / twin.
  *
- *   npm run bench:operator [-- --models 200,1000 --workers 4 --twin auto|off]
+ *   npm run bench:operator [-- --models 200,1000 --workers 4 --twin auto|off --node-flags '<flags>']
+ *
+ * Ours runs on Node.js with the operator image's flags (scripts/images.ts) unless --node-flags says others ('' for
+ * none).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -19,6 +22,7 @@ import { up } from '../cluster/cluster.js';
 import { freePort, waitFor } from '../cluster/processes.js';
 import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
+import { IMAGES } from '../scripts/images.js';
 import { hostPathPolicy, spawnOperator } from './operatorProcess.js';
 import { buildTwin, spawnTwin, twinUnavailable } from './twin.js';
 
@@ -27,8 +31,10 @@ const { values: args } = parseArgs({
     models: { type: 'string', default: '200,1000' },
     workers: { type: 'string', default: '4' },
     twin: { type: 'string', default: 'auto' },
+    'node-flags': { type: 'string' },
   },
 });
+const NODE_FLAGS = args['node-flags']?.split(' ').filter(Boolean);
 const SIZES = args.models.split(',').map(Number);
 const GPUS_PER_NODE = 8;
 
@@ -136,6 +142,7 @@ async function startOperator(operator: Operator, namespace: string, kubeconfig: 
     namespace,
     kubeconfig,
     extraArgs: ['--workers', args.workers],
+    nodeFlags: NODE_FLAGS,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -248,7 +255,8 @@ function report(results: Result[]) {
   console.log(
     `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
       `Node ${process.version}; ${Math.ceil((SIZES.reduce((a, b) => a + b, 0) + GPUS_PER_NODE) / GPUS_PER_NODE)} ` +
-      `fake 8 x H100 nodes; ${args.workers} workers\n`,
+      `fake 8 x H100 nodes; ${args.workers} workers; ours on node ` +
+      `${(NODE_FLAGS ?? IMAGES.operator.nodeFlags).join(' ') || '(no flags)'}\n`,
   );
   console.log(
     '| models | operator | all reconciled | all Ready | reconciles | p50 | p99 | CPU/model ' +

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../contract/paths.js';
+import { IMAGES } from '../scripts/images.js';
 
 export const GPTOSS = join(PACKAGE_ROOT, 'dist', 'cli', 'gptoss.js');
 
@@ -13,15 +14,28 @@ export interface BenchOperator {
   namespace: string;
   kubeconfig: string;
   extraArgs?: string[];
+  /** Node.js flags before the program: the operator image's unless said. */
+  nodeFlags?: readonly string[];
   stdio?: StdioOptions;
 }
 
-/** `gptoss operator` as a benchmark runs it: one namespace, logging warnings only, its ops server on a free port. */
-export function spawnOperator({ config, namespace, kubeconfig, extraArgs = [], stdio = 'ignore' }: BenchOperator) {
+/**
+ * `gptoss operator` as a benchmark runs it: one namespace, logging warnings only, its ops server on a free port, on
+ * Node.js with the flags its image gives it.
+ */
+export function spawnOperator({
+  config,
+  namespace,
+  kubeconfig,
+  extraArgs = [],
+  nodeFlags = IMAGES.operator.nodeFlags,
+  stdio = 'ignore',
+}: BenchOperator) {
   const configFile = join(mkdtempSync(join(tmpdir(), 'gptoss-bench-')), 'operator.yaml');
   writeFileSync(configFile, config);
   const args = ['--log-level', 'warn', 'operator', '--config', configFile, '--namespace', namespace];
-  return spawn(process.execPath, [GPTOSS, ...args, '--lease-namespace', namespace, '--port', '0', ...extraArgs], {
+  const program = [GPTOSS, ...args, '--lease-namespace', namespace, '--port', '0', ...extraArgs];
+  return spawn(process.execPath, [...nodeFlags, ...program], {
     env: { ...process.env, KUBECONFIG: kubeconfig },
     stdio,
   });

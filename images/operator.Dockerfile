@@ -19,5 +19,6 @@ COPY --from=build /image /app
 WORKDIR /app
 USER 65532:65532
 EXPOSE 8081
-ENTRYPOINT ["node", "/app/dist/cli/gptoss.js"]
+# small young-generation semi-spaces: about 24 MiB less resident at idle (scripts/images.ts says why)
+ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/dist/cli/gptoss.js"]
 CMD ["operator"]

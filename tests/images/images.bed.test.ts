@@ -19,7 +19,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../contract/paths.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { toolPath } from '../../scripts/tools.js';
-import { assembleImage, IMAGE_NODE_VERSION, IMAGES, imagePackageJson } from '../../scripts/images.js';
+import {
+  assembleImage,
+  IMAGE_NODE_VERSION,
+  imageEntrypoint,
+  IMAGES,
+  imagePackageJson,
+  type ImageName,
+} from '../../scripts/images.js';
 import { dashboardQueries, metricNamesUsed, operatorCommand, render, sampleNames } from '../helpers/chart.js';
 import { serveAddresses, startProcess, type StartedProcess } from '../helpers/cli.js';
 import { ensureCrd, kubectl, useNamespace, waitFor } from '../helpers/cluster.js';
@@ -119,6 +126,7 @@ describe('image contents', () => {
       expect(dockerfile).toContain('COPY --from=build /image /app');
       expect(dockerfile).toMatch(new RegExp(`^ARG NODE_VERSION=${IMAGE_NODE_VERSION.replaceAll('.', '\\.')}$`, 'm'));
       expect(dockerfile).toMatch(/^USER 65532:65532$/m);
+      expect(dockerfile).toContain(`\nENTRYPOINT ${imageEntrypoint(image as ImageName)}\n`);
     }
     expect(execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${IMAGE_NODE_VERSION}`);
   });
@@ -187,7 +195,11 @@ describe('the trees run, read-only, as user 65532', () => {
       values: { watchNamespaces: [ns.name], policy: { hostPathPrefixes: ['/models'] } },
     });
     const { args } = operatorCommand(objects, ns.name, work);
-    const [command, wrapped] = asImageUser(node, [join(tree('operator'), 'dist', 'cli', 'gptoss.js'), ...args]);
+    const [command, wrapped] = asImageUser(node, [
+      ...IMAGES.operator.nodeFlags,
+      join(tree('operator'), 'dist', 'cli', 'gptoss.js'),
+      ...args,
+    ]);
     const operator = await startProcess(command, [...wrapped], (out) => /HTTP=\S+/.test(out), {
       ...env(),
       KUBECONFIG: kubeconfig,
