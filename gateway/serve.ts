@@ -6,7 +6,7 @@ import type { GatewayConfig } from './config.js';
 import { startModelDirectory } from './discovery/directory.js';
 import { startKeyDirectory } from './keys/watchKeys.js';
 import { GatewayMetrics } from './metrics.js';
-import { startOpsServer } from './opsServer.js';
+import { startOpsServer } from '../contract/opsServer.js';
 import { createQuotaKeeper } from './quota/quotaKeeper.js';
 import { RELAY_DEFAULTS, type RelayConfig } from './relay/config.js';
 import { startRelay } from './relay/relay.js';

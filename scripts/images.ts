@@ -27,7 +27,8 @@ export const IMAGES = {
   /** gptoss operator: Kubernetes client, planner and controller; no inference engine. */
   operator: {
     files: ['dist/cli', 'dist/contract', 'dist/operator'],
-    withoutDependencies: ['node-llama-cpp'],
+    // express serves the runtime's HTTP API only
+    withoutDependencies: ['node-llama-cpp', 'express'],
     nativePackages: [],
     /**
      * A young generation of 2 MiB semi-spaces instead of 16: the operator idles at 114 MiB instead of 138 (a
@@ -38,7 +39,7 @@ export const IMAGES = {
   /** gptoss gateway: Kubernetes client, gRPC and HTTP servers, the protos it serves; no inference engine. */
   gateway: {
     files: ['dist/cli', 'dist/contract', 'dist/gateway', 'contract/proto'],
-    withoutDependencies: ['node-llama-cpp'],
+    withoutDependencies: ['node-llama-cpp', 'express'],
     nativePackages: [],
     nodeFlags: [],
   },

@@ -14,7 +14,7 @@ import { reuseConnections } from './keepAlive.js';
 import { LeaderElector } from './leaderElection.js';
 import { ModelReads } from './modelReads.js';
 import { operatorMetrics } from './operatorMetrics.js';
-import { startOpsServer } from './opsServer.js';
+import { startOpsServer } from '../../contract/opsServer.js';
 import { ModelReconciler } from './reconciler.js';
 import { declareWatches, enqueueAll } from './watches.js';
 import { WorkQueue } from './workQueue.js';
@@ -66,7 +66,12 @@ export async function startOperator(
 
   const supervisors = supervise(caches, config, log, metrics);
   let synced = false;
-  const ops = await startOpsServer(config.listenAddress, config.port, metrics.registry, () => synced);
+  const ops = await startOpsServer({
+    host: config.listenAddress,
+    port: config.port,
+    registry: metrics.registry,
+    ready: () => synced,
+  });
   await Promise.all(supervisors.map((s) => s.start()));
   synced = true;
 

@@ -93,6 +93,8 @@ describe('image contents', () => {
     expect(existsSync(join(tree('operator'), 'node_modules', 'node-llama-cpp'))).toBe(false);
     expect(existsSync(join(tree('operator'), 'node_modules', '@node-llama-cpp'))).toBe(false);
     expect(Object.keys(imagePackageJson('operator').dependencies)).not.toContain('node-llama-cpp');
+    // nor the runtime's HTTP framework (the probes and metrics are plain node:http)
+    expect(existsSync(join(tree('operator'), 'node_modules', 'express'))).toBe(false);
     // each image holds its own component and the contract they share, nothing of the other
     expect(readdirSync(join(tree('operator'), 'dist')).sort()).toEqual(['cli', 'contract', 'operator']);
     expect(readdirSync(join(tree('runtime'), 'dist')).sort()).toEqual(['cli', 'contract', 'runtime']);
