@@ -16,7 +16,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { up } from '../cluster/cluster.js';
 import { freePort, waitFor } from '../cluster/processes.js';
@@ -38,7 +38,7 @@ const NODE_FLAGS = args['node-flags']?.split(' ').filter(Boolean);
 const SIZES = args.models.split(',').map(Number);
 const GPUS_PER_NODE = 8;
 
-/** Enough 8 x H100 nodes for the largest run plus the one before it still draining. */
+/** Enough 8 x H100 nodes for every run's models at once, plus one node. */
 function nodePool(gpus: number): string {
   const nodes = Array.from({ length: Math.ceil(gpus / GPUS_PER_NODE) }, (_, i) => ({
     apiVersion: 'v1',
@@ -207,6 +207,24 @@ async function awaitModels(custom: CustomObjectsApi, namespace: string, models: 
   return { reconciledS, readyS: (performance.now() - started) / 1000 };
 }
 
+/**
+ * Deletes a run's namespace and waits until it is gone: the next run, often the other operator's, starts on an API
+ * server that is not still deleting a thousand models' Deployments and pods (which slowed whichever ran second).
+ */
+async function deleteNamespace(core: CoreV1Api, namespace: string) {
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await waitFor(
+    () =>
+      core.readNamespace({ name: namespace }).then(
+        () => false,
+        (error: unknown) => error instanceof ApiException && error.code === 404,
+      ),
+    900_000,
+    `namespace ${namespace} to be deleted`,
+    1000,
+  );
+}
+
 async function run(kc: KubeConfig, kubeconfig: string, operator: Operator, models: number, twin?: string) {
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -245,8 +263,7 @@ async function run(kc: KubeConfig, kubeconfig: string, operator: Operator, model
     };
   } finally {
     child?.kill('SIGKILL');
-    // the namespace goes in the background; the pool is sized for two runs at once
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await deleteNamespace(core, namespace);
   }
 }
 
