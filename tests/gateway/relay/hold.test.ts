@@ -53,17 +53,29 @@ describe('requests held while a model wakes from zero', () => {
   it('eight requests at zero wake it once and all complete, in the order they came, with their tokens', async () => {
     const wakes = bench.waker.woken.length;
     const finished: number[] = [];
-    const answers = Array.from({ length: 8 }, (_, n) => n).map(async (n) => {
-      await waitFor(async () => (await held()) === n, 5000, `request ${n} to be held`);
-      const answer = ask(n).then((a) => {
-        finished.push(n);
-        return a;
-      });
-      await waitFor(async () => (await held()) === n + 1, 5000, `request ${n} held`);
-      return answer;
-    });
+    const answers: Array<Promise<Awaited<ReturnType<typeof ask>>>> = [];
+    // one after another, each sent once the one before is held, so that their order is known; a request answered
+    // before it was held fails the wait with its answer (a refusal, say), not with a bare timeout
+    for (let n = 0; n < 8; n++) {
+      let settled: unknown;
+      const answer = ask(n).then(
+        (a) => {
+          finished.push(n);
+          return a;
+        },
+        (error: unknown) => {
+          settled = error;
+          throw error;
+        },
+      );
+      answer.catch(() => undefined);
+      answers.push(answer);
+      // waitFor stops early once the request is answered: held it never was, and its answer says why
+      await waitFor(async () => settled !== undefined || (await held()) === n + 1, 15_000, `request ${n} held`);
+      if (settled !== undefined) throw new Error(`request ${n} was answered before it was held`, { cause: settled });
+    }
     // the model at zero was woken by the first held request, once
-    await waitFor(async () => (await held()) === 8, 10_000, 'eight requests held');
+    expect(await held()).toBe(8);
     expect(bench.waker.woken.slice(wakes)).toEqual([id]);
     // its replica turns Ready
     bench.directory.set([awake()]);
