@@ -34,7 +34,8 @@ const { values: args } = parseArgs({
     'node-flags': { type: 'string' },
   },
 });
-const NODE_FLAGS = args['node-flags']?.split(' ').filter(Boolean);
+/** What ours runs on: the flags said, else the operator image's. */
+const NODE_FLAGS = args['node-flags']?.split(' ').filter(Boolean) ?? IMAGES.operator.nodeFlags;
 const SIZES = args.models.split(',').map(Number);
 const GPUS_PER_NODE = 8;
 
@@ -273,7 +274,7 @@ function report(results: Result[]) {
     `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
       `Node ${process.version}; ${Math.ceil((SIZES.reduce((a, b) => a + b, 0) + GPUS_PER_NODE) / GPUS_PER_NODE)} ` +
       `fake 8 x H100 nodes; ${args.workers} workers; ours on node ` +
-      `${(NODE_FLAGS ?? IMAGES.operator.nodeFlags).join(' ') || '(no flags)'}\n`,
+      `${NODE_FLAGS.join(' ') || '(no flags)'}\n`,
   );
   console.log(
     '| models | operator | all reconciled | all Ready | reconciles | p50 | p99 | CPU/model ' +
