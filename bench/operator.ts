@@ -15,10 +15,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { up } from '../cluster/cluster.js';
+import { up, type ClusterState } from '../cluster/cluster.js';
 import { freePort, waitFor } from '../cluster/processes.js';
 import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
@@ -76,6 +76,29 @@ function usage(pid: number): { rssMiB: number; cpuS: number } {
 
 type Operator = 'ours' | 'twin';
 
+/** The API server's requests so far by verb and resource (apiserver_request_total, summed over codes and scopes). */
+function apiRequests(state: ClusterState): Map<string, number> {
+  const metrics = execFileSync(
+    state.binaries.kubectl,
+    [`--kubeconfig=${state.kubeconfig}`, 'get', '--raw', '/metrics'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 * 2 ** 20,
+    },
+  );
+  const counts = new Map<string, number>();
+  for (const [, labels, value] of metrics.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(labels!)?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(value));
+  }
+  return counts;
+}
+
+/** The control plane's CPU so far (s): the API server and etcd, which every operator's requests cost. */
+const controlPlaneCpuS = (state: ClusterState) =>
+  usage(state.processes['kube-apiserver'].pid).cpuS + usage(state.processes.etcd.pid).cpuS;
+
 /** What each operator's /metrics calls its reconciles and their duration histogram. */
 const SERIES: Record<Operator, { total: string; duration: string; labels: string }> = {
   ours: {
@@ -120,8 +143,16 @@ function reconcileFigures(metrics: string, operator: Operator) {
 interface Result {
   operator: Operator;
   models: number;
+  /** When the last model was created (s from the first create). */
+  createdS: number;
   reconciledS: number;
   readyS: number;
+  lagP50S: number;
+  lagP99S: number;
+  /** The API server's and etcd's CPU per model during the run. */
+  controlPlaneMsPerModel: number;
+  /** The API server's requests per model during the run, by verb and resource, the most first. */
+  requestsPerModel: Array<[string, number]>;
   reconciles: number;
   p50Ms: number;
   p99Ms: number;
@@ -154,13 +185,14 @@ async function startOperator(operator: Operator, namespace: string, kubeconfig: 
   return { child, metricsUrl: `${/HTTP=(\S+)/.exec(out)![1]!}/metrics` };
 }
 
-/** Creates N gpt-oss-20b models, 16 in flight, as a CI pipeline applying a folder would. */
+/** Creates N gpt-oss-20b models, 16 in flight, as a CI pipeline applying a folder would; when each was created. */
 async function createModels(custom: CustomObjectsApi, namespace: string, models: number) {
   const names = Array.from({ length: models }, (_, i) => `m-${i}`);
+  const createdAt = new Map<string, number>();
   for (let i = 0; i < names.length; i += 16) {
     await Promise.all(
-      names.slice(i, i + 16).map((name) =>
-        custom.createNamespacedCustomObject({
+      names.slice(i, i + 16).map(async (name) => {
+        await custom.createNamespacedCustomObject({
           group: GROUP,
           version: VERSION,
           namespace,
@@ -171,21 +203,35 @@ async function createModels(custom: CustomObjectsApi, namespace: string, models:
             metadata: { name, namespace },
             spec: { variant: 'gpt-oss-20b', source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } },
           },
-        }),
-      ),
+        });
+        createdAt.set(name, performance.now());
+      }),
     );
   }
+  return createdAt;
 }
 
-/** Seconds from `started` until every model has status for its generation, and until every one is Ready. */
-async function awaitModels(custom: CustomObjectsApi, namespace: string, models: number, started: number) {
+const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/**
+ * Seconds from `started` until every model has status for its generation, and until every one is Ready; and the lag
+ * from each model's creation to the first poll (each second) that saw its status, p50 and p99.
+ */
+async function awaitModels(
+  custom: CustomObjectsApi,
+  namespace: string,
+  createdAt: Map<string, number>,
+  started: number,
+) {
+  const models = createdAt.size;
   type Listed = {
     items: Array<{
-      metadata: { generation: number };
+      metadata: { name: string; generation: number };
       status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string }> };
     }>;
   };
   let reconciledS = 0;
+  const lags = new Map<string, number>();
   await waitFor(
     async () => {
       const list = (await custom.listNamespacedCustomObject({
@@ -194,8 +240,12 @@ async function awaitModels(custom: CustomObjectsApi, namespace: string, models: 
         namespace,
         plural: PLURAL,
       })) as Listed;
-      const reconciled = list.items.filter((m) => m.status?.observedGeneration === m.metadata.generation).length;
-      if (!reconciledS && reconciled === models) reconciledS = (performance.now() - started) / 1000;
+      const polled = performance.now();
+      const reconciled = list.items.filter((m) => m.status?.observedGeneration === m.metadata.generation);
+      for (const m of reconciled) {
+        if (!lags.has(m.metadata.name)) lags.set(m.metadata.name, polled - createdAt.get(m.metadata.name)!);
+      }
+      if (!reconciledS && reconciled.length === models) reconciledS = (performance.now() - started) / 1000;
       const ready = list.items.filter((m) =>
         m.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       );
@@ -205,7 +255,13 @@ async function awaitModels(custom: CustomObjectsApi, namespace: string, models: 
     `${models} models Ready`,
     1000,
   );
-  return { reconciledS, readyS: (performance.now() - started) / 1000 };
+  const sorted = [...lags.values()].sort((a, b) => a - b);
+  return {
+    reconciledS,
+    readyS: (performance.now() - started) / 1000,
+    lagP50S: percentile(sorted, 0.5) / 1000,
+    lagP99S: percentile(sorted, 0.99) / 1000,
+  };
 }
 
 /**
@@ -226,7 +282,8 @@ async function deleteNamespace(core: CoreV1Api, namespace: string) {
   );
 }
 
-async function run(kc: KubeConfig, kubeconfig: string, operator: Operator, models: number, twin?: string) {
+async function run(kc: KubeConfig, state: ClusterState, operator: Operator, models: number, twin?: string) {
+  const { kubeconfig } = state;
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const leases = kc.makeApiClient(CoordinationV1Api);
@@ -248,16 +305,26 @@ async function run(kc: KubeConfig, kubeconfig: string, operator: Operator, model
     );
     await new Promise((resolve) => setTimeout(resolve, 2000)); // start-up settles before the baseline
     const before = usage(child.pid!);
+    const [requestsBefore, controlPlaneBefore] = [apiRequests(state), controlPlaneCpuS(state)];
     const t0 = performance.now();
-    await createModels(custom, namespace, models);
-    const times = await awaitModels(custom, namespace, models, t0);
+    const createdAt = await createModels(custom, namespace, models);
+    const createdS = (performance.now() - t0) / 1000;
+    const times = await awaitModels(custom, namespace, createdAt, t0);
     const after = usage(child.pid!);
+    const controlPlaneMsPerModel = (1000 * (controlPlaneCpuS(state) - controlPlaneBefore)) / models;
+    const requestsPerModel = [...apiRequests(state)]
+      .map(([key, count]): [string, number] => [key, (count - (requestsBefore.get(key) ?? 0)) / models])
+      .filter(([, perModel]) => perModel >= 0.05)
+      .sort((a, b) => b[1] - a[1]);
     const figures = reconcileFigures(await (await fetch(started.metricsUrl)).text(), operator);
     return {
       operator,
       models,
+      createdS,
       ...times,
       ...figures,
+      controlPlaneMsPerModel,
+      requestsPerModel,
       rssBeforeMiB: before.rssMiB,
       rssAfterMiB: after.rssMiB,
       cpuMsPerModel: (1000 * (after.cpuS - before.cpuS)) / models,
@@ -288,6 +355,19 @@ function report(results: Result[]) {
         `| ${r.rssBeforeMiB.toFixed(0)} -> ${r.rssAfterMiB.toFixed(0)} MiB | ${perModelKiB(r).toFixed(0)} |`,
     );
   }
+  console.log(
+    "\nWhere the time and the API server went (lag: from a model's create to the first poll, each second, that saw " +
+      'its status):\n',
+  );
+  console.log('| models | operator | all created | lag p50 | lag p99 | API server + etcd CPU/model | requests/model |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const requests = r.requestsPerModel.map(([key, perModel]) => `${key} ${perModel.toFixed(2)}`).join(', ');
+    console.log(
+      `| ${r.models} | ${r.operator} | ${r.createdS.toFixed(1)} s | ${r.lagP50S.toFixed(1)} s ` +
+        `| ${r.lagP99S.toFixed(1)} s | ${r.controlPlaneMsPerModel.toFixed(1)} ms | ${requests} |`,
+    );
+  }
   const pairs = SIZES.map((n) => results.filter((r) => r.models === n));
   if (!pairs.every((p) => p.length === 2)) return;
   console.log('\nours / twin (goals: reconciled <= 1.05, CPU <= 1.2, RSS <= 1.5, reconciles <= 1.00):\n');
@@ -309,7 +389,6 @@ async function main() {
   const state = await up({ name: 'bench', nodesFile: nodePool(SIZES.reduce((a, b) => a + b, 0) + GPUS_PER_NODE) });
   const kc = new KubeConfig();
   kc.loadFromFile(state.kubeconfig);
-  const { execFileSync } = await import('node:child_process');
   const kubectl = (...argv: string[]) =>
     execFileSync(state.binaries.kubectl, [`--kubeconfig=${state.kubeconfig}`, ...argv], { stdio: 'ignore' });
   kubectl('apply', '--server-side', '-f', CRD_FILE);
@@ -323,7 +402,7 @@ async function main() {
     // alternating, so that a disturbance of the machine falls on both
     for (const operator of twin ? (['ours', 'twin'] as const) : (['ours'] as const)) {
       process.stderr.write(`applying ${size} models (${operator})...\n`);
-      results.push(await run(kc, state.kubeconfig, operator, size, twin));
+      results.push(await run(kc, state, operator, size, twin));
     }
   }
   report(results);

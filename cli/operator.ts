@@ -68,10 +68,11 @@ export function configure(command: Command, logLevel: () => string): void {
   addFlags(command, OPERATOR_FLAGS, NUMBERS).action(
     async ({ config: file, namespace, ...flags }: Record<string, unknown>) => {
       const log = createLogger(logLevel());
-      const [{ loadOperatorConfig }, { startOperator }, { KubeConfig }] = await Promise.all([
+      const [{ loadOperatorConfig }, { startOperator }, { KubeClient }, { defaultKubeTarget }] = await Promise.all([
         import('../operator/config.js'),
         import('../operator/controller/manager.js'),
-        import('@kubernetes/client-node'),
+        import('../contract/kube/client.js'),
+        import('../contract/kube/target.js'),
       ]);
       let config: OperatorConfig;
       try {
@@ -82,12 +83,11 @@ export function configure(command: Command, logLevel: () => string): void {
       } catch (error) {
         fail('operator', error);
       }
-      const kc = new KubeConfig();
-      kc.loadFromDefault();
       let running;
       try {
+        const client = new KubeClient(await defaultKubeTarget());
         // another process may be leading by now: exit and come back as a fresh candidate
-        running = await startOperator(kc, config, log, () => process.exit(1));
+        running = await startOperator(client, config, log, () => process.exit(1));
       } catch (error) {
         fail('operator', new Error('starting the operator', { cause: error }));
       }

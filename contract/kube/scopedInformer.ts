@@ -1,12 +1,4 @@
-import {
-  makeInformer,
-  type Informer,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type ObjectCache,
-  type ObjectCallback,
-} from '@kubernetes/client-node';
+import type { Informer, KubernetesObject, ObjectCache, ObjectCallback } from '@kubernetes/client-node';
 
 type Verb = 'add' | 'update' | 'delete';
 
@@ -20,18 +12,15 @@ export class ScopedInformer<T extends KubernetesObject> implements ObjectCache<T
   private readonly byNamespace = new Map<string, Informer<T> & ObjectCache<T>>();
 
   constructor(
-    kc: KubeConfig,
     namespaces: readonly string[],
-    /** The watch path, cluster-wide (no namespace) or in one namespace. */
-    path: (namespace?: string) => string,
-    list: (namespace?: string) => Promise<KubernetesListObject<T>>,
-    labelSelector?: string,
+    /** An informer cluster-wide (no namespace) or in one namespace. */
+    make: (namespace?: string) => Informer<T> & ObjectCache<T>,
   ) {
     if (namespaces.length === 0) {
-      this.informers = [makeInformer<T>(kc, path(), () => list(), labelSelector)];
+      this.informers = [make()];
     } else {
       this.informers = namespaces.map((ns) => {
-        const informer = makeInformer<T>(kc, path(ns), () => list(ns), labelSelector);
+        const informer = make(ns);
         this.byNamespace.set(ns, informer);
         return informer;
       });

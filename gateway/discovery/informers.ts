@@ -2,6 +2,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   DiscoveryV1Api,
+  makeInformer,
   type Informer,
   type KubeConfig,
   type KubernetesListObject,
@@ -36,6 +37,17 @@ export interface DiscoveryInformers {
 const within = (ns?: string) => (ns ? `/namespaces/${ns}` : '');
 type List<T extends KubernetesObject> = Promise<KubernetesListObject<T>>;
 
+/** One client-node informer per watched namespace (or one for all), seen as one. */
+function scopedInformer(
+  kc: KubeConfig,
+  namespaces: readonly string[],
+  path: (namespace?: string) => string,
+  list: (namespace?: string) => List<KubernetesObject>,
+  labelSelector?: string,
+): ScopedInformer<KubernetesObject> {
+  return new ScopedInformer(namespaces, (ns) => makeInformer(kc, path(ns), () => list(ns), labelSelector));
+}
+
 /**
  * Informers on GptOssModels and on the replica source (runtime EndpointSlices, or runtime pods),
  * in the watched namespaces (all when none are named), both restricted to what discovery reads.
@@ -47,7 +59,7 @@ export function discoveryInformers(
 ): DiscoveryInformers {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const { group, version, plural } = GPTOSSMODELS;
-  const models = new ScopedInformer<KubernetesObject>(
+  const models = scopedInformer(
     kc,
     namespaces,
     (ns) => `/apis/${group}/${version}${within(ns)}/${plural}`,
@@ -73,7 +85,7 @@ export function discoveryInformers(
 
 function sliceInformer(kc: KubeConfig, namespaces: readonly string[]): ScopedInformer<KubernetesObject> {
   const discovery = kc.makeApiClient(DiscoveryV1Api);
-  return new ScopedInformer<KubernetesObject>(
+  return scopedInformer(
     kc,
     namespaces,
     (ns) => `/apis/discovery.k8s.io/v1${within(ns)}/endpointslices`,
@@ -87,7 +99,7 @@ function sliceInformer(kc: KubeConfig, namespaces: readonly string[]): ScopedInf
 
 function podInformer(kc: KubeConfig, namespaces: readonly string[]): ScopedInformer<KubernetesObject> {
   const core = kc.makeApiClient(CoreV1Api);
-  return new ScopedInformer<KubernetesObject>(
+  return scopedInformer(
     kc,
     namespaces,
     (ns) => `/api/v1${within(ns)}/pods`,

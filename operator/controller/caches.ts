@@ -1,22 +1,16 @@
-import {
-  AppsV1Api,
-  BatchV1Api,
-  CoreV1Api,
-  StorageV1Api,
-  CustomObjectsApi,
-  makeInformer,
-  type Informer,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type ObjectCache,
-  type V1Deployment,
-  type V1Job,
-  type V1Node,
-  type V1PersistentVolumeClaim,
-  type V1Pod,
-  type V1StorageClass,
+import type {
+  Informer,
+  KubernetesObject,
+  ObjectCache,
+  V1Deployment,
+  V1Job,
+  V1Node,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1StorageClass,
 } from '@kubernetes/client-node';
+import type { KubeClient } from '../../contract/kube/client.js';
+import { ListWatch } from '../../contract/kube/listWatch.js';
 import { RUNTIME_APP_LABELS, WEIGHTS_APP_LABELS } from '../../contract/names.js';
 import { GROUP, PLURAL, VERSION, type GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import { selectorText } from '../planner/children.js';
@@ -52,68 +46,23 @@ export class OperatorCaches {
   readonly claims: ScopedInformer<V1PersistentVolumeClaim>;
   readonly storageClasses: Informer<V1StorageClass> & ObjectCache<V1StorageClass>;
 
-  constructor(kc: KubeConfig, namespaces: readonly string[]) {
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const apps = kc.makeApiClient(AppsV1Api);
-    const core = kc.makeApiClient(CoreV1Api);
-    const batch = kc.makeApiClient(BatchV1Api);
-    const storage = kc.makeApiClient(StorageV1Api);
-    const scoped = <T extends KubernetesObject>(
-      path: (ns?: string) => string,
-      list: (ns?: string) => Promise<KubernetesListObject<T>>,
-      selector?: string,
-    ) => new ScopedInformer<T>(kc, namespaces, path, list, selector);
+  constructor(client: KubeClient, namespaces: readonly string[]) {
     const within = (ns?: string) => (ns ? `/namespaces/${ns}` : '');
-    this.models = scoped<ModelObject>(
-      (ns) => `/apis/${GROUP}/${VERSION}${within(ns)}/${PLURAL}`,
-      (ns) =>
-        (ns
-          ? custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-          : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<
-          KubernetesListObject<ModelObject>
-        >,
-    );
-    this.deployments = scoped<V1Deployment>(
-      (ns) => `/apis/apps/v1${within(ns)}/deployments`,
-      (ns) =>
-        ns
-          ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: RUNTIME_SELECTOR })
-          : apps.listDeploymentForAllNamespaces({ labelSelector: RUNTIME_SELECTOR }),
-      RUNTIME_SELECTOR,
-    );
-    this.pods = scoped<V1Pod>(
-      (ns) => `/api/v1${within(ns)}/pods`,
-      (ns) =>
-        ns
-          ? core.listNamespacedPod({ namespace: ns, labelSelector: POD_SELECTOR })
-          : core.listPodForAllNamespaces({ labelSelector: POD_SELECTOR }),
-      POD_SELECTOR,
-    );
-    this.nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
-    this.jobs = scoped<V1Job>(
-      (ns) => `/apis/batch/v1${within(ns)}/jobs`,
-      (ns) =>
-        ns
-          ? batch.listNamespacedJob({ namespace: ns, labelSelector: WEIGHTS_SELECTOR })
-          : batch.listJobForAllNamespaces({ labelSelector: WEIGHTS_SELECTOR }),
-      WEIGHTS_SELECTOR,
-    );
+    // each object is kept as dropManagedFields leaves it
+    const watch = <T extends KubernetesObject>(path: string, labelSelector?: string) =>
+      new ListWatch<T>(client, path, { labelSelector, transform: dropManagedFields });
+    const scoped = <T extends KubernetesObject>(path: (ns?: string) => string, labelSelector?: string) =>
+      new ScopedInformer<T>(namespaces, (ns) => watch<T>(path(ns), labelSelector));
+    this.models = scoped<ModelObject>((ns) => `/apis/${GROUP}/${VERSION}${within(ns)}/${PLURAL}`);
+    this.deployments = scoped<V1Deployment>((ns) => `/apis/apps/v1${within(ns)}/deployments`, RUNTIME_SELECTOR);
+    this.pods = scoped<V1Pod>((ns) => `/api/v1${within(ns)}/pods`, POD_SELECTOR);
+    this.nodes = watch<V1Node>('/api/v1/nodes');
+    this.jobs = scoped<V1Job>((ns) => `/apis/batch/v1${within(ns)}/jobs`, WEIGHTS_SELECTOR);
     this.claims = scoped<V1PersistentVolumeClaim>(
       (ns) => `/api/v1${within(ns)}/persistentvolumeclaims`,
-      (ns) =>
-        ns
-          ? core.listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector: WEIGHTS_SELECTOR })
-          : core.listPersistentVolumeClaimForAllNamespaces({ labelSelector: WEIGHTS_SELECTOR }),
       WEIGHTS_SELECTOR,
     );
-    this.storageClasses = makeInformer<V1StorageClass>(kc, '/apis/storage.k8s.io/v1/storageclasses', () =>
-      storage.listStorageClass(),
-    );
-    // before any other handler: the caches hold objects as this leaves them
-    for (const [, informer] of this.informers()) {
-      informer.on('add', dropManagedFields);
-      informer.on('update', dropManagedFields);
-    }
+    this.storageClasses = watch<V1StorageClass>('/apis/storage.k8s.io/v1/storageclasses');
   }
 
   /** Every informer by the resource it watches (one per watched namespace for namespaced ones), for the supervisors. */

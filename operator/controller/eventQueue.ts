@@ -1,4 +1,4 @@
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException } from '../../contract/kube/client.js';
 import { describeError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import { KIND, type GptOssModel } from '../api/v1alpha1/gptOssModel.js';

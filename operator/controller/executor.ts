@@ -1,11 +1,11 @@
-import {
-  ApiException,
-  AppsV1Api,
-  BatchV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  StorageV1Api,
-  type KubeConfig,
+import type {
+  KubernetesListObject,
+  V1Deployment,
+  V1Job,
+  V1Node,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1StorageClass,
 } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { GROUP, PLURAL, VERSION, type GptOssModel, type GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
@@ -13,7 +13,8 @@ import { FETCH_PORT, MODEL_LABEL, WEIGHTS_APP_LABELS } from '../../contract/name
 import { selectorText, type ChildRef, type StorageClassInfo } from '../planner/children.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import type { ObservedDeployment, ObservedPods } from '../planner/status.js';
-import { APPLY_PATCH, JsonRequests } from './jsonRequests.js';
+import { ApiException, type KubeClient } from '../../contract/kube/client.js';
+import { ResourcePaths } from '../../contract/kube/resourcePaths.js';
 import {
   nodeInfo,
   observedDeployment,
@@ -23,9 +24,14 @@ import {
   type WorldReads,
 } from './reads.js';
 
+/** Server-side apply's content type. */
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+
 /** The one field manager every write of the operator uses. */
 export const FIELD_MANAGER = 'gptoss-operator';
 
+const modelPath = (namespace: string, name: string) =>
+  `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}`;
 const childKey = (c: { kind: string; namespace: string; name: string }) => `${c.kind}/${c.namespace}/${c.name}`;
 const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
 
@@ -56,32 +62,16 @@ export class Executor implements WorldReads {
   private readonly applied = new Map<string, string>();
   /** Children known to be absent (deleted or never there). */
   private readonly absent = new Set<string>();
-  /** The hot writes, as JSON without the generated client's serializer (jsonRequests.ts). */
-  private readonly json: JsonRequests;
-  private readonly core: CoreV1Api;
-  private readonly apps: AppsV1Api;
-  private readonly custom: CustomObjectsApi;
-  private readonly batch: BatchV1Api;
-  private readonly storage: StorageV1Api;
+  /** Children's paths, by discovery. */
+  private readonly paths: ResourcePaths;
 
-  constructor(kc: KubeConfig) {
-    this.batch = kc.makeApiClient(BatchV1Api);
-    this.storage = kc.makeApiClient(StorageV1Api);
-    this.json = JsonRequests.forConfig(kc);
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
+  constructor(private readonly client: KubeClient) {
+    this.paths = new ResourcePaths(client);
   }
 
   async readModel(namespace: string, name: string): Promise<GptOssModel | null> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as GptOssModel;
+      return await this.client.request<GptOssModel>('GET', modelPath(namespace, name));
     } catch (cause) {
       if (isNotFound(cause)) return null;
       throw new Error(`reading GptOssModel ${namespace}/${name}`, { cause });
@@ -90,7 +80,7 @@ export class Executor implements WorldReads {
 
   async listNodes(): Promise<NodeInfo[]> {
     try {
-      return (await this.core.listNode()).items.map(nodeInfo);
+      return (await this.list<V1Node>('/api/v1/nodes')).map(nodeInfo);
     } catch (cause) {
       throw new Error('listing nodes', { cause });
     }
@@ -106,9 +96,9 @@ export class Executor implements WorldReads {
     const hash = createHash('sha256').update(JSON.stringify(object)).digest('hex');
     if (this.applied.get(key) === hash) return false;
     try {
-      const path = await this.json.pathOf(object);
+      const path = await this.paths.of(object);
       const query = `?fieldManager=${FIELD_MANAGER}&force=true`;
-      await this.json.send('PATCH', `${path}${query}`, { body: object, contentType: APPLY_PATCH, answer: false });
+      await this.client.request('PATCH', `${path}${query}`, { body: object, contentType: APPLY_PATCH, answer: false });
     } catch (cause) {
       this.applied.delete(key);
       throw new Error(`applying ${String(object.kind)} ${meta.namespace}/${meta.name}`, { cause });
@@ -124,12 +114,12 @@ export class Executor implements WorldReads {
     if (this.absent.has(key)) return false;
     try {
       // in the background: a Job's own default would orphan its pods, which would go on downloading
-      const path = await this.json.pathOf({
+      const path = await this.paths.of({
         apiVersion: ref.apiVersion,
         kind: ref.kind,
         metadata: { namespace: ref.namespace, name: ref.name },
       });
-      await this.json.send('DELETE', `${path}?propagationPolicy=Background`, { answer: false });
+      await this.client.request('DELETE', `${path}?propagationPolicy=Background`, { answer: false });
     } catch (cause) {
       if (!isNotFound(cause)) throw new Error(`deleting ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
       this.absent.add(key);
@@ -157,7 +147,8 @@ export class Executor implements WorldReads {
 
   async observeDeployment(namespace: string, name: string): Promise<ObservedDeployment | null> {
     try {
-      return observedDeployment(await this.apps.readNamespacedDeployment({ namespace, name }));
+      const path = `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`;
+      return observedDeployment(await this.client.request<V1Deployment>('GET', path));
     } catch (cause) {
       if (isNotFound(cause)) return null;
       throw new Error(`reading Deployment ${namespace}/${name}`, { cause });
@@ -167,7 +158,7 @@ export class Executor implements WorldReads {
   async observePods(namespace: string, labels: Record<string, string>): Promise<ObservedPods> {
     let pods;
     try {
-      pods = (await this.core.listNamespacedPod({ namespace, labelSelector: selectorText(labels) })).items;
+      pods = await this.list<V1Pod>(`/api/v1/namespaces/${namespace}/pods`, selectorText(labels));
     } catch (cause) {
       throw new Error(`listing runtime pods in ${namespace}`, { cause });
     }
@@ -176,7 +167,7 @@ export class Executor implements WorldReads {
 
   async listStorageClasses(): Promise<StorageClassInfo[]> {
     try {
-      return (await this.storage.listStorageClass()).items.map(storageClassInfo);
+      return (await this.list<V1StorageClass>('/apis/storage.k8s.io/v1/storageclasses')).map(storageClassInfo);
     } catch (cause) {
       throw new Error('listing StorageClasses', { cause });
     }
@@ -186,11 +177,11 @@ export class Executor implements WorldReads {
     const labelSelector = selectorText({ ...WEIGHTS_APP_LABELS, [MODEL_LABEL]: model });
     try {
       const [claims, jobs, pods] = await Promise.all([
-        this.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }),
-        this.batch.listNamespacedJob({ namespace, labelSelector }),
-        this.core.listNamespacedPod({ namespace, labelSelector }),
+        this.list<V1PersistentVolumeClaim>(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, labelSelector),
+        this.list<V1Job>(`/apis/batch/v1/namespaces/${namespace}/jobs`, labelSelector),
+        this.list<V1Pod>(`/api/v1/namespaces/${namespace}/pods`, labelSelector),
       ]);
-      return { claims: claims.items, jobs: jobs.items, pods: pods.items };
+      return { claims, jobs, pods };
     } catch (cause) {
       throw new Error(`listing the weight cache of ${namespace}/${model}`, { cause });
     }
@@ -224,7 +215,7 @@ export class Executor implements WorldReads {
         reportingComponent: FIELD_MANAGER,
         reportingInstance: FIELD_MANAGER,
       };
-      await this.json.send('POST', `/api/v1/namespaces/${namespace}/events`, { body, answer: false });
+      await this.client.request('POST', `/api/v1/namespaces/${namespace}/events`, { body, answer: false });
     } catch (cause) {
       throw new Error(`recording event ${reason} for GptOssModel ${namespace}/${name}`, { cause });
     }
@@ -236,13 +227,10 @@ export class Executor implements WorldReads {
    */
   async readScale(namespace: string, name: string): Promise<{ replicas: number; resourceVersion: string } | null> {
     try {
-      const scale = (await this.custom.getNamespacedCustomObjectScale({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as { metadata?: { resourceVersion?: string }; spec?: { replicas?: number } };
+      const scale = await this.client.request<{
+        metadata?: { resourceVersion?: string };
+        spec?: { replicas?: number };
+      }>('GET', `${modelPath(namespace, name)}/scale`);
       return { replicas: scale.spec?.replicas ?? 0, resourceVersion: scale.metadata?.resourceVersion ?? '' };
     } catch (cause) {
       if (isNotFound(cause)) return null;
@@ -257,19 +245,14 @@ export class Executor implements WorldReads {
    */
   async writeScale(namespace: string, name: string, replicas: number, resourceVersion: string): Promise<void> {
     try {
-      await this.custom.replaceNamespacedCustomObjectScale({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-        fieldManager: FIELD_MANAGER,
+      await this.client.request('PUT', `${modelPath(namespace, name)}/scale?fieldManager=${FIELD_MANAGER}`, {
         body: {
           apiVersion: 'autoscaling/v1',
           kind: 'Scale',
           metadata: { name, namespace, resourceVersion },
           spec: { replicas },
         },
+        answer: false,
       });
     } catch (cause) {
       throw new Error(`scaling GptOssModel ${namespace}/${name} to ${replicas} replicas`, { cause });
@@ -280,13 +263,19 @@ export class Executor implements WorldReads {
   async writeStatus(model: GptOssModel, status: GptOssModelStatus): Promise<GptOssModel> {
     const { namespace, name } = model.metadata;
     try {
-      const path = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}/status`;
-      return await this.json.send<GptOssModel>('PATCH', `${path}?fieldManager=${FIELD_MANAGER}&force=true`, {
+      const path = `${modelPath(namespace ?? '', name)}/status?fieldManager=${FIELD_MANAGER}&force=true`;
+      return await this.client.request<GptOssModel>('PATCH', path, {
         body: { apiVersion: model.apiVersion, kind: model.kind, metadata: { name, namespace }, status },
         contentType: APPLY_PATCH,
       });
     } catch (cause) {
       throw new Error(`writing the status of GptOssModel ${namespace}/${name}`, { cause });
     }
+  }
+
+  /** A list's items, selected by label when a selector is given. */
+  private async list<T>(path: string, labelSelector?: string): Promise<T[]> {
+    const query = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
+    return (await this.client.request<KubernetesListObject<T & object>>('GET', `${path}${query}`)).items;
   }
 }

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../../contract/kube/client.js';
 import { isConflict, LeaseLock, microTime, type Lease, type LeaseSpec } from './leaseLock.js';
 
 export { microTime };
@@ -48,13 +48,13 @@ export class LeaderElector {
   private observed: { record: string; at: number } | null = null;
 
   constructor(
-    kc: KubeConfig,
+    client: KubeClient,
     private readonly config: LeaderElectionConfig,
     private readonly now: () => Date = () => new Date(),
   ) {
     // client-go's heuristic (resourcelock.NewFromKubeconfig): one hung request must not use up the whole deadline
     this.lock = new LeaseLock(
-      kc,
+      client,
       { namespace: config.namespace, name: config.name },
       Math.floor(config.renewDeadlineMs / 2),
     );

@@ -1,11 +1,5 @@
-import {
-  ApiException,
-  createConfiguration,
-  type KubeConfig,
-  KubernetesObjectApi,
-  type KubernetesObject,
-  ServerConfiguration,
-} from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, type KubeClient } from '../../contract/kube/client.js';
 
 /**
  * The Lease leader election reads and writes, every request bounded by a timeout: a connection
@@ -32,39 +26,19 @@ export const microTime = (date: Date) => date.toISOString().replace(/\.(\d{3})Z$
 export const isConflict = (error: unknown) =>
   error instanceof Error && error.cause instanceof ApiException && error.cause.code === 409;
 
-/**
- * A KubernetesObjectApi whose every request is aborted after timeoutMs. The client takes no
- * per-request signal, but a middleware may set one on each request it sends.
- */
-function timedClient(kc: KubeConfig, timeoutMs: number): KubernetesObjectApi {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  return new KubernetesObjectApi(
-    createConfiguration({
-      baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: kc },
-      promiseMiddleware: [
-        {
-          pre: (request) => {
-            request.setSignal(AbortSignal.timeout(timeoutMs));
-            return Promise.resolve(request);
-          },
-          post: (response) => Promise.resolve(response),
-        },
-      ],
-    }),
-  );
-}
-
 export class LeaseLock {
-  private readonly api: KubernetesObjectApi;
-
   constructor(
-    kc: KubeConfig,
+    private readonly client: KubeClient,
     readonly ref: { namespace: string; name: string },
     private readonly requestTimeoutMs: number,
-  ) {
-    this.api = timedClient(kc, requestTimeoutMs);
+  ) {}
+
+  private path(name = this.ref.name): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.ref.namespace}/leases${name ? `/${name}` : ''}`;
+  }
+
+  private send<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: Lease): Promise<T> {
+    return this.client.request<T>(method, path, { body, signal: AbortSignal.timeout(this.requestTimeoutMs) });
   }
 
   get description(): string {
@@ -74,11 +48,7 @@ export class LeaseLock {
   /** The Lease, or null when there is none. */
   async read(): Promise<Lease | null> {
     try {
-      return await this.api.read<Lease>({
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: this.ref.name, namespace: this.ref.namespace },
-      });
+      return await this.send<Lease>('GET', this.path());
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return null;
       throw this.failed('reading', error);
@@ -87,7 +57,7 @@ export class LeaseLock {
 
   async create(spec: LeaseSpec): Promise<void> {
     try {
-      await this.api.create({
+      await this.send('POST', this.path(''), {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: { name: this.ref.name, namespace: this.ref.namespace },
@@ -101,7 +71,7 @@ export class LeaseLock {
   /** Writes the Lease as read with a new spec; a Lease written by someone since fails with a conflict (409). */
   async replace(lease: Lease, spec: LeaseSpec): Promise<void> {
     try {
-      await this.api.replace({ ...lease, spec });
+      await this.send('PUT', this.path(), { ...lease, spec });
     } catch (error) {
       throw this.failed('writing', error);
     }

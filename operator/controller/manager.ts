@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../../contract/kube/client.js';
 import { describeError } from '../../contract/errors.js';
 import type { Logger } from '../../contract/log.js';
 import { KIND } from '../api/v1alpha1/gptOssModel.js';
@@ -10,7 +10,6 @@ import { CacheReads } from './cacheReads.js';
 import { EventQueue } from './eventQueue.js';
 import { Executor } from './executor.js';
 import { InformerSupervisor } from '../../contract/kube/informerSupervisor.js';
-import { reuseConnections } from './keepAlive.js';
 import { LeaderElector } from './leaderElection.js';
 import { ModelReads } from './modelReads.js';
 import { operatorMetrics } from './operatorMetrics.js';
@@ -35,14 +34,13 @@ type Metrics = ReturnType<typeof operatorMetrics>;
 const EVENT_FLUSH_MS = 5000;
 
 export async function startOperator(
-  kc: KubeConfig,
+  client: KubeClient,
   config: OperatorConfig,
   log: Logger,
   /** Called when leadership is lost: the process exits to come back as a fresh candidate (controller-runtime). */
   onLostLeadership: () => void = () => undefined,
 ): Promise<RunningOperator> {
-  reuseConnections(kc);
-  const executor = new Executor(kc);
+  const executor = new Executor(client);
   const queue = new WorkQueue();
   const metrics = operatorMetrics(
     () => queue.length,
@@ -53,7 +51,7 @@ export async function startOperator(
     log,
     onDrop: (cause) => metrics.eventsDropped.inc({ cause }),
   });
-  const caches = new OperatorCaches(kc, config.namespaces);
+  const caches = new OperatorCaches(client, config.namespaces);
   const models = new ModelReads(caches.models);
   const watched = (ns: string | undefined) => config.namespaces.length === 0 || config.namespaces.includes(ns ?? '');
   const targets = {
@@ -102,7 +100,7 @@ export async function startOperator(
   let workers: Promise<void> | null = null;
   /** Set by stop(): a Lease lost while shutting down is no failure, the process exits 0 anyway. */
   let stopping = false;
-  const elector = elect(kc, config, log, metrics, {
+  const elector = elect(client, config, log, metrics, {
     onStartedLeading: () => {
       enqueueAll(caches, targets);
       workers = queue.run(config.workers, instrumented(reconciler, metrics, log), (key, error) => {
@@ -177,13 +175,13 @@ function instrumented(reconciler: ModelReconciler, metrics: Metrics, log: Logger
 
 /** Leader election on the configured Lease; the leader gauge and logs follow it. */
 function elect(
-  kc: KubeConfig,
+  client: KubeClient,
   config: OperatorConfig,
   log: Logger,
   metrics: Metrics,
   on: { onStartedLeading: () => void; onStoppedLeading: () => void },
 ): LeaderElector {
-  const elector = new LeaderElector(kc, {
+  const elector = new LeaderElector(client, {
     namespace: config.leaseNamespace,
     name: config.leaseName,
     identity: config.identity,

@@ -47,7 +47,7 @@ describe('deploy/examples on the real control plane', () => {
     );
     kubectl(['apply', '-n', ns.name, '-f', join(EXAMPLES, `${name}.yaml`)]);
     const outcome = await new ModelReconciler({
-      executor: new Executor(clusterAccess().kc),
+      executor: new Executor(clusterAccess().client),
       settings: config,
       now: () => new Date(),
     }).reconcile({ namespace: ns.name, name });
@@ -87,7 +87,7 @@ describe('deploy/examples on the real control plane', () => {
     );
     kubectl(['apply', '-n', ns.name, '-f', join(EXAMPLES, 'shared-weight-cache.yaml')]);
     const outcome = await new ModelReconciler({
-      executor: new Executor(clusterAccess().kc),
+      executor: new Executor(clusterAccess().client),
       settings: config,
       now: () => new Date(),
     }).reconcile({ namespace: ns.name, name: 'shared-weight-cache' });

@@ -103,14 +103,18 @@ describe('the gateway image', () => {
       60_000,
     );
     const ops = /OPS=(\S+)/.exec(gateway.stdout())![1]!;
-    expect((await fetch(`${ops}/readyz`)).status).toBe(200);
+    expect((await fetch(`${ops}/readyz`, { signal: AbortSignal.timeout(30_000) })).status).toBe(200);
     // the protos it serves load from the tree: reflection lists the service
     const grpc = /GRPC=(\S+)/.exec(gateway.stdout())![1]!;
     // not spawnSync: the worker must go on reading the gateway's output, or a full pipe stalls the gateway
     const list = await promisify(execFile)(toolPath('grpcurl'), ['-plaintext', '-max-time', '30', grpc, 'list']);
     expect(list.stdout).toContain('gptoss.runtime.v1.Runtime');
     gateway.child.kill('SIGTERM');
-    expect(await gateway.exited).toBe(0);
+    const started = gateway;
+    const stuck = new Promise<string>((resolve) =>
+      setTimeout(() => resolve(`still running 60 s after SIGTERM: ${started.stderr()}`), 60_000).unref(),
+    );
+    expect(await Promise.race([gateway.exited, stuck])).toBe(0);
     gateway = null;
     // a minute was once not enough while the whole suite loaded both cores (the informers' first lists)
   }, 180_000);

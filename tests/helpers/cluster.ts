@@ -2,6 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { KubeClient } from '../../contract/kube/client.js';
+import { kubeConfigTarget } from '../../contract/kube/target.js';
 import { waitFor } from './wait.js';
 
 export { waitFor };
@@ -19,7 +21,9 @@ export function clusterAccess() {
   const kubectlPath = inject('kubectl');
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  return { kubeconfig, kubectlPath, kc };
+  /** What the operator talks to the API server with. */
+  const client = new KubeClient(kubeConfigTarget(kc));
+  return { kubeconfig, kubectlPath, kc, client };
 }
 
 /** kubectl against any cluster: `run` gives stdout or throws with stderr; `result` may fail. */

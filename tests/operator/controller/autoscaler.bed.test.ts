@@ -96,11 +96,11 @@ describe('scraping gptoss_runtime_utilization (fake metrics endpoints on 127.0.0
  */
 describe('the builtin autoscaler on the real control plane (fake metrics endpoints for the pods)', () => {
   const ns = useNamespace('autoscaler');
-  const { kc } = clusterAccess();
+  const { kc, client } = clusterAccess();
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
-  const executor = new Executor(kc);
+  const executor = new Executor(client);
   const config = {
     runtimeImage: 'runtime:test',
     loadMiBPerSecond: 500,

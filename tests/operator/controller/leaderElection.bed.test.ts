@@ -13,7 +13,7 @@ const readLease = (namespace: string, name = 'gptoss-operator') =>
 describe('leader election on a Lease, on the real API server', () => {
   const ns = useNamespace('lease');
   const elector = (identity: string, leaseDurationSeconds = 2) =>
-    new LeaderElector(clusterAccess().kc, {
+    new LeaderElector(clusterAccess().client, {
       namespace: ns.name,
       name: 'gptoss-operator',
       identity,

@@ -21,7 +21,11 @@ describe('ModelReconciler on the real control plane', () => {
   };
   let clock = new Date('2026-11-28T12:00:00Z');
   const reconcile = () =>
-    new ModelReconciler({ executor: new Executor(clusterAccess().kc), settings: config, now: () => clock }).reconcile({
+    new ModelReconciler({
+      executor: new Executor(clusterAccess().client),
+      settings: config,
+      now: () => clock,
+    }).reconcile({
       namespace: ns.name,
       name: 'chat',
     });
@@ -122,7 +126,7 @@ describe('ModelReconciler on the real control plane', () => {
       }),
     );
     const outcome = await new ModelReconciler({
-      executor: new Executor(clusterAccess().kc),
+      executor: new Executor(clusterAccess().client),
       settings: config,
       now: () => clock,
     }).reconcile({ namespace: ns.name, name: 'huge' });
@@ -161,9 +165,11 @@ describe('ModelReconciler on the real control plane', () => {
       }),
     );
     const reconcileSticky = () =>
-      new ModelReconciler({ executor: new Executor(clusterAccess().kc), settings: config, now: () => clock }).reconcile(
-        { namespace: ns.name, name: 'sticky' },
-      );
+      new ModelReconciler({
+        executor: new Executor(clusterAccess().client),
+        settings: config,
+        now: () => clock,
+      }).reconcile({ namespace: ns.name, name: 'sticky' });
     const first = await reconcileSticky();
     expect(first.status?.placement).toMatchObject({ gpuClass: 'Tesla-T4' });
     const generation = (await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' })).metadata
@@ -206,7 +212,7 @@ describe('ModelReconciler on the real control plane', () => {
         source: { hostPath: { path: '/m' } },
       });
       const planNow = async () =>
-        planPlacement(spec, gpuClasses(await new Executor(clusterAccess().kc).listNodes()), config);
+        planPlacement(spec, gpuClasses(await new Executor(clusterAccess().client).listNodes()), config);
       const fresh = await planNow();
       expect(fresh.placed && fresh.gpuClass).toBe('NVIDIA-A2');
       const later = await reconcileSticky();

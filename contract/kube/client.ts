@@ -1,0 +1,156 @@
+import http from 'node:http';
+import https from 'node:https';
+// the class alone (a few lines), not the package index, which loads the whole generated client (docs/operator.md)
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
+
+export { ApiException };
+
+/** What a connection to the API server is made with; a change (a rotated certificate) makes a new connection pool. */
+export interface TlsCredentials {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+/** Where the API server is, and how each request proves who sends it. */
+export interface KubeTarget {
+  /** https://host:port, with the path prefix a proxy may add. */
+  server: string;
+  /** Asked before every request: tokens and certificates rotate, and exec plugins hand out short-lived ones. */
+  credentials(): Promise<{ tls: TlsCredentials; headers: Record<string, string> }>;
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  /** False: the body of a success is read, not parsed (most writes need only to know they succeeded). */
+  answer?: boolean;
+  /** Aborts the request (a watch's end, a timeout): it rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+const TLS_FIELDS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'] as const;
+const same = (a: unknown, b: unknown) => a === b || (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b));
+
+/**
+ * The operator's way to the API server: JSON requests by path over one keep-alive connection pool, and watches read
+ * line by line. In place of @kubernetes/client-node's generated client, which costs the process about 55 MiB
+ * resident when loaded and serialises every typed field both ways on each call (docs/operator.md, "Talking to the
+ * API server"). Failures are the library's ApiException (code, body, headers), as the generated client throws them.
+ */
+export class KubeClient {
+  private pool: { tls: TlsCredentials; agent: http.Agent } | null = null;
+  private readonly server: URL;
+
+  constructor(private readonly target: KubeTarget) {
+    this.server = new URL(target.server);
+  }
+
+  /** One request; resolves with the parsed answer (undefined when `answer` is false), rejects with ApiException. */
+  async request<T = unknown>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+    const { body, contentType = 'application/json', answer = true, signal } = options;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const response = await this.open(method, path, signal, payload, contentType);
+    const text = await readAll(response, signal);
+    const code = response.statusCode ?? 0;
+    if (code >= 200 && code < 300) return (answer && text ? JSON.parse(text) : undefined) as T;
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON (a proxy's page): kept as text
+    }
+    throw new ApiException(code, 'Unsuccessful HTTP Request', parsed, response.headers as Record<string, string>);
+  }
+
+  /**
+   * A watch (or any stream of JSON lines): each line parsed and handed over as it arrives. Resolves when the server
+   * ends the stream, rejects when the connection fails or the signal aborts it; an answer other than 200 rejects
+   * with ApiException.
+   */
+  async stream(path: string, onObject: (object: unknown) => void, signal: AbortSignal): Promise<void> {
+    const response = await this.open('GET', path, signal);
+    if (response.statusCode !== 200) {
+      const text = await readAll(response);
+      throw new ApiException(response.statusCode ?? 0, 'Unsuccessful HTTP Request', text, {});
+    }
+    response.socket?.setKeepAlive(true, 30_000);
+    await new Promise<void>((resolve, reject) => {
+      let rest = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        try {
+          for (const line of lines) if (line.trim()) onObject(JSON.parse(line));
+        } catch (error) {
+          response.destroy();
+          reject(new Error('reading a watch event', { cause: error }));
+        }
+      });
+      const broke = (cause?: unknown) =>
+        reject(new Error('the watch connection closed before the API server ended it', { cause }));
+      response.on('end', resolve);
+      // after 'end' these change nothing; before it, the connection broke midway
+      response.on('error', broke);
+      response.on('close', () => broke());
+    });
+  }
+
+  private async open(method: Method, path: string, signal?: AbortSignal, payload?: string, contentType?: string) {
+    const { tls, headers } = await this.target.credentials();
+    const secure = this.server.protocol === 'https:';
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = (secure ? https : http).request(
+        {
+          method,
+          hostname: this.server.hostname,
+          port: this.server.port,
+          path: `${this.server.pathname.replace(/\/$/, '')}${path}`,
+          agent: this.agentFor(tls, secure),
+          signal,
+          headers: {
+            ...headers,
+            Accept: 'application/json',
+            ...(payload === undefined
+              ? {}
+              : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }),
+          },
+        },
+        resolve,
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
+  }
+
+  /** One keep-alive pool for the credentials: a new one only when they change. */
+  private agentFor(tls: TlsCredentials, secure: boolean): http.Agent {
+    if (this.pool && TLS_FIELDS.every((k) => same(this.pool!.tls[k], tls[k]))) return this.pool.agent;
+    const agent = secure ? new https.Agent({ ...tls, keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.pool = { tls, agent };
+    return agent;
+  }
+}
+
+/** The whole body; a connection closed (or a signal aborted) before its end rejects, as an AbortError when aborted. */
+function readAll(response: http.IncomingMessage, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    const broke = (cause?: unknown) => {
+      const error = new Error('the connection closed before the answer ended', { cause: signal?.reason ?? cause });
+      if (signal?.aborted) error.name = 'AbortError';
+      reject(error);
+    };
+    response.on('error', broke);
+    response.on('close', () => {
+      if (!response.complete) broke();
+    });
+  });
+}

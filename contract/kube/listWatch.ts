@@ -1,0 +1,178 @@
+import type {
+  ErrorCallback,
+  Informer,
+  KubernetesListObject,
+  KubernetesObject,
+  ObjectCache,
+  ObjectCallback,
+} from '@kubernetes/client-node';
+import { ApiException, type KubeClient } from './client.js';
+
+type ObjectVerb = 'add' | 'update' | 'delete';
+type Verb = ObjectVerb | 'change' | 'error' | 'connect';
+
+interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T & { code?: number };
+}
+
+export interface ListWatchOptions<T> {
+  labelSelector?: string;
+  /** Applied to every object before it is cached or handed to a handler (controller-runtime's cache transform). */
+  transform?: (object: T) => void;
+  /** The watch's timeoutSeconds: client-go's reflector picks 5 to 10 minutes at random, not all renewed at once. */
+  watchSeconds?: () => number;
+}
+
+const gone = (error: unknown) => error instanceof ApiException && error.code === 410;
+
+/**
+ * An informer on our KubeClient, a drop-in for client-node's makeInformer (same handlers, same cache, same way of
+ * failing: an error other than 410 Gone stops it and goes to the 'error' handlers, for the InformerSupervisor to
+ * restart it). Unlike it, the watch asks for bookmarks (a resumed watch starts from a recent resourceVersion, not
+ * from the list's) and ends after a few minutes (the connection is renewed as client-go renews it), and a transform
+ * trims each object before it is kept.
+ */
+export class ListWatch<T extends KubernetesObject> implements Informer<T>, ObjectCache<T> {
+  /** By namespace ('' for cluster-scoped objects), then name. */
+  private readonly objects = new Map<string, Map<string, T>>();
+  private readonly handlers = { add: [], update: [], delete: [], error: [], connect: [] } as {
+    add: ObjectCallback<T>[];
+    update: ObjectCallback<T>[];
+    delete: ObjectCallback<T>[];
+    error: ErrorCallback[];
+    connect: ErrorCallback[];
+  };
+  private resourceVersion = '';
+  private abort: AbortController | null = null;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly path: string,
+    private readonly options: ListWatchOptions<T> = {},
+  ) {}
+
+  on(verb: Verb, callback: ObjectCallback<T> | ErrorCallback): void {
+    for (const v of verb === 'change' ? (['add', 'update', 'delete'] as const) : [verb])
+      (this.handlers[v] as unknown[]).push(callback);
+  }
+
+  off(verb: Verb, callback: ObjectCallback<T> | ErrorCallback): void {
+    for (const v of verb === 'change' ? (['add', 'update', 'delete'] as const) : [verb]) {
+      const list = this.handlers[v] as unknown[];
+      const at = list.indexOf(callback);
+      if (at >= 0) list.splice(at, 1);
+    }
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.objects.get(namespace ?? '')?.get(name);
+  }
+
+  list(namespace?: string): ReadonlyArray<T> {
+    if (namespace) return [...(this.objects.get(namespace)?.values() ?? [])];
+    return [...this.objects.values()].flatMap((named) => [...named.values()]);
+  }
+
+  /** Lists (unless a watch can resume) and starts watching; resolves once the cache holds the list or it failed. */
+  async start(): Promise<void> {
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    try {
+      for (const handler of this.handlers.connect) handler();
+      if (!this.resourceVersion) await this.relist(abort.signal);
+    } catch (error) {
+      this.failed(error, abort);
+      return;
+    }
+    void this.watch(abort);
+  }
+
+  stop(): Promise<void> {
+    this.abort?.abort();
+    this.abort = null;
+    return Promise.resolve();
+  }
+
+  private query(extra: Record<string, string>): string {
+    const { labelSelector } = this.options;
+    const params = new URLSearchParams({ ...(labelSelector ? { labelSelector } : {}), ...extra });
+    return `${this.path}?${params.toString()}`;
+  }
+
+  private async relist(signal: AbortSignal): Promise<void> {
+    const list = await this.client.request<KubernetesListObject<T>>('GET', this.query({}), { signal });
+    const listed = new Set(list.items.map((o) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`));
+    for (const object of list.items) this.upsert(object);
+    for (const [namespace, named] of this.objects) {
+      for (const [name, object] of named) {
+        if (listed.has(`${namespace}/${name}`)) continue;
+        named.delete(name);
+        for (const handler of this.handlers.delete) handler(object);
+      }
+    }
+    this.resourceVersion = list.metadata?.resourceVersion ?? '';
+  }
+
+  /** Watches until the server ends the stream (then watches again from where it was) or something fails. */
+  private async watch(abort: AbortController): Promise<void> {
+    while (!abort.signal.aborted) {
+      const seconds = this.options.watchSeconds?.() ?? 300 + Math.floor(Math.random() * 300);
+      const path = this.query({
+        watch: 'true',
+        allowWatchBookmarks: 'true',
+        resourceVersion: this.resourceVersion,
+        timeoutSeconds: String(seconds),
+      });
+      try {
+        await this.client.stream(path, (event) => this.apply(event as WatchEvent<T>), abort.signal);
+        if (!this.resourceVersion) await this.relist(abort.signal);
+        if (!abort.signal.aborted) for (const handler of this.handlers.connect) handler();
+      } catch (error) {
+        if (gone(error) && !abort.signal.aborted) {
+          this.resourceVersion = '';
+          continue;
+        }
+        this.failed(error, abort);
+        return;
+      }
+    }
+  }
+
+  private apply({ type, object }: WatchEvent<T>): void {
+    if (type === 'ERROR') {
+      // 410: the resourceVersion is too old to resume from; the server ends the stream and the cache lists afresh
+      if (object.code === 410) this.resourceVersion = '';
+      return;
+    }
+    if (type === 'DELETED') {
+      this.objects.get(object.metadata?.namespace ?? '')?.delete(object.metadata?.name ?? '');
+      this.options.transform?.(object);
+      for (const handler of this.handlers.delete) handler(object);
+    } else if (type !== 'BOOKMARK') {
+      this.upsert(object);
+    }
+    this.resourceVersion = object.metadata?.resourceVersion ?? this.resourceVersion;
+  }
+
+  private upsert(object: T): void {
+    const namespace = object.metadata?.namespace ?? '';
+    let named = this.objects.get(namespace);
+    if (!named) this.objects.set(namespace, (named = new Map<string, T>()));
+    const known = named.get(object.metadata?.name ?? '');
+    const version = object.metadata?.resourceVersion;
+    if (known && version !== undefined && known.metadata?.resourceVersion === version) return;
+    this.options.transform?.(object);
+    named.set(object.metadata?.name ?? '', object);
+    for (const handler of known ? this.handlers.update : this.handlers.add) handler(object);
+  }
+
+  private failed(error: unknown, abort: AbortController): void {
+    if (abort.signal.aborted) return;
+    abort.abort();
+    if (this.abort === abort) this.abort = null;
+    if (gone(error)) this.resourceVersion = '';
+    for (const handler of this.handlers.error) handler(error);
+  }
+}

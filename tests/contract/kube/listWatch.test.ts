@@ -1,0 +1,140 @@
+import type { ServerResponse } from 'node:http';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ListWatch } from '../../../contract/kube/listWatch.js';
+import { fakeApiServer, json } from '../../helpers/fakeApiServer.js';
+import { waitFor } from '../../helpers/wait.js';
+
+type Answer = (res: ServerResponse) => void;
+
+const pod = (name: string, resourceVersion: string, extra: Record<string, unknown> = {}): KubernetesObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'ns', resourceVersion, managedFields: [{ manager: 'kubectl' }] as never },
+  ...extra,
+});
+const list =
+  (resourceVersion: string, ...items: KubernetesObject[]): Answer =>
+  (res) =>
+    json(res, 200, { kind: 'PodList', metadata: { resourceVersion }, items });
+/** A watch that sends these events, then ends (as the API server does at timeoutSeconds). */
+const events =
+  (...lines: Array<{ type: string; object: unknown }>): Answer =>
+  (res) => {
+    res.writeHead(200);
+    res.end(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  };
+
+/**
+ * Our informer against a fake API server (tests/helpers/fakeApiServer.ts) that answers lists and watches from
+ * scripts: each request takes the next scripted answer of its kind; a watch with none left stays open, silent.
+ */
+async function scripted(lists: Answer[], watches: Answer[]) {
+  return fakeApiServer((req, res) => {
+    const answer = (req.url.includes('watch=true') ? watches : lists).shift();
+    answer?.(res);
+  });
+}
+
+const query = (url: string) => Object.fromEntries(new URL(url, 'http://x').searchParams);
+
+describe('ListWatch', () => {
+  let api: Awaited<ReturnType<typeof scripted>> | undefined;
+  let informer: ListWatch<KubernetesObject> | undefined;
+  afterEach(async () => {
+    await informer?.stop();
+    await api?.close();
+  });
+
+  const record = (watching: ListWatch<KubernetesObject>) => {
+    const seen: string[] = [];
+    for (const verb of ['add', 'update', 'delete'] as const)
+      watching.on(verb, (o) => seen.push(`${verb} ${o.metadata?.name}@${o.metadata?.resourceVersion}`));
+    watching.on('connect', () => seen.push('connect'));
+    watching.on('error', (e) => seen.push(`error ${(e as { code?: number }).code}`));
+    return seen;
+  };
+
+  it('lists, then watches from the list with bookmarks; trims objects; resumes each watch where it was', async () => {
+    api = await scripted(
+      [list('10', pod('a', '5'), pod('b', '6'))],
+      [
+        events(
+          { type: 'MODIFIED', object: pod('a', '11') },
+          { type: 'MODIFIED', object: pod('b', '6') },
+          { type: 'ADDED', object: pod('c', '12') },
+          { type: 'DELETED', object: pod('b', '13') },
+          { type: 'BOOKMARK', object: { kind: 'Pod', metadata: { resourceVersion: '20' } } },
+        ),
+      ],
+    );
+    informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods', {
+      labelSelector: 'app.kubernetes.io/name in (gptoss-runtime)',
+      transform: (o) => delete o.metadata?.managedFields,
+      watchSeconds: () => 321,
+    });
+    const seen = record(informer);
+    await informer.start();
+    expect(seen).toEqual(['connect', 'add a@5', 'add b@6']);
+    await waitFor(() => api!.received.length === 3, 5000, 'the second watch');
+    // b@6 came again unchanged: no update
+    expect(seen).toEqual(['connect', 'add a@5', 'add b@6', 'update a@11', 'add c@12', 'delete b@13', 'connect']);
+    expect(informer.list('ns').map((o) => o.metadata?.name)).toEqual(['a', 'c']);
+    expect(informer.list().length).toBe(2);
+    expect(informer.list('elsewhere')).toEqual([]);
+    expect(informer.get('a', 'ns')?.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '11' });
+    const [listed, first, second] = api.received.map((r) => query(r.url));
+    expect(listed).toEqual({ labelSelector: 'app.kubernetes.io/name in (gptoss-runtime)' });
+    expect(first).toEqual({
+      labelSelector: 'app.kubernetes.io/name in (gptoss-runtime)',
+      watch: 'true',
+      allowWatchBookmarks: 'true',
+      resourceVersion: '10',
+      timeoutSeconds: '321',
+    });
+    // from the bookmark, not the list
+    expect(second!.resourceVersion).toBe('20');
+  });
+
+  it('lists afresh when the watch says 410 Gone, and deletes what the new list no longer has', async () => {
+    api = await scripted(
+      [list('10', pod('a', '5'), pod('b', '6')), list('30', pod('b', '25'))],
+      [events({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } })],
+    );
+    informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods');
+    const seen = record(informer);
+    await informer.start();
+    await waitFor(() => api!.received.length === 4, 5000, 'the watch after the new list');
+    expect(seen).toEqual(['connect', 'add a@5', 'add b@6', 'update b@25', 'delete a@5', 'connect']);
+    expect(query(api.received[3]!.url).resourceVersion).toBe('30');
+  });
+
+  it('stops at any other failure and tells the error handlers; started again, it resumes without a list', async () => {
+    const refused: Answer = (res) => json(res, 500, { kind: 'Status', code: 500 });
+    api = await scripted([list('10', pod('a', '5'))], [refused]);
+    informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods');
+    const seen = record(informer);
+    await informer.start();
+    await waitFor(() => seen.includes('error 500'), 5000, 'the error');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(api.received.length).toBe(2);
+    await informer.start();
+    await waitFor(() => api!.received.length === 3, 5000, 'the resumed watch');
+    expect(query(api.received[2]!.url)).toMatchObject({ watch: 'true', resourceVersion: '10' });
+    expect(seen).toEqual(['connect', 'add a@5', 'error 500', 'connect']);
+  });
+
+  it('reports a list that fails and resolves start (the supervisor retries); stop ends the open watch', async () => {
+    api = await scripted([(res) => json(res, 403, { kind: 'Status', code: 403 }), list('10')], []);
+    informer = new ListWatch(api.client, '/api/v1/nodes');
+    const seen = record(informer);
+    await informer.start();
+    expect(seen).toEqual(['connect', 'error 403']);
+    await informer.start();
+    await waitFor(() => api!.received.length === 3, 5000, 'the watch');
+    await informer.stop();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // the watch's abort is no failure
+    expect(seen).toEqual(['connect', 'error 403', 'connect']);
+  });
+});
