@@ -52,11 +52,15 @@ export class ListWatch<T extends KubernetesObject> implements Informer<T>, Objec
     private readonly options: ListWatchOptions<T> = {},
   ) {}
 
+  on(verb: ObjectVerb | 'change', callback: ObjectCallback<T>): void;
+  on(verb: 'error' | 'connect', callback: ErrorCallback): void;
   on(verb: Verb, callback: ObjectCallback<T> | ErrorCallback): void {
     for (const v of verb === 'change' ? (['add', 'update', 'delete'] as const) : [verb])
       (this.handlers[v] as unknown[]).push(callback);
   }
 
+  off(verb: ObjectVerb | 'change', callback: ObjectCallback<T>): void;
+  off(verb: 'error' | 'connect', callback: ErrorCallback): void;
   off(verb: Verb, callback: ObjectCallback<T> | ErrorCallback): void {
     for (const v of verb === 'change' ? (['add', 'update', 'delete'] as const) : [verb]) {
       const list = this.handlers[v] as unknown[];
