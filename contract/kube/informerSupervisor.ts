@@ -11,12 +11,12 @@ export interface SupervisorOptions {
 }
 
 /**
- * Keeps one client-node informer alive. Its ListWatch stops for good on any error but 410 Gone, and
- * a watch on a half-open connection can hang silently: client-go's reflector handles both, the
- * JavaScript client does not, hence this. Errors restart it with exponential backoff (reset by
- * the next event); a stall (nothing heard for stallMs) restarts it at once. A restart resumes the
- * watch from the last resourceVersion; the server answers 410 when that is too old and the
- * informer lists afresh.
+ * Keeps one informer alive (client-node's, or our ListWatch, which fails alike). It stops for good on
+ * any error but 410 Gone, and a watch on a half-open connection can hang silently: client-go's
+ * reflector handles both, the JavaScript informers do not, hence this. Errors restart it with
+ * exponential backoff (reset by the next event); a stall (nothing heard for stallMs) restarts it at
+ * once. A restart resumes the watch from the last resourceVersion; the server answers 410 when that
+ * is too old and the informer lists afresh.
  */
 export class InformerSupervisor {
   private lastHeard: number;

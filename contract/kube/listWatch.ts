@@ -24,6 +24,9 @@ export interface ListWatchOptions<T> {
   watchSeconds?: () => number;
 }
 
+/** A watch that ends sooner than this with no event is a failure (client-go's reflector: "very short watch"). */
+const SHORT_WATCH_MS = 1000;
+
 const gone = (error: unknown) => error instanceof ApiException && error.code === 410;
 
 /**
@@ -119,22 +122,35 @@ export class ListWatch<T extends KubernetesObject> implements Informer<T>, Objec
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
   }
 
-  /** Watches until the server ends the stream (then watches again from where it was) or something fails. */
+  /**
+   * Watches until the server ends the stream, then watches again from where it was (listing first when the server
+   * said 410 Gone), until something fails. A watch that ends at once without an event is a failure, as client-go's
+   * reflector counts it: watching again at once would only hammer the API server.
+   */
   private async watch(abort: AbortController): Promise<void> {
-    while (!abort.signal.aborted) {
-      const seconds = this.options.watchSeconds?.() ?? 300 + Math.floor(Math.random() * 300);
-      const path = this.query({
-        watch: 'true',
-        allowWatchBookmarks: 'true',
-        resourceVersion: this.resourceVersion,
-        timeoutSeconds: String(seconds),
-      });
+    for (let again = false; !abort.signal.aborted; again = true) {
       try {
-        await this.client.stream(path, (event) => this.apply(event as WatchEvent<T>), abort.signal);
+        if (again) for (const handler of this.handlers.connect) handler();
         if (!this.resourceVersion) await this.relist(abort.signal);
-        if (!abort.signal.aborted) for (const handler of this.handlers.connect) handler();
+        const seconds = this.options.watchSeconds?.() ?? 300 + Math.floor(Math.random() * 300);
+        const path = this.query({
+          watch: 'true',
+          allowWatchBookmarks: 'true',
+          resourceVersion: this.resourceVersion,
+          timeoutSeconds: String(seconds),
+        });
+        const began = performance.now();
+        let events = 0;
+        const apply = (event: unknown) => {
+          events += 1;
+          this.apply(event as WatchEvent<T>);
+        };
+        await this.client.stream(path, apply, abort.signal);
+        if (events === 0 && performance.now() - began < SHORT_WATCH_MS)
+          throw new Error('the watch ended at once, without an event');
       } catch (error) {
-        if (gone(error) && !abort.signal.aborted) {
+        if (abort.signal.aborted) return;
+        if (gone(error)) {
           this.resourceVersion = '';
           continue;
         }

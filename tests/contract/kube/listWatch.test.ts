@@ -105,7 +105,7 @@ describe('ListWatch', () => {
     const seen = record(informer);
     await informer.start();
     await waitFor(() => api!.received.length === 4, 5000, 'the watch after the new list');
-    expect(seen).toEqual(['connect', 'add a@5', 'add b@6', 'update b@25', 'delete a@5', 'connect']);
+    expect(seen).toEqual(['connect', 'add a@5', 'add b@6', 'connect', 'update b@25', 'delete a@5']);
     expect(query(api.received[3]!.url).resourceVersion).toBe('30');
   });
 
@@ -122,6 +122,29 @@ describe('ListWatch', () => {
     await waitFor(() => api!.received.length === 3, 5000, 'the resumed watch');
     expect(query(api.received[2]!.url)).toMatchObject({ watch: 'true', resourceVersion: '10' });
     expect(seen).toEqual(['connect', 'add a@5', 'error 500', 'connect']);
+  });
+
+  it('lists afresh when the watch request itself is answered 410 Gone', async () => {
+    const expired: Answer = (res) => json(res, 410, { kind: 'Status', code: 410, reason: 'Expired' });
+    api = await scripted([list('10', pod('a', '5')), list('40', pod('a', '35'))], [expired]);
+    informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods');
+    const seen = record(informer);
+    await informer.start();
+    await waitFor(() => api!.received.length === 4, 5000, 'the watch after the new list');
+    expect(seen).toEqual(['connect', 'add a@5', 'connect', 'update a@35']);
+    expect(query(api.received[3]!.url)).toMatchObject({ watch: 'true', resourceVersion: '40' });
+  });
+
+  it('fails a watch the server ends at once without an event, for the supervisor to back off', async () => {
+    api = await scripted([list('10')], [events()]);
+    informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods');
+    const errors: unknown[] = [];
+    informer.on('error', (e) => errors.push(e));
+    await informer.start();
+    await waitFor(() => errors.length === 1, 5000, 'the error');
+    expect(String(errors[0])).toBe('Error: the watch ended at once, without an event');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(api.received.length).toBe(2);
   });
 
   it('reports a list that fails and resolves start (the supervisor retries); stop ends the open watch', async () => {
