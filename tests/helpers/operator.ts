@@ -13,6 +13,8 @@ export interface OperatorProcess {
   identity: string;
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>;
+  /** The exit code, or a failure naming the process's logs when it has not exited within ms. */
+  exitWithin(ms: number): Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
   logs(): string;
   /** gptoss_operator_leader from its /metrics, or null when it does not answer. */
@@ -122,6 +124,16 @@ export async function startOperatorProcess(
     url,
     identity,
     exited,
+    exitWithin: (ms: number) =>
+      Promise.race([
+        exited,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`operator ${identity} still running after ${ms} ms: ${out + err}`)),
+            ms,
+          ).unref(),
+        ),
+      ]),
     kill: (signal = 'SIGTERM') => {
       child.kill(signal);
     },
