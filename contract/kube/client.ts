@@ -33,6 +33,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A request (not a watch) with no answer for this long fails, to be retried: client-go finds a dead connection by
+ * HTTP/2 pings within about 45 s; over HTTP/1.1 only TCP keep-alive would, after minutes, while a reconcile waits.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 const TLS_FIELDS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'] as const;
 const same = (a: unknown, b: unknown) => a === b || (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b));
 
@@ -46,13 +52,21 @@ export class KubeClient {
   private pool: { tls: TlsCredentials; agent: http.Agent } | null = null;
   private readonly server: URL;
 
-  constructor(private readonly target: KubeTarget) {
+  constructor(
+    private readonly target: KubeTarget,
+    private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
+  ) {
     this.server = new URL(target.server);
   }
 
-  /** One request; resolves with the parsed answer (undefined when `answer` is false), rejects with ApiException. */
+  /**
+   * One request; resolves with the parsed answer (undefined when `answer` is false), rejects with ApiException. No
+   * answer within the client's request timeout (or the caller's signal) fails it as an AbortError.
+   */
   async request<T = unknown>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
-    const { body, contentType = 'application/json', answer = true, signal } = options;
+    const { body, contentType = 'application/json', answer = true } = options;
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const response = await this.open(method, path, signal, payload, contentType);
     const text = await readAll(response, signal);

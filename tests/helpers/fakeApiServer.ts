@@ -14,7 +14,10 @@ export interface Received {
  * each request with the handler the test gives. What the real API server decides is tested against it (bed tests);
  * this one plays the answers a unit needs on cue (a 410 midway through a watch, a stream cut short).
  */
-export async function fakeApiServer(handle: (request: Received, response: ServerResponse) => void) {
+export async function fakeApiServer(
+  handle: (request: Received, response: ServerResponse) => void,
+  requestTimeoutMs?: number,
+) {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -27,10 +30,13 @@ export async function fakeApiServer(handle: (request: Received, response: Server
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new KubeClient({
-    server: url,
-    credentials: () => Promise.resolve({ tls: {}, headers: { Authorization: 'Bearer test-token' } }),
-  });
+  const client = new KubeClient(
+    {
+      server: url,
+      credentials: () => Promise.resolve({ tls: {}, headers: { Authorization: 'Bearer test-token' } }),
+    },
+    requestTimeoutMs,
+  );
   return {
     client,
     received,

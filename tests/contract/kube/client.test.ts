@@ -53,6 +53,23 @@ describe('KubeClient', () => {
     }
   });
 
+  it('fails a request with no answer within its timeout; a watch has none (it stays open for minutes)', async () => {
+    api = await fakeApiServer((req, res) => {
+      if (req.url.includes('watch=true')) res.writeHead(200).write('{"type":"BOOKMARK","object":{}}\n');
+      // anything else: never answered
+    }, 300);
+    const started = performance.now();
+    const error = (await api.client.request('GET', '/api/v1/nodes').catch((e) => e)) as Error;
+    expect([error.name, performance.now() - started >= 290]).toEqual(['AbortError', true]);
+    const watch = new AbortController();
+    const seen: unknown[] = [];
+    const streaming = api.client.stream('/api/v1/nodes?watch=true', (o) => seen.push(o), watch.signal);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(seen).toEqual([{ type: 'BOOKMARK', object: {} }]);
+    watch.abort();
+    await expect(streaming).rejects.toThrow();
+  });
+
   it('streams JSON lines as they come, split anywhere across chunks, and resolves at the end', async () => {
     api = await fakeApiServer((_, res) => {
       res.writeHead(200);
