@@ -72,13 +72,7 @@ export class KubeClient {
     const text = await readAll(response, signal);
     const code = response.statusCode ?? 0;
     if (code >= 200 && code < 300) return (answer && text ? JSON.parse(text) : undefined) as T;
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON (a proxy's page): kept as text
-    }
-    throw new ApiException(code, 'Unsuccessful HTTP Request', parsed, response.headers as Record<string, string>);
+    throw failure(response, text);
   }
 
   /**
@@ -89,8 +83,7 @@ export class KubeClient {
   async stream(path: string, onObject: (object: unknown) => void, signal: AbortSignal): Promise<void> {
     const response = await this.open('GET', path, signal);
     if (response.statusCode !== 200) {
-      const text = await readAll(response);
-      throw new ApiException(response.statusCode ?? 0, 'Unsuccessful HTTP Request', text, {});
+      throw failure(response, await readAll(response, signal));
     }
     response.socket?.setKeepAlive(true, 30_000);
     await new Promise<void>((resolve, reject) => {
@@ -149,6 +142,22 @@ export class KubeClient {
     this.pool = { tls, agent };
     return agent;
   }
+}
+
+/** An answer other than 2xx as the library's ApiException: its code, its Status parsed (else its text), headers. */
+function failure(response: http.IncomingMessage, text: string): ApiException<unknown> {
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON (a proxy's page): kept as text
+  }
+  return new ApiException(
+    response.statusCode ?? 0,
+    'Unsuccessful HTTP Request',
+    body,
+    response.headers as Record<string, string>,
+  );
 }
 
 /** The whole body; a connection closed (or a signal aborted) before its end rejects, as an AbortError when aborted. */

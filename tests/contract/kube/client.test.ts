@@ -94,7 +94,10 @@ describe('KubeClient', () => {
     });
     const signal = new AbortController().signal;
     const refused = await api.client.stream('/refused', () => undefined, signal).catch((e) => e);
-    expect((refused as ApiException<unknown>).code).toBe(403);
+    expect([(refused as ApiException<unknown>).code, (refused as ApiException<unknown>).body]).toEqual([
+      403,
+      { kind: 'Status', code: 403, reason: 'Forbidden' },
+    ]);
     await expect(api.client.stream('/cut', () => undefined, signal)).rejects.toThrow(
       'the watch connection closed before the API server ended it',
     );
