@@ -36,6 +36,20 @@ export default defineConfig(
     },
   },
   {
+    // what ships takes node:http's values through contract/nodeHttp.ts (it says why: 14 MiB on Node.js 24)
+    files: ['contract/**', 'runtime/**', 'operator/**', 'gateway/**', 'cli/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        ...['node:http', 'node:https', 'http', 'https'].map((name) => ({
+          name,
+          allowTypeImports: true,
+          message: 'Take the value from contract/nodeHttp.ts: an ES import of node:http loads undici on Node.js 22+.',
+        })),
+      ],
+    },
+  },
+  {
     // tests walk the JSON the API server and the runtimes return
     files: ['tests/**'],
     rules: {

@@ -20,10 +20,12 @@ import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfi
 import { stringify } from 'yaml';
 import { up, type ClusterState } from '../cluster/cluster.js';
 import { freePort, waitFor } from '../cluster/processes.js';
+import { PACKAGE_ROOT } from '../contract/paths.js';
 import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js';
 import { CRD_FILE } from '../scripts/genCrd.js';
+import { bundleProgram } from '../scripts/bundle.js';
 import { IMAGES } from '../scripts/images.js';
-import { hostPathPolicy, spawnOperator } from './operatorProcess.js';
+import { GPTOSS, hostPathPolicy, spawnOperator } from './operatorProcess.js';
 import { buildTwin, spawnTwin, twinUnavailable } from './twin.js';
 
 const { values: args } = parseArgs({
@@ -32,8 +34,13 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '4' },
     twin: { type: 'string', default: 'auto' },
     'node-flags': { type: 'string' },
+    // bundle: the operator image's program (scripts/bundle.ts); built: dist/cli/gptoss.js, as `npm start` runs it
+    program: { type: 'string', default: 'bundle' },
   },
 });
+if (!['bundle', 'built'].includes(args.program)) throw new Error('--program is bundle or built');
+/** The image's bundle, inside the repository so that its external packages resolve from node_modules. */
+const BUNDLE_DIR = join(PACKAGE_ROOT, 'dist', 'bundle', 'operator');
 /** What ours runs on: the flags said, else the operator image's. */
 const NODE_FLAGS = args['node-flags']?.split(' ').filter(Boolean) ?? IMAGES.operator.nodeFlags;
 const SIZES = args.models.split(',').map(Number);
@@ -175,6 +182,7 @@ async function startOperator(operator: Operator, namespace: string, kubeconfig: 
     kubeconfig,
     extraArgs: ['--workers', args.workers],
     nodeFlags: NODE_FLAGS,
+    program: args.program === 'bundle' ? join(BUNDLE_DIR, 'gptoss.js') : GPTOSS,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -340,7 +348,7 @@ function report(results: Result[]) {
   console.log(
     `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
       `Node ${process.version}; ${Math.ceil((SIZES.reduce((a, b) => a + b, 0) + GPUS_PER_NODE) / GPUS_PER_NODE)} ` +
-      `fake 8 x H100 nodes; ${args.workers} workers; ours on node ` +
+      `fake 8 x H100 nodes; ${args.workers} workers; ours (${args.program}) on node ` +
       `${NODE_FLAGS.join(' ') || '(no flags)'}\n`,
   );
   console.log(
@@ -368,18 +376,19 @@ function report(results: Result[]) {
         `| ${r.lagP99S.toFixed(1)} s | ${r.controlPlaneMsPerModel.toFixed(1)} ms | ${requests} |`,
     );
   }
-  const pairs = SIZES.map((n) => results.filter((r) => r.models === n));
-  if (!pairs.every((p) => p.length === 2)) return;
+  // each size ran ours then the twin; without the twin there is nothing to divide by
+  const pairs = results.flatMap((ours, i) => {
+    const twin = results[i + 1];
+    return ours.operator === 'ours' && twin?.operator === 'twin' ? [[ours, twin] as const] : [];
+  });
+  if (!pairs.length) return;
   console.log('\nours / twin (goals: reconciled <= 1.05, CPU <= 1.2, RSS <= 1.5, reconciles <= 1.00):\n');
   console.log('| models | all reconciled | CPU/model | RSS idle | RSS after | reconciles |');
   console.log('|---|---|---|---|---|---|');
-  for (const [ours, twin] of pairs.map((p) => [
-    p.find((r) => r.operator === 'ours')!,
-    p.find((r) => r.operator === 'twin')!,
-  ])) {
-    const ratio = (f: (r: Result) => number) => (f(ours!) / f(twin!)).toFixed(2);
+  for (const [ours, twin] of pairs) {
+    const ratio = (f: (r: Result) => number) => (f(ours) / f(twin)).toFixed(2);
     console.log(
-      `| ${ours!.models} | ${ratio((r) => r.reconciledS)} | ${ratio((r) => r.cpuMsPerModel)} ` +
+      `| ${ours.models} | ${ratio((r) => r.reconciledS)} | ${ratio((r) => r.cpuMsPerModel)} ` +
         `| ${ratio((r) => r.rssBeforeMiB)} | ${ratio((r) => r.rssAfterMiB)} | ${ratio((r) => r.reconciles)} |`,
     );
   }
@@ -397,6 +406,7 @@ async function main() {
   const unavailable = args.twin === 'off' ? 'turned off (--twin off)' : twinUnavailable();
   if (unavailable) process.stderr.write(`the twin does not run: ${unavailable}\n`);
   const twin = unavailable ? undefined : await buildTwin();
+  if (args.program === 'bundle') await bundleProgram(IMAGES.operator.bundle, BUNDLE_DIR);
   const results: Result[] = [];
   for (const size of SIZES) {
     // alternating, so that a disturbance of the machine falls on both

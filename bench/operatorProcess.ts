@@ -16,6 +16,8 @@ export interface BenchOperator {
   extraArgs?: string[];
   /** Node.js flags before the program: the operator image's unless said. */
   nodeFlags?: readonly string[];
+  /** The `gptoss` program: the built one unless said (bench:operator runs the image's bundle). */
+  program?: string;
   stdio?: StdioOptions;
 }
 
@@ -29,13 +31,14 @@ export function spawnOperator({
   kubeconfig,
   extraArgs = [],
   nodeFlags = IMAGES.operator.nodeFlags,
+  program = GPTOSS,
   stdio = 'ignore',
 }: BenchOperator) {
   const configFile = join(mkdtempSync(join(tmpdir(), 'gptoss-bench-')), 'operator.yaml');
   writeFileSync(configFile, config);
   const args = ['--log-level', 'warn', 'operator', '--config', configFile, '--namespace', namespace];
-  const program = [GPTOSS, ...args, '--lease-namespace', namespace, '--port', '0', ...extraArgs];
-  return spawn(process.execPath, [...nodeFlags, ...program], {
+  const argv = [program, ...args, '--lease-namespace', namespace, '--port', '0', ...extraArgs];
+  return spawn(process.execPath, [...nodeFlags, ...argv], {
     env: { ...process.env, KUBECONFIG: kubeconfig },
     stdio,
   });

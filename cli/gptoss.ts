@@ -76,7 +76,10 @@ function chosenCommand(argv: string[]): string | undefined {
 const chosen = chosenCommand(process.argv.slice(2));
 for (const [name, { summary, load }] of Object.entries(COMMANDS)) {
   const command = program.command(name).description(summary);
-  if (name === chosen) (await load()).configure(command, () => program.opts().logLevel as string, name);
+  if (name !== chosen) continue;
+  // an image without the command's code (the operator's bundle holds only the operator) fails here
+  const loaded = await load().catch((error: unknown) => fail(name, error));
+  loaded.configure(command, () => program.opts().logLevel as string, name);
 }
 
 try {

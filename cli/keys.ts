@@ -1,6 +1,6 @@
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, oneOf } from '../contract/errors.js';
 import { flagsSchema, parseFlags, type FlagTable } from '../contract/flags.js';
 import {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createLogger } from '../contract/log.js';
 import type { FlagTable } from '../contract/flags.js';
 import { operatorConfigSchema, type OperatorConfig } from '../operator/config.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, oneOf } from '../contract/errors.js';
 import { choice, flagsSchema, int, parseFlags, type FlagTable } from '../contract/flags.js';
 import { invalidCombination } from '../runtime/synth/model.js';

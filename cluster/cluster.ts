@@ -143,6 +143,16 @@ export async function up(options: UpOptions): Promise<ClusterState> {
   const existing = readState(options.name);
   if (existing && (await isHealthy(existing))) {
     ensureDevStorageClass(existing.binaries.kubectl, existing.kubeconfig, existing.dir);
+    // a rerun may ask for more nodes than the cluster was made with (bench:operator sizes its pool by the run)
+    if (options.nodesFile) {
+      execFileSync(
+        existing.binaries.kubectl,
+        [`--kubeconfig=${existing.kubeconfig}`, 'apply', '-f', options.nodesFile],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+    }
     log(`Reused cluster ${options.name}`);
     return existing;
   }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { oneOf } from './errors.js';
 import { choice, int } from './flags.js';
 import { REASONING_EFFORTS } from './models.js';

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { hostPort } from './names.js';
+import { http } from './nodeHttp.js';
 
 export interface OpsServer {
   url: string;
@@ -27,7 +28,7 @@ export async function startOpsServer(parts: {
   ready: () => boolean;
 }): Promise<OpsServer> {
   const { registry, ready } = parts;
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET') json(res, 405, { status: 'method not allowed' });
     else if (path === '/healthz') json(res, 200, { status: 'ok' });

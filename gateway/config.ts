@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { choice, flagsSchema, int, parseFlags, type FlagTable } from '../contract/flags.js';
 import { DEFAULT_KEYS_NAMESPACE } from '../contract/keys.js';
 import { RELAY_DEFAULTS } from './relay/config.js';

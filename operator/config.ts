@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../contract/errors.js';
 import { DEFAULT_CATALOGUE } from './planner/gpuClasses.js';
 import { DEFAULT_SIZING } from './planner/memory.js';

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../contract/paths.js';
+import { bundleProgram, type BundleSpec } from './bundle.js';
 
 /**
  * What goes into each container image, in one place. The Dockerfiles (images/) run
@@ -15,6 +16,11 @@ export interface ImageContents {
   /** Dependencies of package.json the image leaves out, with all they alone pull in. */
   withoutDependencies: string[];
   /**
+   * The program as one bundle (scripts/bundle.ts) in dist/cli/ instead of the built modules: the image then installs
+   * only the bundle's external packages.
+   */
+  bundle?: BundleSpec;
+  /**
    * node-llama-cpp's prebuilt binaries are optional dependencies, every platform's installed by
    * default; the image takes only these, at the version the lockfile pins.
    */
@@ -24,17 +30,23 @@ export interface ImageContents {
 }
 
 export const IMAGES = {
-  /** gptoss operator: Kubernetes client, planner and controller; no inference engine. */
+  /**
+   * gptoss operator: Kubernetes client, planner and controller, bundled; no inference engine. A cluster pays for the
+   * operator's memory always, so it starts lean (bench:operator runs ours as the image does, bundle and flags):
+   */
   operator: {
-    files: ['dist/cli', 'dist/contract', 'dist/operator'],
-    // express serves the runtime's HTTP API only
-    withoutDependencies: ['node-llama-cpp', 'express'],
+    files: [],
+    withoutDependencies: [],
+    // client-node only for kubeconfigs that need its KubeConfig (exec plugins, auth providers: contract/kube/target.ts)
+    bundle: { commands: ['operator'], external: ['@kubernetes/client-node'] },
     nativePackages: [],
     /**
-     * A young generation of 2 MiB semi-spaces instead of 16: the operator idles at 114 MiB instead of 138 (a
-     * watch event's garbage is small and short-lived); bench:operator runs ours with the same flags.
+     * - 2 MiB young-generation semi-spaces instead of 16: a watch event's garbage is small and short-lived.
+     * - A heap sized for memory rather than speed (`--optimize-for-size`): about 3 MiB less at idle, CPU per model
+     *   within the goal at 200 and 1000 models (docs/benchmarks.md). V8's interpreter alone (`--max-opt=0`, or
+     *   `--lite-mode`) would take 6 MiB more off idle but cost a third more CPU a model at 1000 models: not taken.
      */
-    nodeFlags: ['--max-semi-space-size=2'],
+    nodeFlags: ['--max-semi-space-size=2', '--optimize-for-size'],
   },
   /** gptoss gateway: Kubernetes client, gRPC and HTTP servers, the protos it serves; no inference engine. */
   gateway: {
@@ -75,9 +87,9 @@ export function imagePackageJson(image: ImageName, root = PACKAGE_ROOT): Package
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version?: string }>;
   };
-  const dependencies = Object.fromEntries(
-    Object.entries(pkg.dependencies).filter(([name]) => !spec.withoutDependencies.includes(name)),
-  );
+  const installed = (name: string) =>
+    spec.bundle ? spec.bundle.external.includes(name) : !spec.withoutDependencies.includes(name);
+  const dependencies = Object.fromEntries(Object.entries(pkg.dependencies).filter(([name]) => installed(name)));
   for (const name of spec.nativePackages) {
     const locked = lock.packages[`node_modules/${name}`]?.version;
     if (!locked) throw new Error(`${name} is not in package-lock.json`);
@@ -98,9 +110,10 @@ export function imagePackageJson(image: ImageName, root = PACKAGE_ROOT): Package
 /**
  * Builds the image's tree in `out`: package.json and the lockfile, `npm ci --omit=dev
  * --omit=optional` (install scripts off: nothing is built or downloaded besides the packages), then
- * the listed files. Needs dist/ (npm run build) and the npm registry or its cache.
+ * the listed files or the bundle. Needs dist/ (npm run build) and the npm registry or its cache.
  */
-export function assembleImage(image: ImageName, out: string, root = PACKAGE_ROOT): void {
+export async function assembleImage(image: ImageName, out: string, root = PACKAGE_ROOT): Promise<void> {
+  const spec = IMAGES[image] as ImageContents;
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(imagePackageJson(image, root), null, 2)}\n`);
   cpSync(join(root, 'package-lock.json'), join(out, 'package-lock.json'));
@@ -113,7 +126,8 @@ export function assembleImage(image: ImageName, out: string, root = PACKAGE_ROOT
   } catch (cause) {
     throw new Error(`npm ci for the ${image} image`, { cause });
   }
-  for (const path of IMAGES[image].files) {
+  if (spec.bundle) await bundleProgram(spec.bundle, join(out, 'dist', 'cli'), root);
+  for (const path of spec.files) {
     const from = join(root, path);
     if (!existsSync(from)) throw new Error(`${path} is missing: run npm run build first`);
     cpSync(from, join(out, path), { recursive: true, filter: (source) => !source.endsWith('.map') });
@@ -126,6 +140,6 @@ if (process.argv[1]?.endsWith('images.js')) {
     process.stderr.write(`usage: node dist/scripts/images.js assemble <${Object.keys(IMAGES).join('|')}> <dir>\n`);
     process.exit(2);
   }
-  assembleImage(image as ImageName, out);
+  await assembleImage(image as ImageName, out);
   process.stdout.write(`assembled the ${image} image in ${out}\n`);
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cacheRoot } from '../../contract/paths.js';
 
 /** What a pod tolerates to run on a dev agent's node. */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError } from './errors.js';
 import { quoted, shortened } from './limits.js';
 import { NOT_SUPPORTED } from './unsupported.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { quoted } from './limits.js';
 import { LEGACY_FUNCTIONS, MESSAGE_UNSUPPORTED_FIELDS, NOT_SUPPORTED } from './unsupported.js';
 import { nonEmptyString, optionalString, requiredString } from './wire.js';

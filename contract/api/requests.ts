@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHAT_DEFAULTS, type ChatJob, type ChatPrompt, type GenerateJob, type Sampling } from './chat.js';
 import { oneOf } from '../errors.js';
 import { REASONING_EFFORTS, type ReasoningEffort } from '../models.js';

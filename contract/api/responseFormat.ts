@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResponseFormat } from './chat.js';
 import { checkJsonSchema } from './jsonSchema.js';
 import { parseAt, type FieldPath } from './issues.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { quoted } from './limits.js';
 import { NOT_SUPPORTED } from './unsupported.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ToolCall } from './chat.js';
 import { invalidAt, parseAt, type FieldPath } from './issues.js';
 import { readKind, type Kinds } from './kinds.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_CONTEXT_SIZE } from '../models.js';
 import { MAX_STOP_SEQUENCES } from './limits.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Small schemas the request shapes share. A null means "not given", as OpenAI's clients send it. */
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { flagsSchema, int, parseFlags, toArgv, type FlagTable } from '../flags.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import { flagsSchema, int, parseFlags, toArgv, type FlagTable } from '../flags.js';
 import { FETCH_PORT } from '../names.js';

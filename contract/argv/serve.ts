@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { oneOf } from '../errors.js';
 import { choice, flagsSchema, int, toArgv, type FlagTable } from '../flags.js';
 import {

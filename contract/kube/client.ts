@@ -1,7 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
+import type { Agent, IncomingMessage } from 'node:http';
 // the class alone (a few lines), not the package index, which loads the whole generated client (docs/operator.md)
 import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
+import { http, https } from '../nodeHttp.js';
 
 export { ApiException };
 
@@ -49,7 +49,7 @@ const same = (a: unknown, b: unknown) => a === b || (Buffer.isBuffer(a) && Buffe
  * API server"). Failures are the library's ApiException (code, body, headers), as the generated client throws them.
  */
 export class KubeClient {
-  private pool: { tls: TlsCredentials; agent: http.Agent } | null = null;
+  private pool: { tls: TlsCredentials; agent: Agent } | null = null;
   private readonly server: URL;
 
   constructor(
@@ -111,7 +111,7 @@ export class KubeClient {
   private async open(method: Method, path: string, signal?: AbortSignal, payload?: string, contentType?: string) {
     const { tls, headers } = await this.target.credentials();
     const secure = this.server.protocol === 'https:';
-    return new Promise<http.IncomingMessage>((resolve, reject) => {
+    return new Promise<IncomingMessage>((resolve, reject) => {
       const request = (secure ? https : http).request(
         {
           method,
@@ -136,7 +136,7 @@ export class KubeClient {
   }
 
   /** One keep-alive pool for the credentials: a new one only when they change. */
-  private agentFor(tls: TlsCredentials, secure: boolean): http.Agent {
+  private agentFor(tls: TlsCredentials, secure: boolean): Agent {
     if (this.pool && TLS_FIELDS.every((k) => same(this.pool!.tls[k], tls[k]))) return this.pool.agent;
     const agent = secure ? new https.Agent({ ...tls, keepAlive: true }) : new http.Agent({ keepAlive: true });
     this.pool = { tls, agent };
@@ -145,7 +145,7 @@ export class KubeClient {
 }
 
 /** An answer other than 2xx as the library's ApiException: its code, its Status parsed (else its text), headers. */
-function failure(response: http.IncomingMessage, text: string): ApiException<unknown> {
+function failure(response: IncomingMessage, text: string): ApiException<unknown> {
   let body: unknown = text;
   try {
     body = text ? JSON.parse(text) : undefined;
@@ -161,7 +161,7 @@ function failure(response: http.IncomingMessage, text: string): ApiException<unk
 }
 
 /** The whole body; a connection closed (or a signal aborted) before its end rejects, as an AbortError when aborted. */
-function readAll(response: http.IncomingMessage, signal?: AbortSignal): Promise<string> {
+function readAll(response: IncomingMessage, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     response.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -4,6 +4,7 @@ import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import type { KubeTarget, TlsCredentials } from './client.js';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -81,7 +82,6 @@ type Fields = Record<string, unknown>;
  * kubeconfig and a service account's hold); null when it needs more (exec, auth-provider, a proxy, basic auth).
  */
 export async function plainKubeconfigTarget(file: string, clock = Date.now): Promise<KubeTarget | null> {
-  const { parse } = await import('yaml');
   type Config = {
     'current-context'?: string;
     contexts?: Array<{ name: string; context?: { cluster?: string; user?: string } }>;

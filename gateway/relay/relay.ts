@@ -1,4 +1,3 @@
-import { Agent } from 'node:http';
 import type { Clock } from '../../contract/clock.js';
 import type { Logger } from '../../contract/log.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -10,6 +9,7 @@ import type { RelayConfig } from './config.js';
 import { ReplicaChannels, replicaGrpcAddress } from './grpc/channels.js';
 import { startGrpcFront } from './grpc/server.js';
 import { startHttpFront } from './http/server.js';
+import { http } from '../../contract/nodeHttp.js';
 
 export interface RelayOptions {
   directory: ModelDirectory;
@@ -43,7 +43,7 @@ const agentOptions = { keepAlive: true, keepAliveMsecs: 10_000, maxFreeSockets: 
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { directory, config, log } = options;
   const router = new Router(options.random, config.routing);
-  const agent = new Agent(agentOptions);
+  const agent = new http.Agent(agentOptions);
   const channels = new ReplicaChannels(config.maxBodyBytes);
   const holds = new HeldRequests({
     directory,
@@ -71,20 +71,20 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     channels.retain(new Set(directory.list().flatMap((model) => model.replicas.map(replicaGrpcAddress))));
   }, config.utilization.refreshMs);
   sweep.unref();
-  const http = await startHttpFront(deps);
+  const front = await startHttpFront(deps);
   const grpc = await startGrpcFront(deps).catch(async (error: unknown) => {
-    await http.close(0);
+    await front.close(0);
     throw error;
   });
-  log.info({ http: http.url, grpc: grpc.address }, 'Started relay');
+  log.info({ http: front.url, grpc: grpc.address }, 'Started relay');
   return {
-    httpUrl: http.url,
+    httpUrl: front.url,
     grpcAddress: grpc.address,
     async close(graceMs = 0) {
       scrapes.stop();
       clearInterval(sweep);
       holds.close();
-      await Promise.all([http.close(graceMs), grpc.close(graceMs)]);
+      await Promise.all([front.close(graceMs), grpc.close(graceMs)]);
       channels.closeAll();
       agent.destroy();
     },

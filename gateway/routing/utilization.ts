@@ -1,9 +1,10 @@
-import { get, type Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import { UTILIZATION_METRIC } from '../../contract/metrics.js';
 import { hostPort } from '../../contract/names.js';
 import type { Logger } from '../../contract/log.js';
 import type { ModelDirectory } from '../types.js';
 import { replicaKey, type Router } from './router.js';
+import { http } from '../../contract/nodeHttp.js';
 
 export interface UtilizationScrapeOptions {
   directory: ModelDirectory;
@@ -33,22 +34,26 @@ export function utilizationIn(exposition: string): number | undefined {
 /** GET http://address/metrics as text, within the timeout and the byte limit. */
 function readMetrics(address: string, agent: Agent, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const request = get(`http://${address}/metrics`, { agent, signal: AbortSignal.timeout(timeoutMs) }, (response) => {
-      if (response.statusCode !== 200) {
-        response.resume();
-        reject(new Error(`answered HTTP ${response.statusCode}`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > MAX_METRICS_BYTES) request.destroy(new Error(`answered more than ${MAX_METRICS_BYTES} bytes`));
-        else chunks.push(chunk);
-      });
-      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      response.on('error', reject);
-    });
+    const request = http.get(
+      `http://${address}/metrics`,
+      { agent, signal: AbortSignal.timeout(timeoutMs) },
+      (response) => {
+        if (response.statusCode !== 200) {
+          response.resume();
+          reject(new Error(`answered HTTP ${response.statusCode}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > MAX_METRICS_BYTES) request.destroy(new Error(`answered more than ${MAX_METRICS_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
   });
 }

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describeError } from '../../contract/errors.js';
 import type { Clock } from '../../contract/clock.js';
@@ -9,6 +9,7 @@ import { LocalFileError, PermanentError, TransientError } from './errors.js';
 import { guardedRequest } from './http.js';
 import { PartFile } from './partFile.js';
 import type { FetchProgress, FileProgress } from './progress.js';
+import { http } from '../../contract/nodeHttp.js';
 
 export interface DownloadOptions {
   /** Failed attempts in a row before giving up; an attempt that gets further than any before resets the count. */
@@ -92,7 +93,7 @@ function outcomeOf(res: IncomingMessage, offset: number): Outcome {
     };
   if (status === 416 && offset > 0)
     return { append: false, restart: `the server refused bytes=${offset}-`, total: null };
-  const message = `${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+  const message = `${status} ${http.STATUS_CODES[status] ?? ''}`.trimEnd();
   throw isTransient(status) ? new TransientError(message) : new PermanentError(message);
 }
 

@@ -1,10 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { displayUrl, notAllowed, urlProblem, type UrlPolicy } from '../../contract/fetchUrls.js';
 import { resolvedProblem, type HostAllowList } from '../../contract/net.js';
 import { PermanentError } from './errors.js';
+import { http, https } from '../../contract/nodeHttp.js';
 
 /** Redirects followed per request, each checked like the first URL. */
 export const MAX_REDIRECTS = 5;
@@ -45,13 +45,13 @@ export function guardedLookup(allowed: HostAllowList, resolve: Resolve = resolve
 }
 
 // one pool per process; every socket in it was connected through guardedLookup
-const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
 function requestOnce(url: URL, request: GuardedRequest, lookup: LookupFunction): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const https = url.protocol === 'https:';
-    const options = { ...request, lookup, agent: https ? agents.https : agents.http };
-    (https ? httpsRequest : httpRequest)(url, options, resolve).on('error', reject).end();
+    const secure = url.protocol === 'https:';
+    const options = { ...request, lookup, agent: secure ? agents.https : agents.http };
+    (secure ? https : http).request(url, options, resolve).on('error', reject).end();
   });
 }
 

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostPort } from '../../contract/names.js';
 import type { FetchProgress } from './progress.js';
+import { http } from '../../contract/nodeHttp.js';
 
 export interface ProgressServer {
   url: string;
@@ -18,7 +19,7 @@ export async function startProgressServer(
   listenAddress: string,
   port: number,
 ): Promise<ProgressServer> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERSIONS } from '../../scripts/clusterBinaries.js';
 import { down, readState, status, up } from '../../cluster/cluster.js';
@@ -65,8 +65,16 @@ describe('npm run cluster: up, reuse, status, audit log, down', () => {
       `kwok version ${VERSIONS.kwok}`,
     );
 
-    const again = await up({ name, log: () => undefined });
+    const extraNode = join(dirname(policy), 'nodes.yaml');
+    writeFileSync(
+      extraNode,
+      'apiVersion: v1\nkind: Node\nmetadata:\n  name: lifecycle-extra\n  annotations:\n    kwok.x-k8s.io/node: fake\n',
+    );
+    expect(() => kubectl('get', 'node', 'lifecycle-extra')).toThrow(/not found/);
+    const again = await up({ name, nodesFile: extraNode, log: () => undefined });
     expect(again.processes).toEqual(state.processes); // reused, not restarted
+    // a rerun that asks for more nodes (bench:operator's bigger pool) gets them on the reused cluster
+    expect(kubectl('get', 'node', 'lifecycle-extra', '-o', 'name').trim()).toBe('node/lifecycle-extra');
 
     await down(name, () => undefined);
     expect(pids.some((p) => runs(p.pid, p.binary))).toBe(false);

@@ -35,10 +35,10 @@ const asImageUser = (args: string[]) =>
   ['setpriv', [`--reuid=${USER}`, `--regid=${USER}`, '--clear-groups', '--no-new-privs', '--', node, ...args]] as const;
 const env = () => ({ PATH: '/usr/bin:/bin', HOME: join(root, 'home'), TMPDIR: join(root, 'home') });
 
-beforeAll(() => {
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'gptoss-gateway-image-'));
   chmodSync(root, 0o755);
-  assembleImage('gateway', tree());
+  await assembleImage('gateway', tree());
   execFileSync('chmod', ['-R', 'a-w', tree()]);
   // the images' Node.js, where the image user can run it
   const npxNode = execFileSync('npx', ['-y', `node@${IMAGE_NODE_VERSION}`, '-p', 'process.execPath'], {

@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../contract/paths.js';
@@ -56,11 +57,11 @@ const filesUnder = (dir: string): string[] =>
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)));
 
-beforeAll(() => {
+beforeAll(async () => {
   // readable by the image user: /tmp, not the caller's home
   root = mkdtempSync(join(tmpdir(), 'gptoss-images-'));
   chmodSync(root, 0o755);
-  for (const image of Object.keys(IMAGES) as Array<keyof typeof IMAGES>) assembleImage(image, tree(image));
+  for (const image of Object.keys(IMAGES) as Array<keyof typeof IMAGES>) await assembleImage(image, tree(image));
   // the images' Node.js, from the npm registry's node package
   const npxNode = execFileSync('npx', ['-y', `node@${IMAGE_NODE_VERSION}`, '-p', 'process.execPath'], {
     encoding: 'utf8',
@@ -95,8 +96,12 @@ describe('image contents', () => {
     expect(Object.keys(imagePackageJson('operator').dependencies)).not.toContain('node-llama-cpp');
     // nor the runtime's HTTP framework (the probes and metrics are plain node:http)
     expect(existsSync(join(tree('operator'), 'node_modules', 'express'))).toBe(false);
-    // each image holds its own component and the contract they share, nothing of the other
-    expect(readdirSync(join(tree('operator'), 'dist')).sort()).toEqual(['cli', 'contract', 'operator']);
+    // each image holds its own component and the contract they share, nothing of the other; the operator is one
+    // bundle of its command, with client-node in node_modules for the kubeconfigs that need the library
+    expect(readdirSync(join(tree('operator'), 'dist'))).toEqual(['cli']);
+    expect(readdirSync(join(tree('operator'), 'dist', 'cli')).sort()).toEqual(['chunks', 'gptoss.js']);
+    expect(Object.keys(imagePackageJson('operator').dependencies)).toEqual(['@kubernetes/client-node']);
+    expect(existsSync(join(tree('operator'), 'node_modules', 'zod'))).toBe(false);
     expect(readdirSync(join(tree('runtime'), 'dist')).sort()).toEqual(['cli', 'contract', 'runtime']);
 
     expect(readdirSync(join(tree('runtime'), 'node_modules', '@node-llama-cpp')).sort()).toEqual([
@@ -157,15 +162,29 @@ describe('image contents', () => {
       { encoding: 'utf8', env: env() },
     );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(
-      /^gptoss serve: not part of this image: Cannot find module '.*\/dist\/runtime\/config\.js'\n$/,
-    );
+    expect(r.stderr).toMatch(/^gptoss serve: not part of this image: Cannot find module '.*\/dist\/cli\/serve\.js'\n$/);
     const help = spawnSync(node, [join(tree('operator'), 'dist', 'cli', 'gptoss.js'), 'operator', '--help'], {
       encoding: 'utf8',
       env: env(),
     });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--namespace <ns>');
+  });
+
+  it("on the images' Node.js an ES import of node:http loads undici (about 14 MiB); contract/nodeHttp does not", () => {
+    const loadsUndici = (code: string) =>
+      spawnSync(
+        node,
+        [
+          '--input-type=module',
+          '-e',
+          `${code}\nprocess.stdout.write(String(process.moduleLoadList.join().includes('undici')))`,
+        ],
+        { encoding: 'utf8', env: env() },
+      ).stdout;
+    expect(loadsUndici("import 'node:http';")).toBe('true');
+    const nodeHttp = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'contract', 'nodeHttp.js')).href;
+    expect(loadsUndici(`import { http, https } from '${nodeHttp}'; http.createServer; https.request;`)).toBe('false');
   });
 
   it('the image user cannot write to either tree', () => {

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../../contract/api/errors.js';
 import { shortened } from '../../../contract/api/limits.js';
@@ -12,6 +12,7 @@ import { relayGeneration } from './generation.js';
 import { getModel, listModels } from './models.js';
 import { asApiError } from '../refusal.js';
 import { CANCELLED_END, sendError, sendJson } from './reply.js';
+import { http } from '../../../contract/nodeHttp.js';
 
 /** Aborts when the client goes away before its answer was written whole. */
 function clientGone(res: ServerResponse): AbortSignal {
@@ -84,7 +85,7 @@ async function closeServer(server: Server, graceMs: number): Promise<void> {
 /** The OpenAI front end: node:http, nothing buffered on the way through a stream. */
 export async function startHttpFront(deps: RelayDeps): Promise<HttpFront> {
   const { host, port } = deps.config.http;
-  const server = createServer({ noDelay: true }, (req, res) => void handle(deps, req, res));
+  const server = http.createServer({ noDelay: true }, (req, res) => void handle(deps, req, res));
   server.listen(port, host);
   try {
     await once(server, 'listening');

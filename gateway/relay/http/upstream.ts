@@ -1,7 +1,8 @@
-import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { UpstreamErrorReason } from '../../metrics.js';
 import type { Replica } from '../../types.js';
 import type { Attempt } from '../attempts.js';
+import { http } from '../../../contract/nodeHttp.js';
 
 /** A runtime's answer the gateway holds whole: a refusal to relay if no other replica does better. */
 export interface HeldAnswer {
@@ -71,7 +72,7 @@ export interface UpstreamRequest {
 export function requestUpstream(options: UpstreamRequest): Promise<Attempt<LiveAnswer, HeldAnswer>> {
   const { replica, body, signal, connectTimeoutMs } = options;
   return new Promise((resolve, reject) => {
-    const request = httpRequest({
+    const request = http.request({
       agent: options.agent,
       host: replica.ip,
       port: replica.httpPort,

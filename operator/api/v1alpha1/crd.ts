@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GROUP, KIND, MODEL_NAME_RULE, PLURAL, VERSION, gptOssModelSpec, gptOssModelStatus } from './gptOssModel.js';
 
 type Schema = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { oneOf } from '../../../contract/errors.js';
 import {
   AUTOSCALING_MODES,
