@@ -14,6 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -338,9 +339,18 @@ async function run(kc: KubeConfig, state: ClusterState, operator: Operator, mode
       cpuMsPerModel: (1000 * (after.cpuS - before.cpuS)) / models,
     };
   } finally {
-    child?.kill('SIGKILL');
+    if (child) await stopGracefully(child);
     await deleteNamespace(core, namespace);
   }
+}
+
+/** SIGTERM, as the kubelet stops a pod (so that `--cpu-prof` among the node flags writes its profile), then SIGKILL. */
+async function stopGracefully(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+  if (!stopped) child.kill('SIGKILL');
 }
 
 function report(results: Result[]) {
