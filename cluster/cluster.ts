@@ -145,13 +145,7 @@ export async function up(options: UpOptions): Promise<ClusterState> {
     ensureDevStorageClass(existing.binaries.kubectl, existing.kubeconfig, existing.dir);
     // a rerun may ask for more nodes than the cluster was made with (bench:operator sizes its pool by the run)
     if (options.nodesFile) {
-      execFileSync(
-        existing.binaries.kubectl,
-        [`--kubeconfig=${existing.kubeconfig}`, 'apply', '-f', options.nodesFile],
-        {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
+      await applyNodes(kubectlOn(existing.binaries.kubectl, existing.kubeconfig), options.nodesFile, existing.dir);
     }
     log(`Reused cluster ${options.name}`);
     return existing;
@@ -256,39 +250,15 @@ export async function up(options: UpOptions): Promise<ClusterState> {
       // sign of life and the node lifecycle controller marks nodes and their pods NotReady in between
       '--node-lease-duration-seconds=40',
     ]);
-    const kubectl = (...args: string[]) =>
-      execFileSync(binaries.kubectl, [`--kubeconfig=${kubeconfigPath}`, ...args], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+    const kubectl = kubectlOn(binaries.kubectl, kubeconfigPath);
     await waitUntil(
       'the default service account',
       () => kubectl('get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name').includes('default'),
       60_000,
       logFile('kube-controller-manager'),
     );
-    kubectl('apply', '-f', options.nodesFile ?? DEFAULT_NODES_FILE);
+    await applyNodes(kubectl, options.nodesFile ?? DEFAULT_NODES_FILE, dir);
     ensureDevStorageClass(binaries.kubectl, kubeconfigPath, dir);
-    const expected = kubectl('get', 'nodes', '-o', 'name').trim().split('\n').length;
-    await waitUntil(
-      `${expected} nodes Ready`,
-      () => {
-        const ready = kubectl(
-          'get',
-          'nodes',
-          '-o',
-          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
-        );
-        return (
-          ready
-            .trim()
-            .split('\n')
-            .filter((s) => s === 'True').length === expected
-        );
-      },
-      60_000,
-      logFile('kwok'),
-    );
     log(`Started cluster ${options.name} in ${((Date.now() - started) / 1000).toFixed(1)} s (${server})`);
     return state;
   } catch (error) {
@@ -298,6 +268,36 @@ export async function up(options: UpOptions): Promise<ClusterState> {
 }
 
 const componentLog = (dir: string, c: Component) => join(dir, 'logs', `${c}.log`);
+
+type Kubectl = (...args: string[]) => string;
+
+const kubectlOn =
+  (binary: string, kubeconfig: string): Kubectl =>
+  (...args) =>
+    execFileSync(binary, [`--kubeconfig=${kubeconfig}`, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+
+/**
+ * Applies a nodes file and waits until its nodes are Ready (kwok marks its nodes so within seconds); other nodes (a
+ * stopped dev agent's, NotReady) do not count.
+ */
+async function applyNodes(kubectl: Kubectl, nodesFile: string, dir: string) {
+  kubectl('apply', '-f', nodesFile);
+  const expected = kubectl('get', '-f', nodesFile, '-o', 'name').trim().split('\n').length;
+  // recursive descent: a file of one node is answered as that node, of several as a List
+  const readiness = 'jsonpath={..status.conditions[?(@.type=="Ready")].status}';
+  await waitUntil(
+    `${expected} nodes Ready`,
+    () =>
+      kubectl('get', '-f', nodesFile, '-o', readiness)
+        .split(/\s+/)
+        .filter((s) => s === 'True').length === expected,
+    60_000,
+    componentLog(dir, 'kwok'),
+  );
+}
 
 /**
  * Stops one component (SIGTERM, as a kubelet would) and starts it again with the same arguments,

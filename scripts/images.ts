@@ -13,8 +13,8 @@ import { bundleProgram, type BundleSpec } from './bundle.js';
 export interface ImageContents {
   /** Built output and data files copied from the repository (source maps left out). */
   files: string[];
-  /** Dependencies of package.json the image leaves out, with all they alone pull in. */
-  withoutDependencies: string[];
+  /** Dependencies of package.json an image without a bundle leaves out, with all they alone pull in. */
+  withoutDependencies?: string[];
   /**
    * The program as one bundle (scripts/bundle.ts) in dist/cli/ instead of the built modules: the image then installs
    * only the bundle's external packages.
@@ -36,7 +36,6 @@ export const IMAGES = {
    */
   operator: {
     files: [],
-    withoutDependencies: [],
     // client-node only for kubeconfigs that need its KubeConfig (exec plugins, auth providers: contract/kube/target.ts)
     bundle: { commands: ['operator'], external: ['@kubernetes/client-node'] },
     nativePackages: [],
@@ -88,7 +87,7 @@ export function imagePackageJson(image: ImageName, root = PACKAGE_ROOT): Package
     packages: Record<string, { version?: string }>;
   };
   const installed = (name: string) =>
-    spec.bundle ? spec.bundle.external.includes(name) : !spec.withoutDependencies.includes(name);
+    spec.bundle ? spec.bundle.external.includes(name) : !spec.withoutDependencies?.includes(name);
   const dependencies = Object.fromEntries(Object.entries(pkg.dependencies).filter(([name]) => installed(name)));
   for (const name of spec.nativePackages) {
     const locked = lock.packages[`node_modules/${name}`]?.version;

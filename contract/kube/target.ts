@@ -81,7 +81,7 @@ type Fields = Record<string, unknown>;
  * The kubeconfig's current context when it needs nothing but files, inline data and tokens (what a cluster's admin
  * kubeconfig and a service account's hold); null when it needs more (exec, auth-provider, a proxy, basic auth).
  */
-export async function plainKubeconfigTarget(file: string, clock = Date.now): Promise<KubeTarget | null> {
+export function plainKubeconfigTarget(file: string, clock = Date.now): KubeTarget | null {
   type Config = {
     'current-context'?: string;
     contexts?: Array<{ name: string; context?: { cluster?: string; user?: string } }>;
@@ -126,7 +126,7 @@ export async function defaultKubeTarget(): Promise<KubeTarget> {
   const home = join(homedir(), '.kube', 'config');
   if (files.length === 0 && !existsSync(home) && existsSync(join(SERVICE_ACCOUNT, 'token'))) return inClusterTarget();
   const file = files.length === 0 ? home : files.length === 1 ? files[0]! : null;
-  const plain = file && existsSync(file) ? await plainKubeconfigTarget(file) : null;
+  const plain = file && existsSync(file) ? plainKubeconfigTarget(file) : null;
   if (plain) return plain;
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();

@@ -68,7 +68,8 @@ describe('npm run cluster: up, reuse, status, audit log, down', () => {
     const extraNode = join(dirname(policy), 'nodes.yaml');
     writeFileSync(
       extraNode,
-      'apiVersion: v1\nkind: Node\nmetadata:\n  name: lifecycle-extra\n  annotations:\n    kwok.x-k8s.io/node: fake\n',
+      'apiVersion: v1\nkind: Node\nmetadata:\n  name: lifecycle-extra\n  annotations:\n    kwok.x-k8s.io/node: fake\n' +
+        '  labels:\n    type: kwok\n',
     );
     expect(() => kubectl('get', 'node', 'lifecycle-extra')).toThrow(/not found/);
     const again = await up({ name, nodesFile: extraNode, log: () => undefined });

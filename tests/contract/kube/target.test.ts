@@ -50,7 +50,7 @@ describe('kube targets', () => {
       },
       { 'client-certificate': 'client.crt', 'client-key-data': Buffer.from('KEY').toString('base64') },
     );
-    const target = (await plainKubeconfigTarget(file))!;
+    const target = plainKubeconfigTarget(file)!;
     expect(target.server).toBe('https://127.0.0.1:6443');
     const { tls, headers } = await target.credentials();
     expect([String(tls.ca), String(tls.cert), String(tls.key), tls.servername, headers]).toEqual([
@@ -63,7 +63,7 @@ describe('kube targets', () => {
   });
 
   it('sends a token, or a token file read again as it rotates; skips verification only when told', async () => {
-    const token = await plainKubeconfigTarget(
+    const token = plainKubeconfigTarget(
       kubeconfig({ server: 'https://h', 'insecure-skip-tls-verify': true }, { token: 'abc' }),
     );
     expect(await token!.credentials()).toEqual({
@@ -72,7 +72,7 @@ describe('kube targets', () => {
     });
     writeFileSync(join(dir, 'token'), 'first\n');
     let now = 0;
-    const file = await plainKubeconfigTarget(
+    const file = plainKubeconfigTarget(
       kubeconfig({ server: 'https://h' }, { tokenFile: 'token' }, 'with-file'),
       () => now,
     );
@@ -92,7 +92,7 @@ describe('kube targets', () => {
       [{ server: 'https://h' }, { username: 'admin', password: 'secret' }],
     ];
     for (const [i, [cluster, user]] of others.entries())
-      expect(await plainKubeconfigTarget(kubeconfig(cluster, user, `other-${i}`)), JSON.stringify(user)).toBeNull();
+      expect(plainKubeconfigTarget(kubeconfig(cluster, user, `other-${i}`)), JSON.stringify(user)).toBeNull();
   });
 
   it('finds the kubeconfig as kubectl does ($KUBECONFIG first), via client-node for one it cannot read', async () => {
