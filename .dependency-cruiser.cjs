@@ -49,6 +49,16 @@ module.exports = {
       to: { path: ['^operator/(planner|controller)/', '@kubernetes/client-node'] },
     },
     {
+      name: 'api-schemas-load-with-the-first-model',
+      comment:
+        "The operator's code reads the API's names and types (operator/api/v1alpha1/gptOssModel.ts); its zod schemas " +
+        'are loaded by the reconciler with the first model (a dynamic import) and by the CRD generator, so that an ' +
+        'idle operator does not build them.',
+      severity: 'error',
+      from: { path: '^(operator|cli|contract)/', pathNot: '^operator/api/v1alpha1/crd\\.ts$' },
+      to: { path: '^operator/api/v1alpha1/schema\\.ts$', dependencyTypesNot: ['type-only', 'dynamic-import'] },
+    },
+    {
       name: 'planner-is-pure',
       comment: 'The planner decides from data: no client, no clock, no I/O, no gRPC, no logger.',
       severity: 'error',

@@ -23,6 +23,7 @@ import {
 import { REASONING_EFFORTS } from '../contract/models.js';
 import { fail } from './fail.js';
 import { addFlags } from './flags.js';
+import { byCodeUnits } from '../contract/order.js';
 
 /**
  * `gptoss keys create|list|revoke`: the gateway's API keys as Secrets in the keys' namespace
@@ -168,7 +169,7 @@ function usableKeys(namespace: string, secrets: readonly KeySecretObject[]): Sto
     }
   }
   const time = (key: StoredKey) => key.created?.getTime() ?? 0;
-  return keys.sort((a, b) => time(a) - time(b) || a.id.localeCompare(b.id));
+  return keys.sort((a, b) => time(a) - time(b) || byCodeUnits(a.id, b.id));
 }
 
 async function listKeys(flags: Record<string, unknown>): Promise<void> {

@@ -9,6 +9,11 @@ export interface BundleSpec {
   commands: readonly string[];
   /** Packages (and their subpaths) imported from node_modules at run time, not bundled. */
   external: readonly string[];
+  /**
+   * Packages bundled from another module (a path from the repository root) that exports what the program uses of
+   * them; only the package's own name is replaced (that module may import the package's files).
+   */
+  replace?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -27,16 +32,29 @@ const onlyCommands = (commands: readonly string[]): Plugin => ({
   },
 });
 
+/** `spec.replace`: esbuild's own alias would rewrite the package's subpaths too, which the replacement imports. */
+const replacePackages = (replace: Readonly<Record<string, string>>, root: string): Plugin => ({
+  name: 'replace-packages',
+  setup(builder) {
+    // bare package names only; a subpath is not the package's name
+    builder.onResolve({ filter: /^[^./]/ }, ({ path }) =>
+      Object.hasOwn(replace, path) ? { path: join(root, replace[path]!) } : undefined,
+    );
+  },
+});
+
 const REQUIRE_BANNER =
   "import { createRequire as createRequire$0 } from 'node:module'; const require = createRequire$0(import.meta.url);";
 
 /**
- * Bundles `dist/cli/gptoss.js` with only `spec.commands` into `outDir/gptoss.js` and its lazily loaded chunks
- * (outDir/chunks/). One minified file starts in less memory than the same code as a hundred ES modules in
- * node_modules: the module loader and each module's record and source cost resident memory, and the operator's
- * idle memory is what a cluster pays for it always (docs/benchmarks.md). ASCII output keeps the source strings V8
- * holds one byte a character. CommonJS dependencies and node:http are loaded by `require`, as they would be
- * unbundled (contract/nodeHttp.ts says why). Needs dist/ (npm run build).
+ * Bundles `dist/cli/gptoss.js` with only `spec.commands` into one file, `outDir/gptoss.js`. One minified file
+ * starts in less memory than the same code as a hundred ES modules in node_modules: the module loader and each
+ * module's record and source cost resident memory, and the operator's idle memory is what a cluster pays for it
+ * always (docs/benchmarks.md). Not split into chunks: the image runs one command, which loads nearly all of it, and
+ * resolving a dozen chunk files at start ran Node.js's URL-to-path code hot enough for V8 to optimise it, whose
+ * compiler then stays resident (4 MiB). Modules imported dynamically are still evaluated only when first imported.
+ * ASCII output keeps the source strings V8 holds one byte a character. CommonJS dependencies and node:http are
+ * loaded by `require`, as they would be unbundled (contract/nodeHttp.ts says why). Needs dist/ (npm run build).
  */
 export async function bundleProgram(spec: BundleSpec, outDir: string, root = PACKAGE_ROOT): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
@@ -44,9 +62,8 @@ export async function bundleProgram(spec: BundleSpec, outDir: string, root = PAC
     await build({
       entryPoints: { gptoss: join(root, 'dist', 'cli', 'gptoss.js') },
       outdir: outDir,
-      chunkNames: 'chunks/[name]-[hash]',
       bundle: true,
-      splitting: true,
+      splitting: false,
       format: 'esm',
       platform: 'node',
       target: 'node20.19',
@@ -55,7 +72,7 @@ export async function bundleProgram(spec: BundleSpec, outDir: string, root = PAC
       legalComments: 'none',
       logLevel: 'error',
       external: spec.external.flatMap((name) => [name, `${name}/*`]),
-      plugins: [onlyCommands(spec.commands)],
+      plugins: [onlyCommands(spec.commands), replacePackages(spec.replace ?? {}, root)],
       // each file's require() for the CommonJS dependencies' builtins, which esbuild's ES output otherwise refuses
       banner: { js: REQUIRE_BANNER },
     });

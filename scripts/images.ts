@@ -37,15 +37,20 @@ export const IMAGES = {
   operator: {
     files: [],
     // client-node only for kubeconfigs that need its KubeConfig (exec plugins, auth providers: contract/kube/target.ts)
-    bundle: { commands: ['operator'], external: ['@kubernetes/client-node'] },
+    bundle: {
+      commands: ['operator'],
+      external: ['@kubernetes/client-node'],
+      replace: { 'prom-client': 'scripts/bundle/promClientCore.mjs' },
+    },
     nativePackages: [],
     /**
      * - 2 MiB young-generation semi-spaces instead of 16: a watch event's garbage is small and short-lived.
      * - A heap sized for memory rather than speed (`--optimize-for-size`): about 3 MiB less at idle, CPU per model
      *   within the goal at 200 and 1000 models (docs/benchmarks.md). V8's interpreter alone (`--max-opt=0`, or
      *   `--lite-mode`) would take 6 MiB more off idle but cost a third more CPU a model at 1000 models: not taken.
+     * - `gc()` for the operator to collect start-up's garbage once it has started (contract/startupGarbage.ts).
      */
-    nodeFlags: ['--max-semi-space-size=2', '--optimize-for-size'],
+    nodeFlags: ['--max-semi-space-size=2', '--optimize-for-size', '--expose-gc'],
   },
   /** gptoss gateway: Kubernetes client, gRPC and HTTP servers, the protos it serves; no inference engine. */
   gateway: {

@@ -78,6 +78,26 @@ const OWN_USER = new Set([
 type Fields = Record<string, unknown>;
 
 /**
+ * A kubeconfig is YAML, often written as JSON (which YAML includes): JSON.parse reads that natively, where the YAML
+ * parser would walk its long base64 strings a character at a time in JavaScript, hot enough at start for V8 to
+ * optimise it, and the optimising compiler, once used, stays resident (4 MiB of the operator's idle memory:
+ * docs/benchmarks.md). Text that is not JSON (a YAML flow mapping starts with `{` too) is read as YAML.
+ */
+function parseKubeconfig(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    if (text.trimStart().startsWith('{')) return JSON.parse(text);
+  } catch {
+    // not JSON: YAML decides
+  }
+  try {
+    return parse(text);
+  } catch (cause) {
+    throw new Error(`reading kubeconfig ${file}`, { cause });
+  }
+}
+
+/**
  * The kubeconfig's current context when it needs nothing but files, inline data and tokens (what a cluster's admin
  * kubeconfig and a service account's hold); null when it needs more (exec, auth-provider, a proxy, basic auth).
  */
@@ -88,7 +108,7 @@ export function plainKubeconfigTarget(file: string, clock = Date.now): KubeTarge
     clusters?: Array<{ name: string; cluster?: Fields }>;
     users?: Array<{ name: string; user?: Fields }>;
   };
-  const config = (parse(readFileSync(file, 'utf8')) ?? {}) as Config;
+  const config = (parseKubeconfig(file) ?? {}) as Config;
   const context = config.contexts?.find((c) => c.name === config['current-context'])?.context;
   const cluster = config.clusters?.find((c) => c.name === context?.cluster)?.cluster;
   const user = config.users?.find((u) => u.name === context?.user)?.user ?? {};

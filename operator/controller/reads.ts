@@ -12,6 +12,7 @@ import type { NodeInfo } from '../planner/gpuClasses.js';
 import { hostPort } from '../../contract/names.js';
 import type { ObservedDeployment, ObservedPods, ObservedWeightCache } from '../planner/status.js';
 import { PROGRESS_LIMITS, readPodEndpoint } from './podEndpoint.js';
+import { byCodeUnits } from '../../contract/order.js';
 
 /**
  * What a reconcile reads. The Executor answers from the API server; the operator process answers
@@ -169,7 +170,7 @@ function lastFailure(pods: readonly V1Pod[]): string | null {
         .filter((c) => c.name === 'fetch' && c.state?.terminated && c.state.terminated.exitCode !== 0)
         .map((c) => ({ pod, terminated: c.state!.terminated! })),
     )
-    .sort((a, b) => String(a.terminated.finishedAt ?? '').localeCompare(String(b.terminated.finishedAt ?? '')));
+    .sort((a, b) => byCodeUnits(String(a.terminated.finishedAt ?? ''), String(b.terminated.finishedAt ?? '')));
   const last = failed.at(-1);
   if (!last) return null;
   const why = last.terminated.message?.trim().split('\n').at(-1) ?? `exit code ${last.terminated.exitCode}`;

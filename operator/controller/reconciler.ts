@@ -1,5 +1,5 @@
 import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v1alpha1/gptOssModel.js';
-import { gptOssModelSpec } from '../api/v1alpha1/gptOssModel.js';
+import type * as Schema from '../api/v1alpha1/schema.js';
 import { isProblem, REASONS } from '../api/v1alpha1/reasons.js';
 import {
   labelsFor,
@@ -66,6 +66,8 @@ export class ModelReconciler {
   private readonly events: EventSink;
   /** GPU classes computed once per node list and selector, not on every reconcile. */
   private readonly classesOf: ReturnType<typeof classesOfPool>;
+  /** The API's schemas, loaded with the first model: an operator with none idles without them (docs/operator.md). */
+  private schema?: Promise<typeof Schema>;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.reads = deps.reads ?? deps.executor;
@@ -80,6 +82,7 @@ export class ModelReconciler {
     const model = await this.reads.readModel(key.namespace, key.name);
     if (!model) return { applied: [], statusWritten: false, status: null, desiredReplicas: 0 };
     // the API server defaulted the spec; parsing again types it and catches a CRD older than us
+    const { gptOssModelSpec } = await (this.schema ??= import('../api/v1alpha1/schema.js'));
     model.spec = gptOssModelSpec.parse(model.spec);
     const classes = this.classesOf(await this.reads.listNodes(), model.spec.gpu?.nodeSelector);
     const placement = planPlacement(model.spec, classes, settings, model.status?.placement);

@@ -4,6 +4,8 @@
  * are counted by capacity (allocatable), never by what is free, so plans do not churn.
  */
 
+import { byCodeUnits } from '../../contract/order.js';
+
 export interface NodeInfo {
   name: string;
   labels: Record<string, string>;
@@ -87,7 +89,7 @@ export function gpuClasses(
     classes.set(key, existing);
   }
   return [...classes.values()].sort(
-    (a, b) => a.memoryMiB - b.memoryMiB || a.cost - b.cost || a.product.localeCompare(b.product),
+    (a, b) => a.memoryMiB - b.memoryMiB || a.cost - b.cost || byCodeUnits(a.product, b.product),
   );
 }
 
@@ -107,7 +109,7 @@ export function classesOfPool(catalogue: Record<string, CatalogueEntry> = DEFAUL
   return (nodes: readonly NodeInfo[], selector: Record<string, string> | undefined): GpuClass[] => {
     let bySelector = remembered.get(nodes);
     if (!bySelector) remembered.set(nodes, (bySelector = new Map<string, GpuClass[]>()));
-    const key = JSON.stringify(Object.entries(selector ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+    const key = JSON.stringify(Object.entries(selector ?? {}).sort(([a], [b]) => byCodeUnits(a, b)));
     let classes = bySelector.get(key);
     if (!classes) bySelector.set(key, (classes = gpuClasses(nodesMatching(nodes, selector), catalogue)));
     return classes;

@@ -2,6 +2,7 @@ import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v
 import { REASONS, type ConditionType, type Reason } from '../api/v1alpha1/reasons.js';
 import { RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT, grpcServiceName, httpServiceName } from '../../contract/names.js';
 import type { Placement } from './placement.js';
+import { byCodeUnits } from '../../contract/order.js';
 
 /**
  * The model's status from what the planner decided and what the cluster shows: conditions with
@@ -237,7 +238,7 @@ export function statusChanged(before: GptOssModelStatus | undefined, after: GptO
       : v && typeof v === 'object'
         ? Object.fromEntries(
             Object.entries(v)
-              .sort(([a], [b]) => a.localeCompare(b))
+              .sort(([a], [b]) => byCodeUnits(a, b))
               .map(([k, x]) => [k, canonical(x)]),
           )
         : v;

@@ -125,9 +125,11 @@ describe('the rendered chart on the real API server', () => {
         });
         // every key is one the operator reads (catalogue and sizing: merged over its built-in ones)
         expect(
-          Object.keys(config).filter((k) => !(k in operatorConfigSchema.shape) && !['catalogue', 'sizing'].includes(k)),
+          Object.keys(config).filter(
+            (k) => !(k in operatorConfigSchema().shape) && !['catalogue', 'sizing'].includes(k),
+          ),
         ).toEqual([]);
-        expect(operatorConfigSchema.safeParse(config).success).toBe(true);
+        expect(operatorConfigSchema().safeParse(config).success).toBe(true);
         const crd = one(objects, 'CustomResourceDefinition');
         expect(crd.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
         // cluster-wide: one ClusterRole with every rule; the Lease Role in the release namespace, by name

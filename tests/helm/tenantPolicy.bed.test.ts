@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gptOssModelSpec } from '../../operator/api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../../operator/api/v1alpha1/schema.js';
 import { policyRefusal, type TenantPolicy } from '../../operator/planner/policy.js';
 import { CRD_FILE } from '../../scripts/genCrd.js';
 import { find, render } from '../helpers/chart.js';

@@ -1,4 +1,5 @@
-import { gptOssModelSpec, type GptOssModel } from '../../operator/api/v1alpha1/gptOssModel.js';
+import { type GptOssModel } from '../../operator/api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../../operator/api/v1alpha1/schema.js';
 import { planChildren, type StorageClassInfo } from '../../operator/planner/children.js';
 import { DEFAULT_CATALOGUE, gpuClasses } from '../../operator/planner/gpuClasses.js';
 import { planPlacement } from '../../operator/planner/placement.js';

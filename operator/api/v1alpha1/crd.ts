@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { GROUP, KIND, MODEL_NAME_RULE, PLURAL, VERSION, gptOssModelSpec, gptOssModelStatus } from './gptOssModel.js';
+import { GROUP, KIND, MODEL_NAME_RULE, PLURAL, VERSION } from './gptOssModel.js';
+import { gptOssModelSpec, gptOssModelStatus } from './schema.js';
 
 type Schema = Record<string, unknown>;
 const SAFE_INTEGER_BOUNDS = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]);

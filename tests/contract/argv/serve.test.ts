@@ -5,7 +5,7 @@ import { SERVE_FLAGS, serveArgs, type ServeOptions } from '../../../contract/arg
 import { ConfigError } from '../../../contract/errors.js';
 import { MAX_CONTEXT_SIZE, MAX_PARALLEL_SLOTS } from '../../../contract/models.js';
 import { RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT } from '../../../contract/names.js';
-import { gptOssModelSpec } from '../../../operator/api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../../../operator/api/v1alpha1/schema.js';
 import { loadServeConfig, type ServeConfig } from '../../../runtime/config.js';
 
 /** What `gptoss serve` makes of an argv, through its own commander command and schema (nothing started). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,11 +18,16 @@ describe('kube targets', () => {
     else process.env.KUBECONFIG = kubeconfigBefore;
   });
 
-  const kubeconfig = (cluster: Record<string, unknown>, user: Record<string, unknown>, name = 'config') => {
+  const kubeconfig = (
+    cluster: Record<string, unknown>,
+    user: Record<string, unknown>,
+    name = 'config',
+    write: (config: object) => string = (config) => stringify(config),
+  ) => {
     const file = join(dir, name);
     writeFileSync(
       file,
-      stringify({
+      write({
         apiVersion: 'v1',
         kind: 'Config',
         'current-context': 'here',
@@ -60,6 +65,27 @@ describe('kube targets', () => {
       'kubernetes',
       {},
     ]);
+  });
+
+  it('reads a kubeconfig written as JSON or as a YAML flow mapping as it reads YAML; names a broken one', async () => {
+    const cluster = { server: 'https://127.0.0.1:6443', 'certificate-authority-data': 'Q0E=' };
+    const writers = {
+      yaml: (config: object) => stringify(config),
+      json: (config: object) => JSON.stringify(config, null, 2),
+      // starts with `{` like JSON, but is YAML only (unquoted keys and values)
+      flow: (config: object) => stringify(config, { collectionStyle: 'flow' }).replace(/"/g, ''),
+    };
+    for (const [format, write] of Object.entries(writers)) {
+      const file = kubeconfig(cluster, { token: 'abc' }, `config.${format}`, write);
+      if (format === 'flow') expect(() => JSON.parse(readFileSync(file, 'utf8'))).toThrow();
+      const target = plainKubeconfigTarget(file)!;
+      expect(target.server, format).toBe('https://127.0.0.1:6443');
+      const { tls, headers } = await target.credentials();
+      expect([String(tls.ca), headers], format).toEqual(['CA', { Authorization: 'Bearer abc' }]);
+    }
+    const broken = join(dir, 'broken');
+    writeFileSync(broken, '{"clusters": [');
+    expect(() => plainKubeconfigTarget(broken)).toThrow(`reading kubeconfig ${broken}`);
   });
 
   it('sends a token, or a token file read again as it rotates; skips verification only when told', async () => {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POLICY } from '../../helpers/operator.js';
 import { Executor } from '../../../operator/controller/executor.js';
 import { ModelReconciler } from '../../../operator/controller/reconciler.js';
-import { gptOssModelSpec } from '../../../operator/api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../../../operator/api/v1alpha1/schema.js';
 import { DEFAULT_CATALOGUE, gpuClasses } from '../../../operator/planner/gpuClasses.js';
 import { planPlacement } from '../../../operator/planner/placement.js';
 import { CRD_FILE } from '../../../scripts/genCrd.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fetchStorageBytes } from '../../../contract/argv/fetch.js';
-import { gptOssModelSpec } from '../../../operator/api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../../../operator/api/v1alpha1/schema.js';
 import { planChildren } from '../../../operator/planner/children.js';
 import { replicaMemory } from '../../../operator/planner/memory.js';
 import { CHILDREN_CONFIG, children, model, placed, type Obj } from '../../helpers/plannedChildren.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gptOssModelSpec } from '../../../operator/api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../../../operator/api/v1alpha1/schema.js';
 import { imageRepository, loadOperatorConfig, tenantPolicy } from '../../../operator/config.js';
 import { fetchAllowances, policyRefusal, underFolder, type TenantPolicy } from '../../../operator/planner/policy.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gptOssModelSpec, type GptOssModel } from '../../../operator/api/v1alpha1/gptOssModel.js';
+import { type GptOssModel } from '../../../operator/api/v1alpha1/gptOssModel.js';
+import { gptOssModelSpec } from '../../../operator/api/v1alpha1/schema.js';
 import { DEFAULT_CATALOGUE, gpuClasses } from '../../../operator/planner/gpuClasses.js';
 import { planPlacement } from '../../../operator/planner/placement.js';
 import { planStatus, type ObservedWeightCache } from '../../../operator/planner/status.js';
