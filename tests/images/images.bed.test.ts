@@ -243,6 +243,10 @@ describe('the trees run, read-only, as user 65532', () => {
         }
       ).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     await waitFor(ready, 60_000, `the model to be Ready: ${operator.stderr()}`);
+    // the bundle's prom-client is its metric classes alone (scripts/bundle/promClientCore.mjs): they count
+    const metrics = await (await fetch(`${/HTTP=(\S+)/.exec(operator.stdout())![1]}/metrics`)).text();
+    expect(metrics).toMatch(/^gptoss_operator_reconciles_total\{result="success"\} [1-9]/m);
+    expect(metrics).toMatch(/^gptoss_operator_reconcile_duration_seconds_count [1-9]/m);
     operator.child.kill('SIGTERM');
     expect(await operator.exited).toBe(0);
   });
