@@ -81,8 +81,8 @@ export class ModelReconciler {
     const { settings, now } = this.deps;
     const model = await this.reads.readModel(key.namespace, key.name);
     if (!model) return { applied: [], statusWritten: false, status: null, desiredReplicas: 0 };
-    // the API server defaulted the spec; parsing again types it and catches a CRD older than us
     const { gptOssModelSpec } = await (this.schema ??= import('../api/v1alpha1/schema.js'));
+    // the API server defaulted the spec; parsing again types it and catches a CRD older than us
     model.spec = gptOssModelSpec.parse(model.spec);
     const classes = this.classesOf(await this.reads.listNodes(), model.spec.gpu?.nodeSelector);
     const placement = planPlacement(model.spec, classes, settings, model.status?.placement);
