@@ -51,8 +51,9 @@ export const RELAY_DEFAULTS: Omit<RelayConfig, 'http' | 'grpc'> = {
     pollMs: 50,
     // the scale written again if a wake failed or someone put the model back to zero
     wakeRetryMs: 5000,
-    // a request on a warm connection reaches a runtime's queue in well under this; 256 held drain in 2.6 s
-    releaseSpacingMs: 10,
+    // a request is written to its replica in milliseconds, a new connection included; this only bounds a relay
+    // that never says so
+    handOffTimeoutMs: 2000,
     // a model that did not come up in the hold limit will not in the next seconds
     retryAfterSeconds: 30,
   },

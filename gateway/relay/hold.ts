@@ -17,16 +17,28 @@ export interface HoldConfig {
   /** After a failed or unanswered wake, how long before the scale is written again. */
   wakeRetryMs: number;
   /**
-   * Between two held requests going on: each reaches its replica (connection made, request written,
-   * admitted to its queue) before the next, so a replica serves them in the order they came.
+   * The longest the next held request waits for the one before it to be handed on (written to its
+   * replica: `ReadyModel.handedOn`); a bound should a relay never say so, not a pace.
    */
-  releaseSpacingMs: number;
+  handOffTimeoutMs: number;
   /** The retry-after of a request held past the limit, or refused for a full queue. */
   retryAfterSeconds: number;
 }
 
+/** The model a request may go on to, and how it says it has. */
+export interface ReadyModel {
+  model: ServedModel;
+  /**
+   * Says the request was written to a replica (or never will be: it failed, its client left). A held request's
+   * successor goes on only then, so that a replica takes held requests in the order they came. Idempotent.
+   */
+  readonly handedOn: () => void;
+}
+
+const NOT_HELD = () => undefined;
+
 interface Waiter {
-  resolve: (model: ServedModel) => void;
+  resolve: (ready: ReadyModel) => void;
   reject: (error: Error) => void;
   /** Clears the hold's timer and the client's abort listener. */
   settle: () => void;
@@ -41,14 +53,18 @@ interface ModelQueue {
   wokeAt: number | null;
   /** A wake (scale write) in flight. */
   waking: boolean;
+  /** A released request not yet handed on: the next waits, and the queue stays open for newcomers. */
+  handingOn: boolean;
 }
 
 /**
  * Requests held for models with no Ready replica: at zero (the first held request wakes a builtin
  * model to one replica through the scale subresource; KEDA wakes an external one on the queue
  * metric), or starting. Each model has a bounded FIFO queue; once a replica is Ready the held
- * requests go on in arrival order, a few milliseconds apart, so each has reached a replica before
- * the next. A request held past the limit is answered 503 with retry-after; one
+ * requests go on in arrival order, each once the one before it was written to its replica, and a
+ * request that comes meanwhile queues behind them: a replica takes them in the order they came (the
+ * runtime keeps arrival order from there: runtime/engine/arrivalOrder.ts). A request held past the
+ * limit is answered 503 with retry-after; one
  * whose client left is dropped from the queue at once. (A model at zero that nothing scales is
  * refused before it gets here: models.ts requireWakeable.)
  */
@@ -69,12 +85,13 @@ export class HeldRequests {
   /**
    * The model as it is once it has a Ready replica: at once when it has one and nothing is held for
    * it (held requests go first), else after holding. Rejects with the refusal the client is to hear,
-   * or with `signal`'s reason when the client left.
+   * or with `signal`'s reason when the client left. The caller calls `handedOn` once its request is
+   * written to a replica, or has failed.
    */
-  ready(model: ServedModel, signal: AbortSignal): Promise<ServedModel> {
+  ready(model: ServedModel, signal: AbortSignal): Promise<ReadyModel> {
     const id = modelId(model);
     const queue = this.queues.get(id);
-    if (!queue && model.replicas.length > 0) return Promise.resolve(model);
+    if (!queue && model.replicas.length > 0) return Promise.resolve({ model, handedOn: NOT_HELD });
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     const held = queue ?? this.open(model);
     if (held.waiters.length >= this.deps.config.maxHeldPerModel) {
@@ -107,6 +124,7 @@ export class HeldRequests {
       timer: setInterval(() => this.look(id), this.deps.config.pollMs),
       wokeAt: null,
       waking: false,
+      handingOn: false,
     };
     queue.timer.unref();
     this.queues.set(id, queue);
@@ -115,9 +133,9 @@ export class HeldRequests {
     return queue;
   }
 
-  private hold(id: string, queue: ModelQueue, signal: AbortSignal): Promise<ServedModel> {
+  private hold(id: string, queue: ModelQueue, signal: AbortSignal): Promise<ReadyModel> {
     const { holdSeconds, retryAfterSeconds } = this.deps.config;
-    return new Promise<ServedModel>((resolve, reject) => {
+    return new Promise<ReadyModel>((resolve, reject) => {
       const timeout = setTimeout(() => {
         const refusal = new Refusal(
           'unavailable',
@@ -142,7 +160,7 @@ export class HeldRequests {
   }
 
   /** Takes the waiter out of its queue and answers it: the model, or the error. */
-  private end(id: string, queue: ModelQueue, waiter: Waiter, outcome: HoldOutcome, answer: ServedModel | Error) {
+  private end(id: string, queue: ModelQueue, waiter: Waiter, outcome: HoldOutcome, answer: ReadyModel | Error) {
     const at = queue.waiters.indexOf(waiter);
     if (at < 0) return;
     queue.waiters.splice(at, 1);
@@ -151,7 +169,7 @@ export class HeldRequests {
     this.deps.metrics.holdEnded(id, outcome);
     if (answer instanceof Error) waiter.reject(answer);
     else waiter.resolve(answer);
-    if (queue.waiters.length === 0) this.closeQueue(id, queue);
+    if (queue.waiters.length === 0 && !queue.handingOn) this.closeQueue(id, queue);
   }
 
   private closeQueue(id: string, queue: ModelQueue): void {
@@ -175,14 +193,28 @@ export class HeldRequests {
     if (model.scaling.mode === 'builtin' && model.scaling.replicas === 0) this.wake(queue);
   }
 
-  /** The held requests go on in arrival order, releaseSpacingMs apart. */
+  /**
+   * The first held request goes on; the next once it was handed on (or handOffTimeoutMs passed). The queue
+   * closes once the last is handed on, so that one arriving before then goes behind it.
+   */
   private release(id: string, queue: ModelQueue): void {
     const next = queue.waiters[0];
-    if (!next) return;
+    if (!next || queue.handingOn) return;
     const model = this.deps.directory.get(queue.namespace, queue.name);
     if (!model || model.replicas.length === 0) return;
-    this.end(id, queue, next, 'served', model);
-    if (queue.waiters.length > 0) setTimeout(() => this.release(id, queue), this.deps.config.releaseSpacingMs);
+    queue.handingOn = true;
+    let said = false;
+    const handedOn = () => {
+      if (said) return;
+      said = true;
+      queue.handingOn = false;
+      clearTimeout(bound);
+      if (queue.waiters.length > 0) this.release(id, queue);
+      else this.closeQueue(id, queue);
+    };
+    const bound = setTimeout(handedOn, this.deps.config.handOffTimeoutMs);
+    bound.unref();
+    this.end(id, queue, next, 'served', { model, handedOn });
   }
 
   private wake(queue: ModelQueue): void {

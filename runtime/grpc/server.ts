@@ -1,5 +1,6 @@
 import { Server } from '@grpc/grpc-js';
 import type { ApiError } from '../../contract/api/errors.js';
+import { shutdownGrpcServer } from '../../contract/grpc/shutdown.js';
 import type { Logger } from '../../contract/log.js';
 import { listenForGrpc } from './listener.js';
 import { requestArrivalTimeout } from './requestTimeout.js';
@@ -73,7 +74,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     async shutdown() {
       // the listener's close resolves once grpc-js has closed the connections it holds
       const closed = listener.close();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await shutdownGrpcServer(server);
       listener.destroyConnections();
       await closed;
     },

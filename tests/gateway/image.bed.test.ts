@@ -109,6 +109,7 @@ describe('the gateway image', () => {
     // not spawnSync: the worker must go on reading the gateway's output, or a full pipe stalls the gateway
     const list = await promisify(execFile)(toolPath('grpcurl'), ['-plaintext', '-max-time', '30', grpc, 'list']);
     expect(list.stdout).toContain('gptoss.runtime.v1.Runtime');
+    // right after grpcurl hung up: grpc-js's graceful shutdown once never answered here (contract/grpc/shutdown.ts)
     gateway.child.kill('SIGTERM');
     const started = gateway;
     const stuck = new Promise<string>((resolve) =>
@@ -116,6 +117,5 @@ describe('the gateway image', () => {
     );
     expect(await Promise.race([gateway.exited, stuck])).toBe(0);
     gateway = null;
-    // a minute was once not enough while the whole suite loaded both cores (the informers' first lists)
   }, 180_000);
 });

@@ -2,8 +2,8 @@ import { Metadata, type MethodDefinition, type ServiceDefinition } from '@grpc/g
 import { runtimeService, strictRuntimeService } from '../../../contract/grpc/protos.js';
 import { MalformedRequest } from '../../../contract/grpc/strict.js';
 import { REASONING_EFFORTS, type ReasoningEffort } from '../../../contract/models.js';
-import type { ServedModel } from '../../types.js';
 import { authenticate } from '../auth.js';
+import type { ReadyModel } from '../hold.js';
 import type { RelayDeps } from '../deps.js';
 import { capEffort, EFFORT_CAPPED_HEADER } from '../effort.js';
 import { modelRequired, requireWakeable, resolveModel, type ModelTarget } from '../models.js';
@@ -130,7 +130,7 @@ export function readyModel(
   deps: RelayDeps,
   prepared: PreparedCall,
   call: { cancelled: boolean; once(event: 'cancelled', listener: () => void): unknown },
-): Promise<ServedModel> {
+): Promise<ReadyModel> {
   const cancelled = new AbortController();
   if (call.cancelled) cancelled.abort();
   else call.once('cancelled', () => cancelled.abort());

@@ -2,6 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { reflectedDefinition } from '../../../contract/grpc/protos.js';
+import { shutdownGrpcServer } from '../../../contract/grpc/shutdown.js';
 import { RUNTIME_GRPC_SERVICE, hostPort } from '../../../contract/names.js';
 import { relayStreamCall } from './streamCall.js';
 import { relayUnaryCall } from './unaryCall.js';
@@ -50,9 +51,7 @@ export async function startGrpcFront(deps: GrpcRelayDeps): Promise<GrpcFront> {
     async close(graceMs) {
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(RUNTIME_GRPC_SERVICE, 'NOT_SERVING');
-      const timer = setTimeout(() => server.forceShutdown(), graceMs);
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      clearTimeout(timer);
+      await shutdownGrpcServer(server, graceMs);
     },
   };
 }

@@ -31,21 +31,25 @@ interface Relayed {
  * Streams one call from a replica to the client, message by message with backpressure (the
  * replica is read no faster than the client takes it). Resolves as committed at the first message
  * or at any status another replica could not change; as failed for a full queue or no connection.
+ * The request goes as a client stream of one message (the same frames as a server-streaming call's)
+ * so that grpc-js says when it was written: `onWritten`.
  */
 function streamFrom(
   deps: GrpcRelayDeps,
-  call: ServerWritableStream<IncomingRequest, Buffer>,
+  exchange: { call: ServerWritableStream<IncomingRequest, Buffer>; record: RequestRecord; onWritten: () => void },
   method: RuntimeMethod,
   prepared: PreparedCall,
-  record: RequestRecord,
   replica: Replica,
 ): Promise<Attempt<Promise<Relayed>, ServiceError>> {
+  const { call, record } = exchange;
   return new Promise((resolve) => {
     const upstream = deps.channels
       .client(replica)
-      .makeServerStreamRequest(methodPath(method), asIs, asIs, prepared.bytes, upstreamMetadata(call.metadata), {
+      .makeBidiStreamRequest(methodPath(method), asIs, asIs, upstreamMetadata(call.metadata), {
         deadline: call.getDeadline(),
       });
+    upstream.write(prepared.bytes, () => exchange.onWritten());
+    upstream.end();
     const cancel = () => upstream.cancel();
     call.on('cancelled', cancel);
     let committed = false;
@@ -92,10 +96,10 @@ export function relayStreamCall(deps: GrpcRelayDeps, method: RuntimeMethod) {
       const prepared = prepareCall(deps, method, call, record);
       call.sendMetadata(prepared.header);
       record.affinity = servedIdAffinity(grpcAffinity(method, call.request.request), prepared.target.adapter);
-      const model = await readyModel(deps, prepared, call);
-      const routed = await routeToReplicas(deps, model, record, (replica) =>
-        streamFrom(deps, call, method, prepared, record, replica),
-      );
+      const ready = await readyModel(deps, prepared, call);
+      const routed = await routeToReplicas(deps, ready.model, record, (replica) =>
+        streamFrom(deps, { call, record, onWritten: ready.handedOn }, method, prepared, replica),
+      ).finally(ready.handedOn);
       if ('exhausted' in routed) {
         const fallback = routed.exhausted.last?.fallback;
         if (fallback) return fail(fallback, grpcEnd(fallback.code, null));

@@ -67,8 +67,10 @@ export function relayUnaryCall(deps: GrpcRelayDeps, method: RuntimeMethod) {
     const run = async () => {
       const prepared = prepareCall(deps, method, call, record);
       call.sendMetadata(prepared.header);
-      const model = await readyModel(deps, prepared, call);
-      const routed = await routeToReplicas(deps, model, record, (replica) =>
+      // CountTokens and GetModelInfo take no place in a replica's queue: nothing held waits for them
+      const ready = await readyModel(deps, prepared, call);
+      ready.handedOn();
+      const routed = await routeToReplicas(deps, ready.model, record, (replica) =>
         unaryFrom(deps, call, method, prepared, replica),
       );
       if ('exhausted' in routed) {

@@ -44,12 +44,12 @@ export async function relayGeneration(
   record.affinity = servedIdAffinity(httpAffinity(req.url ?? '/', body), target.adapter);
   requireWakeable(target.model, deps.config.unavailableRetryAfterSeconds);
   record.admitted(admit(deps.quotas, caller));
-  // an adapter is served by its model's replicas: the model is what waits for one, and wakes
-  const ready = await deps.holds.ready(target.model, signal);
   const plan = planForward(shape, body, raw, target.servedName, caller.policy.maxReasoningEffort);
   const capped: HeaderList = plan.capped ? [[EFFORT_CAPPED_HEADER, plan.capped.header]] : [];
   const headers = gatewayHeaders(record.rateLimits, capped);
-  const routed = await routeToReplicas(deps, ready, record, (replica) =>
+  // an adapter is served by its model's replicas: the model is what waits for one, and wakes
+  const ready = await deps.holds.ready(target.model, signal);
+  const routed = await routeToReplicas(deps, ready.model, record, (replica) =>
     requestUpstream({
       agent: deps.agent,
       replica,
@@ -57,8 +57,9 @@ export async function relayGeneration(
       body: plan.bytes,
       connectTimeoutMs: deps.config.connectTimeoutMs,
       signal,
+      onWritten: ready.handedOn,
     }),
-  );
+  ).finally(ready.handedOn);
   if ('exhausted' in routed) {
     const fallback = routed.exhausted.last?.fallback;
     if (fallback) return sendHeld(fallback, { res, headers, shape });

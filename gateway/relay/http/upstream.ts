@@ -62,6 +62,8 @@ export interface UpstreamRequest {
   connectTimeoutMs: number;
   /** Aborts when the client goes away: the request to the replica is destroyed at once. */
   signal: AbortSignal;
+  /** Called once the whole request was written to the replica's connection. */
+  onWritten?: () => void;
 }
 
 /**
@@ -100,6 +102,7 @@ export function requestUpstream(options: UpstreamRequest): Promise<Attempt<LiveA
         (error: Error) => resolve(failure(error, connectTimeoutMs)),
       );
     });
+    if (options.onWritten) request.once('finish', options.onWritten);
     if (signal.aborted) cancel();
     request.end(body);
   });
