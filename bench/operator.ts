@@ -6,7 +6,7 @@
  * When Go is present, the controller-runtime twin (bench/twin.ts) runs the same sizes on the same
  * cluster, alternating with ours, and each figure is printed as the ratio ours / twin.
  *
- *   npm run bench:operator [-- --models 200,1000 --workers 4 --twin auto|off --node-flags '<flags>']
+ *   npm run bench:operator [-- --models 200,1000 --workers 4 --twin auto|off '--node-flags=<flags>']
  *
  * Ours runs on Node.js with the operator image's flags (scripts/images.ts) unless --node-flags says others ('' for
  * none).
