@@ -2,7 +2,6 @@ import type { AutoscalingStatus, GptOssModel, GptOssModelStatus } from '../api/v
 import { REASONS, type ConditionType, type Reason } from '../api/v1alpha1/reasons.js';
 import { RUNTIME_GRPC_PORT, RUNTIME_HTTP_PORT, grpcServiceName, httpServiceName } from '../../contract/names.js';
 import type { Placement } from './placement.js';
-import { byCodeUnits } from '../../contract/order.js';
 
 /**
  * The model's status from what the planner decided and what the cluster shows: conditions with
@@ -230,17 +229,22 @@ function degradedBecause(
   return { reason: REASONS.notPlaced, message: `serving with the last good Deployment: ${placed.message}` };
 }
 
+/**
+ * Whether two JSON values say the same: key order aside (the API server's JSON has its keys sorted, ours is built in
+ * code order), a field set to undefined counting as absent, as in JSON. Compared in place, on every reconcile: sorting
+ * and serialising both (as this once did) allocated two copies each time.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(b)) return false;
+  const [left, right] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  const defined = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined);
+  const keys = defined(left);
+  return keys.length === defined(right).length && keys.every((k) => sameJson(left[k], right[k]));
+}
+
 /** Status is written only when this says it changed (key order aside). */
 export function statusChanged(before: GptOssModelStatus | undefined, after: GptOssModelStatus): boolean {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .sort(([a], [b]) => byCodeUnits(a, b))
-              .map(([k, x]) => [k, canonical(x)]),
-          )
-        : v;
-  return JSON.stringify(canonical(before ?? {})) !== JSON.stringify(canonical(after));
+  return !sameJson(before ?? {}, after);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type GptOssModel } from '../../../operator/api/v1alpha1/gptOssModel.js';
+import { type GptOssModel, type GptOssModelStatus } from '../../../operator/api/v1alpha1/gptOssModel.js';
 import { gptOssModelSpec } from '../../../operator/api/v1alpha1/schema.js';
 import { DEFAULT_CATALOGUE, gpuClasses } from '../../../operator/planner/gpuClasses.js';
 import { planPlacement } from '../../../operator/planner/placement.js';
@@ -230,5 +230,27 @@ describe('status from plan and observation (pure, table)', () => {
     expect(byType(ready, 'Ready').lastTransitionTime).toBe('2026-11-28T10:05:00Z');
     expect(byType(ready, 'Placed').lastTransitionTime).toBe('2026-11-28T10:00:00Z');
     expect(statusChanged(first, ready)).toBe(true);
+  });
+
+  it.each([
+    ['the same fields in another order', { replicas: 1, phase: 'Ready' }, { phase: 'Ready', replicas: 1 }, false],
+    ['nested, in another order', { placement: { a: 1, b: [1, 2] } }, { placement: { b: [1, 2], a: 1 } }, false],
+    ['a field set to undefined, and none', { replicas: 1, phase: undefined }, { replicas: 1 }, false],
+    ['no status before, and an empty one', undefined, {}, false],
+    ['a value changed deep down', { placement: { a: { b: 1 } } }, { placement: { a: { b: 2 } } }, true],
+    ['a field added', { replicas: 1 }, { replicas: 1, phase: 'Ready' }, true],
+    ['a field null, and none', { phase: null }, {}, true],
+    [
+      'a list reordered',
+      { conditions: [{ type: 'A' }, { type: 'B' }] },
+      { conditions: [{ type: 'B' }, { type: 'A' }] },
+      true,
+    ],
+    ['a list grown', { selectors: ['a'] }, { selectors: ['a', 'b'] }, true],
+    ['a list where an object was', { placement: {} }, { placement: [] }, true],
+    ['a number where a string was', { replicas: '1' }, { replicas: 1 }, true],
+  ])('statusChanged: %s', (_, before, after, changed) => {
+    const status = (s: unknown) => s as GptOssModelStatus;
+    expect(statusChanged(before === undefined ? undefined : status(before), status(after))).toBe(changed);
   });
 });
