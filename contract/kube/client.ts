@@ -70,7 +70,7 @@ export class KubeClient {
     // a timer, not AbortSignal.timeout: a signal per request (and Node's listener on it) was 4 % of the operator's CPU
     const deadline = new Deadline(this.requestTimeoutMs);
     try {
-      const response = await this.open(method, path, signal, payload, contentType, deadline);
+      const response = await this.open(method, path, { signal, payload, contentType, deadline });
       const text = await readAll(response, signal, deadline);
       const code = response.statusCode ?? 0;
       if (code >= 200 && code < 300) return (answer && text ? JSON.parse(text) : undefined) as T;
@@ -86,7 +86,7 @@ export class KubeClient {
    * with ApiException.
    */
   async stream(path: string, onObject: (object: unknown) => void, signal: AbortSignal): Promise<void> {
-    const response = await this.open('GET', path, signal);
+    const response = await this.open('GET', path, { signal });
     if (response.statusCode !== 200) {
       throw failure(response, await readAll(response, signal));
     }
@@ -113,14 +113,13 @@ export class KubeClient {
     });
   }
 
+  /** Sends the request; resolves with the answer's head, its body still to read. */
   private async open(
     method: Method,
     path: string,
-    signal?: AbortSignal,
-    payload?: string,
-    contentType?: string,
-    deadline?: Deadline,
+    sent: { signal?: AbortSignal; payload?: string; contentType?: string; deadline?: Deadline },
   ) {
+    const { signal, payload, contentType, deadline } = sent;
     const { tls, headers } = await this.target.credentials();
     const secure = this.server.protocol === 'https:';
     return new Promise<IncomingMessage>((resolve, reject) => {
