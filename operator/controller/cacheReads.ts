@@ -6,9 +6,10 @@ import type {
   V1Node,
   V1PersistentVolumeClaim,
   V1Pod,
+  V1PodDisruptionBudget,
   V1StorageClass,
 } from '@kubernetes/client-node';
-import type { StorageClassInfo } from '../planner/children.js';
+import type { ChildRef, StorageClassInfo } from '../planner/children.js';
 import type { GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import type { NodeInfo } from '../planner/gpuClasses.js';
 import { FETCH_PORT, MODEL_LABEL, WEIGHTS_APP_LABELS } from '../../contract/names.js';
@@ -21,17 +22,19 @@ import {
   nodeInfo,
   observedDeployment,
   observePods,
+  ownedChild,
   storageClassInfo,
   type FoundWeightCache,
   type ReportUnreadable,
   type WorldReads,
 } from './reads.js';
 
-/** The weight caches' objects and the StorageClasses they are made of. */
-export interface WeightCacheCaches {
+/** The weight caches' objects and the StorageClasses they are made of; the children the plan may prune. */
+export interface ChildCaches {
   jobs: ObjectCache<V1Job>;
   claims: ObjectCache<V1PersistentVolumeClaim>;
   storageClasses: ObjectCache<V1StorageClass>;
+  disruptionBudgets: ObjectCache<V1PodDisruptionBudget>;
 }
 
 /** Objects carrying every one of these labels. */
@@ -55,7 +58,7 @@ export class CacheReads implements WorldReads {
     private readonly deployments: ObjectCache<V1Deployment>,
     pods: ObjectCache<V1Pod> & Watched<V1Pod>,
     log: Logger,
-    private readonly weightCaches: WeightCacheCaches,
+    private readonly children: ChildCaches,
   ) {
     this.report = (pod, endpoint, problem) =>
       log.warn(
@@ -96,16 +99,22 @@ export class CacheReads implements WorldReads {
   }
 
   async listStorageClasses(): Promise<StorageClassInfo[]> {
-    return this.weightCaches.storageClasses.list().map(storageClassInfo);
+    return this.children.storageClasses.list().map(storageClassInfo);
   }
 
   async findWeightCache(namespace: string, model: string): Promise<FoundWeightCache> {
     const ofModel = hasLabels({ [MODEL_LABEL]: model });
-    const { jobs, claims } = this.weightCaches;
+    const { jobs, claims } = this.children;
     return {
       claims: claims.list(namespace).filter(ofModel),
       jobs: jobs.list(namespace).filter(ofModel),
       pods: this.podsByModel.of(namespace, model).filter(hasLabels(WEIGHTS_APP_LABELS)),
     };
+  }
+
+  async findOwnedChild(ref: ChildRef, owner: string | undefined): Promise<ChildRef | null> {
+    // the plan prunes PodDisruptionBudgets only (the weight cache's stale objects come from findWeightCache)
+    if (ref.kind !== 'PodDisruptionBudget') throw new Error(`no cache of ${ref.kind} to find ${ref.name} in`);
+    return ownedChild(ref, this.children.disruptionBudgets.get(ref.name, ref.namespace), owner);
   }
 }

@@ -7,6 +7,7 @@ import type {
   V1Node,
   V1PersistentVolumeClaim,
   V1Pod,
+  V1PodDisruptionBudget,
   V1StorageClass,
 } from '@kubernetes/client-node';
 import type { KubeClient } from '../../contract/kube/client.js';
@@ -33,14 +34,16 @@ export function dropManagedFields(o: KubernetesObject): void {
 }
 
 /**
- * What the operator watches and reads from: GptOssModels, the runtime Deployments and pods, the weight caches'
- * claims, Jobs and pods (by their labels), in the watched namespaces (all when none are named), every node and every
- * StorageClass.
+ * What the operator watches and reads from: GptOssModels, the runtime Deployments, PodDisruptionBudgets and pods, the
+ * weight caches' claims, Jobs and pods (by their labels), in the watched namespaces (all when none are named), every
+ * node and every StorageClass.
  */
 export class OperatorCaches {
   readonly models: ScopedInformer<ModelObject>;
   readonly deployments: ScopedInformer<V1Deployment>;
   readonly pods: ScopedInformer<V1Pod>;
+  /** Read before pruning one: a model that never had a budget costs the API server no delete. */
+  readonly disruptionBudgets: ScopedInformer<V1PodDisruptionBudget>;
   readonly nodes: Informer<V1Node> & ObjectCache<V1Node>;
   readonly jobs: ScopedInformer<V1Job>;
   readonly claims: ScopedInformer<V1PersistentVolumeClaim>;
@@ -56,6 +59,10 @@ export class OperatorCaches {
     this.models = scoped<ModelObject>((ns) => `/apis/${GROUP}/${VERSION}${within(ns)}/${PLURAL}`);
     this.deployments = scoped<V1Deployment>((ns) => `/apis/apps/v1${within(ns)}/deployments`, RUNTIME_SELECTOR);
     this.pods = scoped<V1Pod>((ns) => `/api/v1${within(ns)}/pods`, POD_SELECTOR);
+    this.disruptionBudgets = scoped<V1PodDisruptionBudget>(
+      (ns) => `/apis/policy/v1${within(ns)}/poddisruptionbudgets`,
+      RUNTIME_SELECTOR,
+    );
     this.nodes = watch<V1Node>('/api/v1/nodes');
     this.jobs = scoped<V1Job>((ns) => `/apis/batch/v1${within(ns)}/jobs`, WEIGHTS_SELECTOR);
     this.claims = scoped<V1PersistentVolumeClaim>(
@@ -73,6 +80,7 @@ export class OperatorCaches {
       ...named('gptossmodels', this.models.informers),
       ...named('deployments', this.deployments.informers),
       ...named('pods', this.pods.informers),
+      ...named('poddisruptionbudgets', this.disruptionBudgets.informers),
       ...named('nodes', [this.nodes]),
       ...named('jobs', this.jobs.informers),
       ...named('persistentvolumeclaims', this.claims.informers),

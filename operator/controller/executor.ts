@@ -1,5 +1,6 @@
 import type {
   KubernetesListObject,
+  KubernetesObject,
   V1Deployment,
   V1Job,
   V1Node,
@@ -19,6 +20,7 @@ import {
   nodeInfo,
   observedDeployment,
   observePods,
+  ownedChild,
   storageClassInfo,
   type FoundWeightCache,
   type WorldReads,
@@ -34,6 +36,8 @@ const modelPath = (namespace: string, name: string) =>
   `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}`;
 const childKey = (c: { kind: string; namespace: string; name: string }) => `${c.kind}/${c.namespace}/${c.name}`;
 const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
+/** A delete's uid precondition failed: the name is now another object's. */
+const isConflict = (error: unknown) => error instanceof ApiException && error.code === 409;
 
 /**
  * The API server's message when it refused a child for what the child is (422 Invalid, 400 Bad Request): retrying
@@ -108,19 +112,20 @@ export class Executor implements WorldReads {
     return true;
   }
 
-  /** Deletes a child the plan no longer has; true when something was deleted. */
+  /**
+   * Deletes a child the plan no longer has (with a uid, only that object); true when something was deleted. An object
+   * of another uid under the name is left for the next reconcile to judge.
+   */
   async deleteIfPresent(ref: ChildRef): Promise<boolean> {
     const key = childKey(ref);
     if (this.absent.has(key)) return false;
     try {
       // in the background: a Job's own default would orphan its pods, which would go on downloading
-      const path = await this.paths.of({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { namespace: ref.namespace, name: ref.name },
-      });
-      await this.client.request('DELETE', `${path}?propagationPolicy=Background`, { answer: false });
+      const path = await this.childPath(ref);
+      const body = ref.uid ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: ref.uid } } : undefined;
+      await this.client.request('DELETE', `${path}?propagationPolicy=Background`, { body, answer: false });
     } catch (cause) {
+      if (ref.uid && isConflict(cause)) return false;
       if (!isNotFound(cause)) throw new Error(`deleting ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
       this.absent.add(key);
       return false;
@@ -185,6 +190,20 @@ export class Executor implements WorldReads {
     } catch (cause) {
       throw new Error(`listing the weight cache of ${namespace}/${model}`, { cause });
     }
+  }
+
+  async findOwnedChild(ref: ChildRef, owner: string | undefined): Promise<ChildRef | null> {
+    try {
+      return ownedChild(ref, await this.client.request<KubernetesObject>('GET', await this.childPath(ref)), owner);
+    } catch (cause) {
+      if (isNotFound(cause)) return null;
+      throw new Error(`reading ${ref.kind} ${ref.namespace}/${ref.name}`, { cause });
+    }
+  }
+
+  private childPath(ref: ChildRef): Promise<string> {
+    const { apiVersion, kind, namespace, name } = ref;
+    return this.paths.of({ apiVersion, kind, metadata: { namespace, name } });
   }
 
   /** An Event on the model (kubectl describe gom shows it). */

@@ -1,4 +1,5 @@
 import type {
+  KubernetesObject,
   V1Deployment,
   V1Job,
   V1Node,
@@ -30,6 +31,22 @@ export interface WorldReads {
   listStorageClasses(): Promise<StorageClassInfo[]>;
   /** The model's weight cache objects (claims, download Jobs, their pods), read with readWeightCache. */
   findWeightCache(namespace: string, model: string): Promise<FoundWeightCache>;
+  /**
+   * The child `ref` names, with its uid, when it is there and the model of uid `owner` controls it (ownedChild); else
+   * null: what is not there costs no delete, and what the operator did not make is never pruned.
+   */
+  findOwnedChild(ref: ChildRef, owner: string | undefined): Promise<ChildRef | null>;
+}
+
+/** `ref` with the uid of `found` when `found` is there and the model of uid `owner` is its controller, else null. */
+export function ownedChild(
+  ref: ChildRef,
+  found: KubernetesObject | null | undefined,
+  owner: string | undefined,
+): ChildRef | null {
+  const uid = found?.metadata?.uid;
+  const controlled = found?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === owner) ?? false;
+  return uid && owner && controlled ? { ...ref, uid } : null;
 }
 
 /** A pod's endpoint that answered but could not be trusted: said in a log line (and the model's status). */

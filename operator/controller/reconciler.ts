@@ -128,6 +128,8 @@ export class ModelReconciler {
     const planned = planChildren(model, placement, this.deps.settings, { storageClasses });
     if (!planned.ok) return { applied, problem: planned };
     const { executor } = this.deps;
+    const owned = await Promise.all(planned.prune.map((ref) => this.reads.findOwnedChild(ref, model.metadata.uid)));
+    const prune = owned.filter((ref) => ref !== null);
     // every write at once: no child needs another to exist first (the API server takes a Service before its
     // Deployment, a Job before its claim), so a reconcile waits for its slowest write, not for their sum
     const outcomes = await Promise.all([
@@ -140,7 +142,7 @@ export class ModelReconciler {
           return refusal === null ? { error } : { child: null, refusal: `${child}: ${refusal}` };
         }
       }),
-      ...planned.prune.map(async (ref) => {
+      ...prune.map(async (ref) => {
         try {
           return { child: (await executor.deleteIfPresent(ref)) ? `-${ref.kind}/${ref.name}` : null };
         } catch (error) {

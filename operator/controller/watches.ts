@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { MODEL_LABEL, RUNTIME_APP_LABELS } from '../../contract/names.js';
 import type { ModelObject, OperatorCaches } from './caches.js';
 import { deploymentSignal, nodeSignal, podSignal, QUIET_POD, SignalMemory } from './wakeSignals.js';
@@ -27,6 +27,8 @@ const RUNTIME_NAME = RUNTIME_APP_LABELS['app.kubernetes.io/name'];
  * - a runtime Deployment: its model when what status reads of it changed (replicas, ready, updated, observed
  *   generation, ReplicaFailure) or its generation moved; when its spec changed (generation) or it went, the
  *   executor forgets having applied it, so the next reconcile applies it again, whoever changed it;
+ * - a runtime PodDisruptionBudget: its model when it came, went or its spec changed (a budget the model no longer
+ *   wants is pruned, one it wants is applied again), not on the disruption controller's status updates;
  * - a node: every model, but only when what placement reads of it (labels, allocatable) changed.
  */
 export function declareWatches(caches: OperatorCaches, targets: WatchTargets): void {
@@ -67,21 +69,23 @@ export function declareWatches(caches: OperatorCaches, targets: WatchTargets): v
   caches.jobs.on('delete', cacheChildGone('Job'));
   caches.claims.on('delete', cacheChildGone('PersistentVolumeClaim'));
 
-  const generations = new Map<string, number>();
+  const deploymentSpecs = new SpecMemory('Deployment', targets);
   const deploymentSignals = new SignalMemory(deploymentSignal);
   const deploymentChanged = (d: V1Deployment, gone = false) => {
-    const key = keyOf(d);
-    const generation = d.metadata?.generation ?? 0;
-    const respecified = generations.has(key) && generations.get(key) !== generation;
-    if (gone || respecified)
-      targets.forgetChild({ kind: 'Deployment', namespace: d.metadata!.namespace!, name: d.metadata!.name! });
-    if (gone) generations.delete(key);
-    else generations.set(key, generation);
+    deploymentSpecs.changed(d, gone);
     if (deploymentSignals.changed(d, gone) || gone) enqueueOwner(d);
   };
   caches.deployments.on('add', (d) => deploymentChanged(d));
   caches.deployments.on('update', (d) => deploymentChanged(d));
   caches.deployments.on('delete', (d) => deploymentChanged(d, true));
+
+  const budgetSpecs = new SpecMemory('PodDisruptionBudget', targets);
+  const budgetChanged = (b: V1PodDisruptionBudget, gone = false) => {
+    if (budgetSpecs.changed(b, gone)) enqueueOwner(b);
+  };
+  caches.disruptionBudgets.on('add', (b) => budgetChanged(b));
+  caches.disruptionBudgets.on('update', (b) => budgetChanged(b));
+  caches.disruptionBudgets.on('delete', (b) => budgetChanged(b, true));
 
   const nodeSignals = new SignalMemory(nodeSignal);
   const nodeChanged = (n: V1Node, gone = false) => {
@@ -90,6 +94,31 @@ export function declareWatches(caches: OperatorCaches, targets: WatchTargets): v
   caches.nodes.on('add', (n) => nodeChanged(n));
   caches.nodes.on('update', (n) => nodeChanged(n));
   caches.nodes.on('delete', (n) => nodeChanged(n, true));
+}
+
+/**
+ * Each child's generation: when its spec changed (someone else wrote it) or it went, the executor forgets having
+ * applied it, so the next reconcile applies it again.
+ */
+class SpecMemory {
+  private readonly generations = new Map<string, number>();
+
+  constructor(
+    private readonly kind: string,
+    private readonly targets: Pick<WatchTargets, 'forgetChild'>,
+  ) {}
+
+  /** True when the child came, went or its spec changed. */
+  changed(o: KubernetesObject, gone: boolean): boolean {
+    const key = keyOf(o);
+    const generation = o.metadata?.generation ?? 0;
+    const known = this.generations.get(key);
+    if (gone || (known !== undefined && known !== generation))
+      this.targets.forgetChild({ kind: this.kind, namespace: o.metadata!.namespace!, name: o.metadata!.name! });
+    if (gone) this.generations.delete(key);
+    else this.generations.set(key, generation);
+    return gone || known !== generation;
+  }
 }
 
 /** Every model in the caches, as the resync and a new leader enqueue them. */

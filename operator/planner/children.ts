@@ -30,6 +30,8 @@ export interface ChildRef {
   kind: string;
   namespace: string;
   name: string;
+  /** When set, only the object of this uid is deleted (a precondition): not one made again under its name since. */
+  uid?: string;
 }
 
 export type PlannedChildren =

@@ -75,6 +75,15 @@ describe('gptoss operator (process)', () => {
     await waitFor(async () => (await deploymentReplicas('chat')) === 3, 30_000, 'the Deployment to scale to 3');
     await waitFor(() => converged(ns.name, 'chat', 3), 60_000, 'three ready replicas');
     expect(kubectl(['get', 'pdb', 'chat', '-n', ns.name, '-o', 'jsonpath={.spec.maxUnavailable}'])).toBe('1');
+    // drift through the budgets' watch: one deleted by hand comes back (a new object)
+    const budgetUids = () => kubectl(['get', 'pdb', '-n', ns.name, '-o', 'jsonpath={.items[*].metadata.uid}']);
+    const firstBudget = budgetUids();
+    kubectl(['delete', 'pdb', 'chat', '-n', ns.name]);
+    await waitFor(
+      () => ![firstBudget, ''].includes(budgetUids()),
+      30_000,
+      `the deleted PDB to come back: ${op.logs()}`,
+    );
 
     kubectl(['scale', 'gom/chat', '-n', ns.name, '--replicas=0']);
     await waitFor(

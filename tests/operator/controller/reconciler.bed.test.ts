@@ -20,15 +20,12 @@ describe('ModelReconciler on the real control plane', () => {
     policy: TEST_POLICY,
   };
   let clock = new Date('2026-11-28T12:00:00Z');
-  const reconcile = () =>
+  const reconcile = (name = 'chat') =>
     new ModelReconciler({
       executor: new Executor(clusterAccess().client),
       settings: config,
       now: () => clock,
-    }).reconcile({
-      namespace: ns.name,
-      name: 'chat',
-    });
+    }).reconcile({ namespace: ns.name, name });
   const apps = () => clusterAccess().kc.makeApiClient(AppsV1Api);
   const core = () => clusterAccess().kc.makeApiClient(CoreV1Api);
   const conditions = (status: Awaited<ReturnType<typeof reconcile>>['status']) =>
@@ -110,6 +107,48 @@ describe('ModelReconciler on the real control plane', () => {
     expect((await reconcile()).status).toBeNull();
   });
 
+  it('prunes a PodDisruptionBudget only when it is there and the model controls it, and only that object', async () => {
+    const budget = (name: string) =>
+      JSON.stringify({
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name, namespace: ns.name },
+        spec: { maxUnavailable: 1, selector: { matchLabels: { app: name } } },
+      });
+    const budgetUid = () => kubectl(['get', 'pdb', 'solo', '-n', ns.name, '-o', 'jsonpath={.metadata.uid}']);
+    kubectl(['apply', '-f', '-'], budget('solo'));
+    const handMade = budgetUid();
+    kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'gptoss.io/v1alpha1',
+        kind: 'GptOssModel',
+        metadata: { name: 'solo', namespace: ns.name },
+        spec: { variant: 'gpt-oss-20b', replicas: 1, source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } },
+      }),
+    );
+    // one replica wants no budget, but the one under its name is someone else's: it stays
+    expect((await reconcile('solo')).applied).toEqual(['Deployment/solo', 'Service/solo', 'Service/solo-grpc']);
+    expect(budgetUid()).toBe(handMade);
+
+    // two replicas: the operator applies its budget over it (force), which makes the model its controller (each
+    // reconcile here has a new executor, which applies every child again)
+    kubectl(['scale', 'gom', 'solo', '-n', ns.name, '--replicas=2']);
+    expect((await reconcile('solo')).applied).toContain('PodDisruptionBudget/solo');
+    // a delete with a uid that is not the budget's deletes nothing
+    const executor = new Executor(clusterAccess().client);
+    const ref = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: ns.name, name: 'solo' };
+    expect(await executor.deleteIfPresent({ ...ref, uid: '00000000-0000-4000-8000-000000000000' })).toBe(false);
+    expect(budgetUid()).toBe(handMade);
+    expect(await executor.findOwnedChild(ref, 'another-model-uid')).toBeNull();
+
+    // back to one replica: now the model's own, it goes
+    kubectl(['scale', 'gom', 'solo', '-n', ns.name, '--replicas=1']);
+    expect((await reconcile('solo')).applied).toContain('-PodDisruptionBudget/solo');
+    expect(kubectl(['get', 'pdb', '-n', ns.name, '-o', 'name'])).not.toContain('/solo');
+    expect(await executor.findOwnedChild(ref, 'another-model-uid')).toBeNull();
+  });
+
   it('a model nothing can hold gets Placed=False NoFittingGPU, a Warning event and no Deployment', async () => {
     kubectl(
       ['apply', '-f', '-'],
@@ -125,11 +164,7 @@ describe('ModelReconciler on the real control plane', () => {
         },
       }),
     );
-    const outcome = await new ModelReconciler({
-      executor: new Executor(clusterAccess().client),
-      settings: config,
-      now: () => clock,
-    }).reconcile({ namespace: ns.name, name: 'huge' });
+    const outcome = await reconcile('huge');
     expect(outcome.applied).toEqual([]);
     expect(conditions(outcome.status)).toMatchObject({ Placed: 'False/NoFittingGPU', Ready: 'False/NoReplicaReady' });
     await expect(apps().readNamespacedDeployment({ namespace: ns.name, name: 'huge' })).rejects.toMatchObject({
@@ -164,12 +199,7 @@ describe('ModelReconciler on the real control plane', () => {
         },
       }),
     );
-    const reconcileSticky = () =>
-      new ModelReconciler({
-        executor: new Executor(clusterAccess().client),
-        settings: config,
-        now: () => clock,
-      }).reconcile({ namespace: ns.name, name: 'sticky' });
+    const reconcileSticky = () => reconcile('sticky');
     const first = await reconcileSticky();
     expect(first.status?.placement).toMatchObject({ gpuClass: 'Tesla-T4' });
     const generation = (await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' })).metadata
