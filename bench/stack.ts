@@ -20,13 +20,8 @@ import { RuntimeClient } from '../contract/grpc/protos.js';
 import { MODEL_LABEL, RUNTIME_GRPC_PORT, hostPort } from '../contract/names.js';
 import { startLocalStack, type Kubectl } from './localStack.js';
 import { baseline, firstToken } from './serveBaseline.js';
-import {
-  LOOPBACK_URL_POLICY,
-  median,
-  printWeightCache,
-  weightCacheRounds,
-  type SecondReplicaRow,
-} from './weightCache.js';
+import { median } from './streamStats.js';
+import { LOOPBACK_URL_POLICY, printWeightCache, weightCacheRounds, type SecondReplicaRow } from './weightCache.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const ROUNDS = Number(args.rounds);

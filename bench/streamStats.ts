@@ -1,4 +1,4 @@
-/** What the streaming benchmarks (runtime, gateway) measure of a batch of streams, and how they report it. */
+/** What the benchmarks measure of a batch of streams or rounds, and how they report it. */
 export interface Sample {
   tokens: number;
   seconds: number;
@@ -11,6 +11,13 @@ export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 };
+
+/** The middle value, or the mean of the two middle ones (2 rounds: their mean). */
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 export const merge = (samples: Sample[]): Sample => ({
   tokens: samples.reduce((s, x) => s + x.tokens, 0),

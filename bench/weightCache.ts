@@ -9,6 +9,7 @@ import { GROUP, PLURAL, VERSION } from '../operator/api/v1alpha1/gptOssModel.js'
 import type { Kubectl } from './localStack.js';
 import { startRateLimitedFiles, type RateLimitedFiles } from './rateLimitedFiles.js';
 import { firstToken } from './serveBaseline.js';
+import { median } from './streamStats.js';
 
 /**
  * The weight cache in the stack benchmark (issue 15): the time for a second replica to serve its first token, for a
@@ -174,13 +175,6 @@ export async function weightCacheRounds(bench: WeightCacheBench, rounds: number)
     await files.close();
   }
   return rows;
-}
-
-/** The middle value, or the mean of the two middle ones (2 rounds: their mean). */
-export function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
