@@ -40,6 +40,12 @@ export interface RequestOptions {
  */
 export const REQUEST_TIMEOUT_MS = 60_000;
 
+/**
+ * Who is asking, as client-go says it (`<program>/<version> (<os>/<arch>) ...`): the API server's audit log and its
+ * priority and fairness rules tell clients apart by it (Node.js sends none of its own).
+ */
+export const USER_AGENT = `gptoss-operator (${process.platform}/${process.arch}) node/${process.versions.node}`;
+
 const TLS_FIELDS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'] as const;
 const same = (a: unknown, b: unknown) => a === b || (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b));
 
@@ -133,6 +139,7 @@ export class KubeClient {
           signal,
           headers: {
             ...headers,
+            'User-Agent': USER_AGENT,
             Accept: 'application/json',
             ...(payload === undefined
               ? {}

@@ -39,13 +39,14 @@ export interface EventQueueOptions {
 }
 
 /**
- * 5000 waiting Events is the first reconciles of 1250 models at once (four each), a few MiB; two in flight leave the
- * API server to the reconciles' own writes first (client-go's recorder sends one at a time); five tries over about
- * 1.5 s ride out an API server restart's refusals without holding an Event long.
+ * 5000 waiting Events is the first reconciles of 1250 models at once (four each), a few MiB; one in flight, as
+ * client-go's recorder sends them, leaves a busy API server to the reconciles' own writes first (with two, Events were
+ * 122 of the operator's 280 writes while a benchmark created 200 models, the twin's 50: docs/benchmarks.md); five
+ * tries over about 1.5 s ride out an API server restart's refusals without holding an Event long.
  */
 export const EVENT_QUEUE_DEFAULTS: EventQueueOptions = {
   capacity: 5000,
-  concurrency: 2,
+  concurrency: 1,
   maxAttempts: 5,
   backoffBaseMs: 100,
   backoffMaxMs: 2000,

@@ -79,8 +79,17 @@ describe('EventQueue: Events off the reconcile, never lost silently', () => {
     expect(queue.depth).toBe(0);
   });
 
+  it('by default one at a time, as client-go sends them', async () => {
+    const { endpoint, queue } = setUp();
+    for (const reason of ['a', 'b']) queue.record(event(reason));
+    expect(endpoint.calls.map((c) => c.reason)).toEqual(['a']);
+    endpoint.answerAll();
+    await settle();
+    expect(endpoint.calls.map((c) => c.reason)).toEqual(['b']);
+  });
+
   it('a retry that succeeds is not said; a refusal (403: the namespace is going) is not tried again', async () => {
-    const { endpoint, scheduler, drops, queue } = setUp();
+    const { endpoint, scheduler, drops, queue } = setUp({ concurrency: 2 });
     queue.record(event('retried'));
     queue.record(event('refused'));
     endpoint.calls[0]!.answer(new Error('socket hang up'));
