@@ -8,7 +8,7 @@ describe('KubeClient', () => {
   let api: Awaited<ReturnType<typeof fakeApiServer>> | undefined;
   afterEach(() => api?.close());
 
-  it('sends JSON with the credentials and who sends it, and parses the answer; a write may skip the parse', async () => {
+  it('sends JSON, the credentials and its User-Agent, and parses the answer; a write may skip the parse', async () => {
     api = await fakeApiServer((req, res) => json(res, 200, { echoed: req.body ? JSON.parse(req.body) : null }));
     expect(await api.client.request('GET', '/api/v1/nodes')).toEqual({ echoed: null });
     const body = { kind: 'Deployment', metadata: { name: 'x' } };
