@@ -181,6 +181,15 @@ export interface ModelObject {
   status?: { observedGeneration?: number; readyReplicas?: number; conditions?: Condition[] } & Record<string, unknown>;
 }
 
+/** A gpt-oss-20b GptOssModel from the nodes' /models folder as JSON for `kubectl apply -f -`, `spec` over that. */
+export const modelManifest = (namespace: string, name: string, spec: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    apiVersion: 'gptoss.io/v1alpha1',
+    kind: 'GptOssModel',
+    metadata: { name, namespace },
+    spec: { variant: 'gpt-oss-20b', source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } }, ...spec },
+  });
+
 export const readModel = (namespace: string, name: string) =>
   JSON.parse(kubectl(['get', 'gom', name, '-n', namespace, '-o', 'json'])) as ModelObject;
 export const condition = (m: ModelObject, type: string) => m.status?.conditions?.find((c) => c.type === type);

@@ -4,15 +4,14 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CRD_FILE } from '../../../scripts/genCrd.js';
 import { toolPath } from '../../../scripts/tools.js';
 import { clusterAccess, ensureCrd, eventsAbout, kubectl, useNamespace, waitFor } from '../../helpers/cluster.js';
-import { condition, converged, readModel, startOperatorProcess, type OperatorProcess } from '../../helpers/operator.js';
-
-const model = (namespace: string, name: string, spec: Record<string, unknown> = {}) =>
-  JSON.stringify({
-    apiVersion: 'gptoss.io/v1alpha1',
-    kind: 'GptOssModel',
-    metadata: { name, namespace },
-    spec: { variant: 'gpt-oss-20b', source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } }, ...spec },
-  });
+import {
+  condition,
+  converged,
+  modelManifest as model,
+  readModel,
+  startOperatorProcess,
+  type OperatorProcess,
+} from '../../helpers/operator.js';
 
 /** `gptoss operator` as a process against the real control plane: what users do with kubectl, and failover. */
 describe('gptoss operator (process)', () => {

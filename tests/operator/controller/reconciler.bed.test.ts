@@ -1,6 +1,6 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_POLICY } from '../../helpers/operator.js';
+import { modelManifest, TEST_POLICY } from '../../helpers/operator.js';
 import { Executor } from '../../../operator/controller/executor.js';
 import { ModelReconciler } from '../../../operator/controller/reconciler.js';
 import { gptOssModelSpec } from '../../../operator/api/v1alpha1/schema.js';
@@ -33,15 +33,7 @@ describe('ModelReconciler on the real control plane', () => {
 
   // pods fall back to bigger GPUs; deletion cleans up by garbage collection
   it('applies the children, places pods on GPUs that fit, reports status, scales to zero, cleans up', async () => {
-    kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'gptoss.io/v1alpha1',
-        kind: 'GptOssModel',
-        metadata: { name: 'chat', namespace: ns.name },
-        spec: { variant: 'gpt-oss-20b', replicas: 2, source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } },
-      }),
-    );
+    kubectl(['apply', '-f', '-'], modelManifest(ns.name, 'chat', { replicas: 2 }));
 
     const first = await reconcile();
     expect(first.applied).toEqual(['Deployment/chat', 'Service/chat', 'Service/chat-grpc', 'PodDisruptionBudget/chat']);
@@ -118,15 +110,7 @@ describe('ModelReconciler on the real control plane', () => {
     const budgetUid = () => kubectl(['get', 'pdb', 'solo', '-n', ns.name, '-o', 'jsonpath={.metadata.uid}']);
     kubectl(['apply', '-f', '-'], budget('solo'));
     const handMade = budgetUid();
-    kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'gptoss.io/v1alpha1',
-        kind: 'GptOssModel',
-        metadata: { name: 'solo', namespace: ns.name },
-        spec: { variant: 'gpt-oss-20b', replicas: 1, source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } } },
-      }),
-    );
+    kubectl(['apply', '-f', '-'], modelManifest(ns.name, 'solo', { replicas: 1 }));
     // one replica wants no budget, but the one under its name is someone else's: it stays
     expect((await reconcile('solo')).applied).toEqual(['Deployment/solo', 'Service/solo', 'Service/solo-grpc']);
     expect(budgetUid()).toBe(handMade);
@@ -152,16 +136,11 @@ describe('ModelReconciler on the real control plane', () => {
   it('a model nothing can hold gets Placed=False NoFittingGPU, a Warning event and no Deployment', async () => {
     kubectl(
       ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'gptoss.io/v1alpha1',
-        kind: 'GptOssModel',
-        metadata: { name: 'huge', namespace: ns.name },
-        spec: {
-          variant: 'gpt-oss-120b',
-          contextSize: 131072,
-          parallelSlots: 256,
-          source: { hostPath: { path: '/models/gpt-oss-120b.gguf' } },
-        },
+      modelManifest(ns.name, 'huge', {
+        variant: 'gpt-oss-120b',
+        contextSize: 131072,
+        parallelSlots: 256,
+        source: { hostPath: { path: '/models/gpt-oss-120b.gguf' } },
       }),
     );
     const outcome = await reconcile('huge');
@@ -185,22 +164,8 @@ describe('ModelReconciler on the real control plane', () => {
   it('placement is sticky: a smaller GPU class joining does not move replicas', async () => {
     // needs about 13.1 GiB: only this model fits the 13,500 MiB GPU added below, so other tests never see it as a
     // candidate
-    kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'gptoss.io/v1alpha1',
-        kind: 'GptOssModel',
-        metadata: { name: 'sticky', namespace: ns.name },
-        spec: {
-          variant: 'gpt-oss-20b',
-          contextSize: 1024,
-          parallelSlots: 1,
-          source: { hostPath: { path: '/models/gpt-oss-20b.gguf' } },
-        },
-      }),
-    );
-    const reconcileSticky = () => reconcile('sticky');
-    const first = await reconcileSticky();
+    kubectl(['apply', '-f', '-'], modelManifest(ns.name, 'sticky', { contextSize: 1024, parallelSlots: 1 }));
+    const first = await reconcile('sticky');
     expect(first.status?.placement).toMatchObject({ gpuClass: 'Tesla-T4' });
     const generation = (await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' })).metadata
       ?.generation;
@@ -245,7 +210,7 @@ describe('ModelReconciler on the real control plane', () => {
         planPlacement(spec, gpuClasses(await new Executor(clusterAccess().client).listNodes()), config);
       const fresh = await planNow();
       expect(fresh.placed && fresh.gpuClass).toBe('NVIDIA-A2');
-      const later = await reconcileSticky();
+      const later = await reconcile('sticky');
       const after = await planNow();
       // the A2 counts as a fitting node while the placement stays on T4; other files' dev agents may join or leave
       // the shared cluster meanwhile, so the count is bounded by the plans read just before and just after
@@ -271,7 +236,7 @@ describe('ModelReconciler on the real control plane', () => {
       '-p',
       JSON.stringify({ spec: { contextSize: 131072, gpu: { products: ['Tesla-T4'] } } }),
     ]);
-    const unplaceable = await reconcileSticky();
+    const unplaceable = await reconcile('sticky');
     expect(conditions(unplaceable.status)).toMatchObject({ Placed: 'False/NoFittingGPU', Degraded: 'True/NotPlaced' });
     const kept = await apps().readNamespacedDeployment({ namespace: ns.name, name: 'sticky' });
     expect(kept.metadata?.generation).toBe(generation);
