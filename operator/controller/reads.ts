@@ -38,6 +38,10 @@ export interface WorldReads {
   findOwnedChild(ref: ChildRef, owner: string | undefined): Promise<ChildRef | null>;
 }
 
+/** Whether the object of uid `owner` is among its owners (with `controller`, as its controller). */
+const ownedBy = (o: KubernetesObject | null | undefined, owner: string | undefined, controller = false) =>
+  !!owner && (o?.metadata?.ownerReferences?.some((r) => r.uid === owner && (!controller || r.controller)) ?? false);
+
 /** `ref` with the uid of `found` when `found` is there and the model of uid `owner` is its controller, else null. */
 export function ownedChild(
   ref: ChildRef,
@@ -45,8 +49,7 @@ export function ownedChild(
   owner: string | undefined,
 ): ChildRef | null {
   const uid = found?.metadata?.uid;
-  const controlled = found?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === owner) ?? false;
-  return uid && owner && controlled ? { ...ref, uid } : null;
+  return uid && ownedBy(found, owner, true) ? { ...ref, uid } : null;
 }
 
 /** A pod's endpoint that answered but could not be trusted: said in a log line (and the model's status). */
@@ -210,9 +213,6 @@ export interface WeightCacheReading {
    */
   stale: ChildRef[];
 }
-
-const ownedBy = (o: V1Job | V1PersistentVolumeClaim, uid: string | undefined) =>
-  o.metadata?.ownerReferences?.some((r) => r.uid === uid) ?? false;
 
 /**
  * The wanted cache's claim, the Job of the wanted files and that Job's pods (the Job controller labels them with its

@@ -53,6 +53,11 @@ export class SignalMemory<T extends KubernetesObject> {
     return now !== before;
   }
 
+  /** Whether an object of this one's namespace and name was seen (and has not gone). */
+  knows(o: T): boolean {
+    return this.last.has(`${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`);
+  }
+
   get size(): number {
     return this.last.size;
   }

@@ -101,7 +101,7 @@ export function declareWatches(caches: OperatorCaches, targets: WatchTargets): v
  * applied it, so the next reconcile applies it again.
  */
 class SpecMemory {
-  private readonly generations = new Map<string, number>();
+  private readonly generations = new SignalMemory<KubernetesObject>((o) => String(o.metadata?.generation ?? 0));
 
   constructor(
     private readonly kind: string,
@@ -110,14 +110,11 @@ class SpecMemory {
 
   /** True when the child came, went or its spec changed. */
   changed(o: KubernetesObject, gone: boolean): boolean {
-    const key = keyOf(o);
-    const generation = o.metadata?.generation ?? 0;
-    const known = this.generations.get(key);
-    if (gone || (known !== undefined && known !== generation))
+    const known = this.generations.knows(o);
+    const changed = this.generations.changed(o, gone) || gone;
+    if (gone || (known && changed))
       this.targets.forgetChild({ kind: this.kind, namespace: o.metadata!.namespace!, name: o.metadata!.name! });
-    if (gone) this.generations.delete(key);
-    else this.generations.set(key, generation);
-    return gone || known !== generation;
+    return changed;
   }
 }
 
