@@ -96,7 +96,8 @@ describe('pod lifecycle on the dev agent (real control plane)', () => {
       'the pod gone',
       200,
     );
-    expect(existsSync(join(handle.stateDir, 'pods', uid!))).toBe(false);
+    // the agent removes the folder once its watch hears the object is gone, a moment after the API server says so
+    await waitFor(() => !existsSync(join(handle.stateDir, 'pods', uid!)), 10_000, 'the emptyDir removed', 100);
     expect(existsSync(join(logs, 'synth', '0.log'))).toBe(true);
   }, 120_000);
 
