@@ -16,6 +16,7 @@ import { RUNTIME_APP_LABELS, WEIGHTS_APP_LABELS } from '../../contract/names.js'
 import { GROUP, PLURAL, VERSION, type GptOssModel } from '../api/v1alpha1/gptOssModel.js';
 import { selectorText } from '../planner/children.js';
 import { ScopedInformer } from '../../contract/kube/scopedInformer.js';
+import { nodeInfo } from './reads.js';
 
 export type ModelObject = GptOssModel & KubernetesObject;
 
@@ -29,8 +30,21 @@ const POD_SELECTOR = `${APP_NAME} in (${RUNTIME_APP_LABELS[APP_NAME]},${WEIGHTS_
  * An informer transform, as controller-runtime's cache.TransformStripManagedFields: nothing the operator reads is in
  * managedFields, often the larger part of an object (a Deployment's is about 3 KiB of its 7).
  */
-export function dropManagedFields(o: KubernetesObject): void {
+export function dropManagedFields<T extends KubernetesObject>(o: T): T {
   if (o.metadata) delete o.metadata.managedFields;
+  return o;
+}
+
+/**
+ * The nodes' transform: of a node the operator reads only what placement reads (`nodeInfo`: name, labels,
+ * allocatable). The rest of a GPU node is large and changes often: the status lists every image pulled to it, its
+ * conditions (a heartbeat each), addresses and versions, and node feature discovery writes its annotations; every
+ * node of the cluster is cached, so this is the largest part of the operator's idle memory.
+ */
+export function keepPlacementFields(node: V1Node): V1Node {
+  const { name, labels, allocatable } = nodeInfo(node);
+  const { uid, resourceVersion } = node.metadata ?? {};
+  return { metadata: { name, uid, resourceVersion, labels }, status: { allocatable } };
 }
 
 /**
@@ -51,9 +65,12 @@ export class OperatorCaches {
 
   constructor(client: KubeClient, namespaces: readonly string[]) {
     const within = (ns?: string) => (ns ? `/namespaces/${ns}` : '');
-    // each object is kept as dropManagedFields leaves it
-    const watch = <T extends KubernetesObject>(path: string, labelSelector?: string) =>
-      new ListWatch<T>(client, path, { labelSelector, transform: dropManagedFields });
+    // each object is kept as dropManagedFields leaves it, unless its kind keeps less
+    const watch = <T extends KubernetesObject>(
+      path: string,
+      labelSelector?: string,
+      transform: (o: T) => T = dropManagedFields,
+    ) => new ListWatch<T>(client, path, { labelSelector, transform });
     const scoped = <T extends KubernetesObject>(path: (ns?: string) => string, labelSelector?: string) =>
       new ScopedInformer<T>(namespaces, (ns) => watch<T>(path(ns), labelSelector));
     this.models = scoped<ModelObject>((ns) => `/apis/${GROUP}/${VERSION}${within(ns)}/${PLURAL}`);
@@ -63,7 +80,7 @@ export class OperatorCaches {
       (ns) => `/apis/policy/v1${within(ns)}/poddisruptionbudgets`,
       RUNTIME_SELECTOR,
     );
-    this.nodes = watch<V1Node>('/api/v1/nodes');
+    this.nodes = watch<V1Node>('/api/v1/nodes', undefined, keepPlacementFields);
     this.jobs = scoped<V1Job>((ns) => `/apis/batch/v1${within(ns)}/jobs`, WEIGHTS_SELECTOR);
     this.claims = scoped<V1PersistentVolumeClaim>(
       (ns) => `/api/v1${within(ns)}/persistentvolumeclaims`,

@@ -17,6 +17,12 @@ const list =
   (resourceVersion: string, ...items: KubernetesObject[]): Answer =>
   (res) =>
     json(res, 200, { kind: 'PodList', metadata: { resourceVersion }, items });
+/** One page of a list, with the token for the next. */
+const page =
+  (resourceVersion: string, next: string, ...items: KubernetesObject[]): Answer =>
+  (res) =>
+    json(res, 200, { kind: 'PodList', metadata: { resourceVersion, continue: next }, items });
+const expired: Answer = (res) => json(res, 410, { kind: 'Status', code: 410, reason: 'Expired' });
 /** A watch that sends these events, then ends (as the API server does at timeoutSeconds). */
 const events =
   (...lines: Array<{ type: string; object: unknown }>): Answer =>
@@ -70,7 +76,10 @@ describe('ListWatch', () => {
     );
     informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods', {
       labelSelector: 'app.kubernetes.io/name in (gptoss-runtime)',
-      transform: (o) => delete o.metadata?.managedFields,
+      transform: (o) => {
+        delete o.metadata?.managedFields;
+        return o;
+      },
       watchSeconds: () => 321,
     });
     const seen = record(informer);
@@ -84,7 +93,7 @@ describe('ListWatch', () => {
     expect(informer.list('elsewhere')).toEqual([]);
     expect(informer.get('a', 'ns')?.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '11' });
     const [listed, first, second] = api.received.map((r) => query(r.url));
-    expect(listed).toEqual({ labelSelector: 'app.kubernetes.io/name in (gptoss-runtime)' });
+    expect(listed).toEqual({ labelSelector: 'app.kubernetes.io/name in (gptoss-runtime)', limit: '100' });
     expect(first).toEqual({
       labelSelector: 'app.kubernetes.io/name in (gptoss-runtime)',
       watch: 'true',
@@ -125,7 +134,6 @@ describe('ListWatch', () => {
   });
 
   it('lists afresh when the watch request itself is answered 410 Gone', async () => {
-    const expired: Answer = (res) => json(res, 410, { kind: 'Status', code: 410, reason: 'Expired' });
     api = await scripted([list('10', pod('a', '5')), list('40', pod('a', '35'))], [expired]);
     informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods');
     const seen = record(informer);
@@ -133,6 +141,48 @@ describe('ListWatch', () => {
     await waitFor(() => api!.received.length === 4, 5000, 'the watch after the new list');
     expect(seen).toEqual(['connect', 'add a@5', 'connect', 'update a@35']);
     expect(query(api.received[3]!.url)).toMatchObject({ watch: 'true', resourceVersion: '40' });
+  });
+
+  it('lists in pages, following each continue token; a relist forgets what none of its pages had', async () => {
+    api = await scripted(
+      [
+        page('10', 'after-b', pod('a', '5'), pod('b', '6')),
+        list('10', pod('c', '7')),
+        page('30', 'after-c', pod('c', '7')),
+        list('30', pod('d', '28')),
+      ],
+      [events({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } })],
+    );
+    informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods', { labelSelector: 'x=y', pageSize: 2 });
+    const seen = record(informer);
+    await informer.start();
+    expect(seen).toEqual(['connect', 'add a@5', 'add b@6', 'add c@7']);
+    await waitFor(() => api!.received.length === 6, 5000, 'the watch after the second list');
+    // a and b are on no page of the second list; c unchanged is no update
+    const relisted = ['connect', 'add d@28', 'delete a@5', 'delete b@6'];
+    expect(seen).toEqual(['connect', 'add a@5', 'add b@6', 'add c@7', ...relisted]);
+    const urls = api.received.map((r) => query(r.url));
+    expect(urls.slice(0, 2)).toEqual([
+      { labelSelector: 'x=y', limit: '2' },
+      { labelSelector: 'x=y', limit: '2', continue: 'after-b' },
+    ]);
+    expect(urls[3]).toEqual({ labelSelector: 'x=y', limit: '2' });
+    expect(urls[5]).toMatchObject({ watch: 'true', resourceVersion: '30' });
+  });
+
+  it('lists again in one response when the server no longer knows a continue token (410 Expired)', async () => {
+    api = await scripted(
+      [page('10', 'after-a', pod('a', '5')), expired, list('50', pod('b', '45'), pod('c', '46'))],
+      [],
+    );
+    informer = new ListWatch(api.client, '/api/v1/namespaces/ns/pods', { pageSize: 1 });
+    const seen = record(informer);
+    await informer.start();
+    // a, from the first page of the list that expired, is not in the full list
+    expect(seen).toEqual(['connect', 'add a@5', 'add b@45', 'add c@46', 'delete a@5']);
+    expect(api.received.map((r) => query(r.url))).toEqual([{ limit: '1' }, { limit: '1', continue: 'after-a' }, {}]);
+    await waitFor(() => api!.received.length === 4, 5000, 'the watch');
+    expect(query(api.received[3]!.url)).toMatchObject({ watch: 'true', resourceVersion: '50' });
   });
 
   it('fails a watch the server ends at once without an event, for the supervisor to back off', async () => {
