@@ -354,11 +354,12 @@ async function stopGracefully(child: ChildProcess) {
   if (!stopped) child.kill('SIGKILL');
 }
 
-function report(results: Result[]) {
+/** `nodes`: what the cluster has, which a reused cluster may have more of than this run's sizes need. */
+function report(results: Result[], nodes: number) {
   const perModelKiB = (r: Result) => ((r.rssAfterMiB - r.rssBeforeMiB) * 1024) / r.models;
   console.log(
     `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-      `Node ${process.version}; ${Math.ceil((SIZES.reduce((a, b) => a + b, 0) + GPUS_PER_NODE) / GPUS_PER_NODE)} ` +
+      `Node ${process.version}; ${nodes} ` +
       `fake 8 x H100 nodes; ${args.workers} workers; ours (${args.program}) on node ` +
       `${NODE_FLAGS.join(' ') || '(no flags)'}\n`,
   );
@@ -451,7 +452,7 @@ async function main() {
       results.push(await run(kc, state, operator, size, twin));
     }
   }
-  report(results);
+  report(results, (await kc.makeApiClient(CoreV1Api).listNode()).items.length);
   console.log('\nThe bench cluster keeps running for a rerun: npm run cluster -- down --name bench');
 }
 
