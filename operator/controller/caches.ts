@@ -38,8 +38,8 @@ export function dropManagedFields<T extends KubernetesObject>(o: T): T {
 /**
  * The nodes' transform: of a node the operator reads only what placement reads (`nodeInfo`: name, labels,
  * allocatable). The rest of a GPU node is large and changes often: the status lists every image pulled to it, its
- * conditions (a heartbeat each), addresses and versions, and node feature discovery writes its annotations; every
- * node of the cluster is cached, so this is the largest part of the operator's idle memory.
+ * conditions (a heartbeat each), addresses and versions, and node feature discovery writes its annotations: tens of
+ * KiB a node, for every node of the cluster, where placement reads a few hundred bytes.
  */
 export function keepPlacementFields(node: V1Node): V1Node {
   const { name, labels, allocatable } = nodeInfo(node);
