@@ -27,6 +27,9 @@ export const podSignal = (p: V1Pod) => {
 /** A pod that says nothing yet: scheduled or waiting to be, no container failing, no download. */
 export const QUIET_POD = podSignal({});
 
+/** An object's key in a SignalMemory. */
+const memoryKey = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
 /**
  * The last signal seen of each object (namespace/name), and whether an event changes it. An object seen for the
  * first time is compared with `initial` (null: always news, as a node or Deployment; QUIET_POD: a pod only when it
@@ -42,7 +45,7 @@ export class SignalMemory<T extends KubernetesObject> {
 
   /** Records the object's signal; true when it differs from the last one seen (or, gone, when that said something). */
   changed(o: T, gone = false): boolean {
-    const key = `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+    const key = memoryKey(o);
     const before = this.last.has(key) ? this.last.get(key)! : this.initial;
     if (gone) {
       this.last.delete(key);
@@ -55,7 +58,7 @@ export class SignalMemory<T extends KubernetesObject> {
 
   /** Whether an object of this one's namespace and name was seen (and has not gone). */
   knows(o: T): boolean {
-    return this.last.has(`${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`);
+    return this.last.has(memoryKey(o));
   }
 
   get size(): number {

@@ -3,11 +3,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ListWatch } from '../../../contract/kube/listWatch.js';
 import { clusterAccess, kubectl, useNamespace, waitFor } from '../../helpers/cluster.js';
 
+/** Labelled ConfigMaps as one JSON List for `kubectl apply -f -`. */
 const configMaps = (namespace: string, names: string[]) =>
-  names
-    .map((name) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}","namespace":"${namespace}",`)
-    .map((head) => `${head}"labels":{"listed":"yes"}},"data":{"k":"v"}}`)
-    .join('\n');
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'List',
+    items: names.map((name) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace, labels: { listed: 'yes' } },
+      data: { k: 'v' },
+    })),
+  });
 
 describe('ListWatch on the real API server', () => {
   const ns = useNamespace('listwatch');
