@@ -19,7 +19,8 @@ COPY --from=build /image /app
 WORKDIR /app
 USER 65532:65532
 EXPOSE 8081
-# small young-generation semi-spaces, a heap sized for memory and gc() to collect start-up's garbage: with the
-# bundle that assemble writes, an operator that starts lean (scripts/images.ts and docs/operator.md say why)
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--optimize-for-size", "--expose-gc", "/app/dist/cli/gptoss.js"]
+# small young-generation semi-spaces, a heap sized for memory, no optimising compiler and gc() to collect start-up's
+# garbage: with the bundle that assemble writes, an operator that stays lean (scripts/images.ts and docs/operator.md
+# say why)
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--optimize-for-size", "--max-opt=1", "--expose-gc", "/app/dist/cli/gptoss.js"]
 CMD ["operator"]

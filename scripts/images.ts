@@ -46,11 +46,13 @@ export const IMAGES = {
     /**
      * - 2 MiB young-generation semi-spaces instead of 16: a watch event's garbage is small and short-lived.
      * - A heap sized for memory rather than speed (`--optimize-for-size`): about 3 MiB less at idle, CPU per model
-     *   within the goal at 200 and 1000 models (docs/benchmarks.md). V8's interpreter alone (`--max-opt=0`, or
-     *   `--lite-mode`) would take 6 MiB more off idle but cost a third more CPU a model at 1000 models: not taken.
+     *   within the goal at 200 and 1000 models (docs/benchmarks.md).
+     * - V8's baseline compiler and no optimising one (`--max-opt=1`): an optimising compiler, once used, stays
+     *   resident (2-4 MiB of the binary, and its code), and the operator's own work is too short-lived and
+     *   I/O-bound to repay it: 2-5 MiB less at idle, 11-13 less after 1000 models, CPU a model within 7%.
      * - `gc()` for the operator to collect start-up's garbage once it has started (contract/startupGarbage.ts).
      */
-    nodeFlags: ['--max-semi-space-size=2', '--optimize-for-size', '--expose-gc'],
+    nodeFlags: ['--max-semi-space-size=2', '--optimize-for-size', '--max-opt=1', '--expose-gc'],
   },
   /** gptoss gateway: Kubernetes client, gRPC and HTTP servers, the protos it serves; no inference engine. */
   gateway: {
