@@ -1,5 +1,6 @@
 import type { ErrorCallback, Informer, KubernetesObject, ObjectCache, ObjectCallback } from '@kubernetes/client-node';
 import { ApiException, type KubeClient } from './client.js';
+import { namespacedName, objectKey } from './objectKey.js';
 
 type ObjectVerb = 'add' | 'update' | 'delete';
 type Verb = ObjectVerb | 'change' | 'error' | 'connect';
@@ -37,9 +38,6 @@ export const LIST_PAGE_SIZE = 100;
 
 /** A watch that ends sooner than this with no event is a failure (client-go's reflector: "very short watch"). */
 const SHORT_WATCH_MS = 1000;
-
-/** An object's key in a relist's set of what its pages had. */
-const listedKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
 const gone = (error: unknown) => error instanceof ApiException && error.code === 410;
 
@@ -139,7 +137,7 @@ export class ListWatch<T extends KubernetesObject> implements Informer<T>, Objec
     }
     for (const [namespace, named] of this.objects) {
       for (const [name, object] of named) {
-        if (listed.has(listedKey(namespace, name))) continue;
+        if (listed.has(namespacedName(namespace, name))) continue;
         named.delete(name);
         for (const handler of this.handlers.delete) handler(object);
       }
@@ -153,7 +151,7 @@ export class ListWatch<T extends KubernetesObject> implements Informer<T>, Objec
       const paging = limit ? { limit: String(limit), ...(next ? { continue: next } : {}) } : {};
       const page = await this.client.request<ListPage<T>>('GET', this.query(paging), { signal });
       for (const object of page.items) {
-        listed.add(listedKey(object.metadata?.namespace ?? '', object.metadata?.name ?? ''));
+        listed.add(objectKey(object));
         this.upsert(object);
       }
       next = page.metadata?.continue ?? '';

@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import { firstFailing, firstUnschedulable, observedDeployment } from './reads.js';
+import { objectKey } from '../../contract/kube/objectKey.js';
 
 /**
  * What a reconcile reads of each kind of object, as a string: an event whose object says the same as the last one
@@ -27,9 +28,6 @@ export const podSignal = (p: V1Pod) => {
 /** A pod that says nothing yet: scheduled or waiting to be, no container failing, no download. */
 export const QUIET_POD = podSignal({});
 
-/** An object's key in a SignalMemory. */
-const memoryKey = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-
 /**
  * The last signal seen of each object (namespace/name), and whether an event changes it. An object seen for the
  * first time is compared with `initial` (null: always news, as a node or Deployment; QUIET_POD: a pod only when it
@@ -45,7 +43,7 @@ export class SignalMemory<T extends KubernetesObject> {
 
   /** Records the object's signal; true when it differs from the last one seen (or, gone, when that said something). */
   changed(o: T, gone = false): boolean {
-    const key = memoryKey(o);
+    const key = objectKey(o);
     const before = this.last.has(key) ? this.last.get(key)! : this.initial;
     if (gone) {
       this.last.delete(key);
@@ -58,7 +56,7 @@ export class SignalMemory<T extends KubernetesObject> {
 
   /** Whether an object of this one's namespace and name was seen (and has not gone). */
   knows(o: T): boolean {
-    return this.last.has(memoryKey(o));
+    return this.last.has(objectKey(o));
   }
 
   get size(): number {

@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Deployment, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { MODEL_LABEL, RUNTIME_APP_LABELS } from '../../contract/names.js';
+import { objectKey } from '../../contract/kube/objectKey.js';
 import type { ModelObject, OperatorCaches } from './caches.js';
 import { deploymentSignal, nodeSignal, podSignal, QUIET_POD, SignalMemory } from './wakeSignals.js';
 
@@ -14,7 +15,6 @@ export interface WatchTargets {
   modelNews?(model: ModelObject, gone: boolean): boolean;
 }
 
-const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
 const RUNTIME_NAME = RUNTIME_APP_LABELS['app.kubernetes.io/name'];
 
 /**
@@ -33,7 +33,7 @@ const RUNTIME_NAME = RUNTIME_APP_LABELS['app.kubernetes.io/name'];
  */
 export function declareWatches(caches: OperatorCaches, targets: WatchTargets): void {
   const enqueueModel = (o: KubernetesObject) => {
-    if (targets.watched(o.metadata?.namespace)) targets.enqueue(keyOf(o));
+    if (targets.watched(o.metadata?.namespace)) targets.enqueue(objectKey(o));
   };
   const enqueueOwner = (o: KubernetesObject) => {
     const model = o.metadata?.labels?.[MODEL_LABEL];
@@ -120,5 +120,5 @@ class SpecMemory {
 
 /** Every model in the caches, as the resync and a new leader enqueue them. */
 export function enqueueAll(caches: OperatorCaches, targets: Pick<WatchTargets, 'enqueue' | 'watched'>): void {
-  for (const m of caches.models.list()) if (targets.watched(m.metadata?.namespace)) targets.enqueue(keyOf(m));
+  for (const m of caches.models.list()) if (targets.watched(m.metadata?.namespace)) targets.enqueue(objectKey(m));
 }
