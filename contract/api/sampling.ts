@@ -19,15 +19,15 @@ export const tokenCount = integer
 
 const stopSequence = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
 
+/** The largest seed: llama.cpp's sampler takes 32 bits. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** OpenAI's sampling fields. */
 export const OPENAI_SAMPLING_FIELDS = {
   max_tokens: tokenCount.nullish(),
   temperature: between(0, 2).nullish(),
   top_p: number.gt(0, 'must be greater than 0 and at most 1').max(1, 'must be greater than 0 and at most 1').nullish(),
-  seed: integer
-    .min(0, 'must be at least 0')
-    .max(2 ** 32 - 1, 'must fit in 32 bits')
-    .nullish(),
+  seed: integer.min(0, 'must be at least 0').max(MAX_SEED, 'must fit in 32 bits').nullish(),
   /** One sequence or a list; always a list once parsed. */
   stop: z
     .preprocess(

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import {
   HarmonyChatWrapper,
@@ -13,6 +14,7 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import { ApiError, invalidArgument } from '../../contract/api/errors.js';
+import { MAX_SEED } from '../../contract/api/sampling.js';
 import type { ChatJob, ChatPrompt, GenerateJob, Sampling } from '../../contract/api/chat.js';
 import type { Logger } from '../../contract/log.js';
 import { chatConversation, type ConversationSettings } from '../harmony/conversation.js';
@@ -402,7 +404,9 @@ export class Engine {
       topP: job.topP ?? DEFAULT_TOP_P,
       topK: job.topK ?? 0,
       ...(job.minP !== undefined ? { minP: job.minP } : {}),
-      ...(job.seed !== undefined ? { seed: job.seed } : {}),
+      // a request without a seed samples from one of its own: node-llama-cpp's default is the current second, which
+      // gives every request of that second the same answer (on every replica: the same prompt, the same tokens)
+      seed: job.seed ?? randomInt(MAX_SEED + 1),
       ...(penalized && {
         repeatPenalty: {
           penalty: job.repeatPenalty,

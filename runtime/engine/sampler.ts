@@ -5,7 +5,7 @@ export interface SamplerSettings {
   topP: number;
   topK?: number;
   minP?: number;
-  seed?: number;
+  seed: number;
   repeatPenalty?: { penalty?: number; frequencyPenalty?: number; presencePenalty?: number; lastTokens: number };
 }
 

@@ -70,6 +70,24 @@ describe('OpenAI completions on a random gpt-oss model', () => {
     expect(finish).toBe('length');
   });
 
+  it('without a seed every request samples on its own; with one, the same prompt gives the same text', async () => {
+    const complete = (seed?: number) =>
+      t.openai.completions
+        .create({
+          model: '',
+          prompt: 'Once upon a time',
+          max_tokens: 12,
+          temperature: 1,
+          ...(seed !== undefined && { seed }),
+        })
+        .then((completion) => completion.choices[0]!.text);
+    // four at once, within one second: node-llama-cpp's default seed (the current second) would give them one answer
+    const unseeded = await Promise.all([complete(), complete(), complete(), complete()]);
+    expect(new Set(unseeded).size).toBe(4);
+    const seeded = await Promise.all([complete(7), complete(7)]);
+    expect(seeded[1]).toBe(seeded[0]);
+  });
+
   it('GET /v1/models lists the served model', async () => {
     const models = await t.openai.models.list();
     expect(models.data.map((m) => m.id)).toEqual(['gpt-oss-tiny-seed1']);
